@@ -1,0 +1,133 @@
+//! Checking a presented credential against the project's keys.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use subtle::ConstantTimeEq;
+
+use crate::credential::Presented;
+use crate::jwt::{sign_access_token, verify_access_token};
+use crate::{AuthError, Principal, ProjectKeyPair, Role};
+
+/// The project's key material. Lists hold the current key first, then keys still within a
+/// rotation grace period.
+#[derive(Debug)]
+pub struct ProjectCredentials {
+    pub api_keys: Vec<String>,
+    pub anon_keys: Vec<String>,
+    pub jwt_secret: String,
+    pub keypair: ProjectKeyPair,
+}
+
+/// Verifies credentials; the key material can be swapped at run time (rotation, reload).
+pub struct Authenticator {
+    credentials: ArcSwap<ProjectCredentials>,
+}
+
+fn constant_time_contains(candidates: &[String], presented: &str) -> bool {
+    candidates
+        .iter()
+        .fold(false, |found, key| found | bool::from(key.as_bytes().ct_eq(presented.as_bytes())))
+}
+
+impl Authenticator {
+    pub fn new(credentials: ProjectCredentials) -> Self {
+        Authenticator {
+            credentials: ArcSwap::from_pointee(credentials),
+        }
+    }
+
+    pub fn replace(&self, credentials: ProjectCredentials) {
+        self.credentials.store(Arc::new(credentials));
+    }
+
+    pub fn credentials(&self) -> Arc<ProjectCredentials> {
+        self.credentials.load_full()
+    }
+
+    /// Any valid credential (InsForge's `verifyUser`).
+    pub fn authenticate(&self, presented: Presented<'_>) -> Result<Principal, AuthError> {
+        let creds = self.credentials.load();
+        match presented {
+            Presented::None => Err(AuthError::NoToken),
+            Presented::ApiKey(key) => {
+                if constant_time_contains(&creds.api_keys, key) {
+                    Ok(Principal::Admin { sub: None })
+                } else {
+                    Err(AuthError::InvalidApiKey)
+                }
+            }
+            Presented::AnonKey(key) => {
+                if creds.anon_keys.iter().any(|k| k == key) {
+                    Ok(Principal::Anon)
+                } else {
+                    Err(AuthError::InvalidAnonKey)
+                }
+            }
+            Presented::Jwt(token) => verify_access_token(token, creds.jwt_secret.as_bytes(), &creds.keypair),
+        }
+    }
+
+    /// An admin credential: the API key or a `project_admin` JWT (InsForge's `verifyAdmin`).
+    pub fn authenticate_admin(&self, presented: Presented<'_>) -> Result<Principal, AuthError> {
+        if presented == Presented::None {
+            return Err(AuthError::NoAdminToken);
+        }
+        let principal = self.authenticate(presented)?;
+        if principal.is_admin() {
+            Ok(principal)
+        } else {
+            Err(AuthError::AdminRequired)
+        }
+    }
+
+    /// Signs an RS256 access token with the project key.
+    pub fn sign_access_token(
+        &self,
+        sub: &str,
+        email: Option<&str>,
+        role: Role,
+        ttl_seconds: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        sign_access_token(&self.credentials.load().keypair, sub, email, role, ttl_seconds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keypair::ProjectKeyPair;
+
+    fn authenticator() -> Authenticator {
+        let stored = ProjectKeyPair::generate().unwrap();
+        Authenticator::new(ProjectCredentials {
+            api_keys: vec!["ik_current".into(), "ik_old".into()],
+            anon_keys: vec!["anon_current".into()],
+            jwt_secret: "s".into(),
+            keypair: ProjectKeyPair::load(&stored).unwrap(),
+        })
+    }
+
+    #[test]
+    fn dispatch_never_falls_back() {
+        let auth = authenticator();
+        assert_eq!(auth.authenticate(Presented::None), Err(AuthError::NoToken));
+        assert_eq!(auth.authenticate(Presented::ApiKey("ik_current")), Ok(Principal::Admin { sub: None }));
+        assert_eq!(auth.authenticate(Presented::ApiKey("ik_old")), Ok(Principal::Admin { sub: None }));
+        assert_eq!(auth.authenticate(Presented::ApiKey("ik_wrong")), Err(AuthError::InvalidApiKey));
+        assert_eq!(auth.authenticate(Presented::AnonKey("anon_current")), Ok(Principal::Anon));
+        assert_eq!(auth.authenticate(Presented::AnonKey("anon_wrong")), Err(AuthError::InvalidAnonKey));
+        assert_eq!(auth.authenticate(Presented::Jwt("garbage")), Err(AuthError::InvalidToken));
+    }
+
+    #[test]
+    fn admin_routes() {
+        let auth = authenticator();
+        assert_eq!(auth.authenticate_admin(Presented::None), Err(AuthError::NoAdminToken));
+        assert_eq!(auth.authenticate_admin(Presented::AnonKey("anon_current")), Err(AuthError::AdminRequired));
+        let user = auth.sign_access_token("u", None, Role::Authenticated, 60).unwrap();
+        assert_eq!(auth.authenticate_admin(Presented::Jwt(&user)), Err(AuthError::AdminRequired));
+        let admin = auth.sign_access_token("local:admin", None, Role::ProjectAdmin, 60).unwrap();
+        assert!(auth.authenticate_admin(Presented::Jwt(&admin)).is_ok());
+    }
+}

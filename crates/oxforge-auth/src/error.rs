@@ -1,0 +1,24 @@
+/// Why a credential was refused. The HTTP layer maps each to InsForge's status and error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("No token provided")]
+    NoToken,
+    #[error("No admin token provided")]
+    NoAdminToken,
+    #[error("Invalid API key")]
+    InvalidApiKey,
+    #[error("Invalid anon key")]
+    InvalidAnonKey,
+    #[error("Invalid token")]
+    InvalidToken,
+    #[error("Invalid token subject")]
+    InvalidSubject,
+    #[error("Refresh tokens cannot be used as access tokens")]
+    RefreshTokenAsAccessToken,
+    #[error("Invalid user role claim")]
+    InvalidRole,
+    #[error("Admin access required")]
+    AdminRequired,
+    #[error("Invalid admin credentials")]
+    InvalidAdminCredentials,
+}
