@@ -40,7 +40,10 @@ mod tests {
 
     #[test]
     fn verify_needs_both() {
-        let admin = AdminCredentials { username: "admin".into(), password: "pw".into() };
+        let admin = AdminCredentials {
+            username: "admin".into(),
+            password: "pw".into(),
+        };
         assert!(admin.verify("admin", "pw"));
         assert!(!admin.verify("admin", "pw2"));
         assert!(!admin.verify("root", "pw"));

@@ -25,9 +25,9 @@ pub struct Authenticator {
 }
 
 fn constant_time_contains(candidates: &[String], presented: &str) -> bool {
-    candidates
-        .iter()
-        .fold(false, |found, key| found | bool::from(key.as_bytes().ct_eq(presented.as_bytes())))
+    candidates.iter().fold(false, |found, key| {
+        found | bool::from(key.as_bytes().ct_eq(presented.as_bytes()))
+    })
 }
 
 impl Authenticator {
@@ -112,22 +112,48 @@ mod tests {
     fn dispatch_never_falls_back() {
         let auth = authenticator();
         assert_eq!(auth.authenticate(Presented::None), Err(AuthError::NoToken));
-        assert_eq!(auth.authenticate(Presented::ApiKey("ik_current")), Ok(Principal::Admin { sub: None }));
-        assert_eq!(auth.authenticate(Presented::ApiKey("ik_old")), Ok(Principal::Admin { sub: None }));
-        assert_eq!(auth.authenticate(Presented::ApiKey("ik_wrong")), Err(AuthError::InvalidApiKey));
-        assert_eq!(auth.authenticate(Presented::AnonKey("anon_current")), Ok(Principal::Anon));
-        assert_eq!(auth.authenticate(Presented::AnonKey("anon_wrong")), Err(AuthError::InvalidAnonKey));
-        assert_eq!(auth.authenticate(Presented::Jwt("garbage")), Err(AuthError::InvalidToken));
+        assert_eq!(
+            auth.authenticate(Presented::ApiKey("ik_current")),
+            Ok(Principal::Admin { sub: None })
+        );
+        assert_eq!(
+            auth.authenticate(Presented::ApiKey("ik_old")),
+            Ok(Principal::Admin { sub: None })
+        );
+        assert_eq!(
+            auth.authenticate(Presented::ApiKey("ik_wrong")),
+            Err(AuthError::InvalidApiKey)
+        );
+        assert_eq!(
+            auth.authenticate(Presented::AnonKey("anon_current")),
+            Ok(Principal::Anon)
+        );
+        assert_eq!(
+            auth.authenticate(Presented::AnonKey("anon_wrong")),
+            Err(AuthError::InvalidAnonKey)
+        );
+        assert_eq!(
+            auth.authenticate(Presented::Jwt("garbage")),
+            Err(AuthError::InvalidToken)
+        );
     }
 
     #[test]
     fn admin_routes() {
         let auth = authenticator();
         assert_eq!(auth.authenticate_admin(Presented::None), Err(AuthError::NoAdminToken));
-        assert_eq!(auth.authenticate_admin(Presented::AnonKey("anon_current")), Err(AuthError::AdminRequired));
+        assert_eq!(
+            auth.authenticate_admin(Presented::AnonKey("anon_current")),
+            Err(AuthError::AdminRequired)
+        );
         let user = auth.sign_access_token("u", None, Role::Authenticated, 60).unwrap();
-        assert_eq!(auth.authenticate_admin(Presented::Jwt(&user)), Err(AuthError::AdminRequired));
-        let admin = auth.sign_access_token("local:admin", None, Role::ProjectAdmin, 60).unwrap();
+        assert_eq!(
+            auth.authenticate_admin(Presented::Jwt(&user)),
+            Err(AuthError::AdminRequired)
+        );
+        let admin = auth
+            .sign_access_token("local:admin", None, Role::ProjectAdmin, 60)
+            .unwrap();
         assert!(auth.authenticate_admin(Presented::Jwt(&admin)).is_ok());
     }
 }

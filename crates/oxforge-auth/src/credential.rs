@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn x_api_key_wins_over_bearer() {
-        assert_eq!(classify(Some("Bearer eyJ.x.y"), Some("ik_1")), Presented::ApiKey("ik_1"));
+        assert_eq!(
+            classify(Some("Bearer eyJ.x.y"), Some("ik_1")),
+            Presented::ApiKey("ik_1")
+        );
         assert_eq!(classify(None, Some("whatever")), Presented::ApiKey("whatever"));
     }
 

@@ -1,8 +1,8 @@
 //! CSRF values bound to a refresh token's nonce, as InsForge computes them.
 
+use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use aws_lc_rs::hmac;
 use subtle::ConstantTimeEq;
 
 /// A fresh nonce for a refresh token: 32 random bytes, base64url.

@@ -47,7 +47,11 @@ pub fn verify_access_token(token: &str, jwt_secret: &[u8], keypair: &ProjectKeyP
     let decoded = if use_project_key {
         decode::<IncomingClaims>(token, keypair.decoding_key(), &validation(Algorithm::RS256))
     } else {
-        decode::<IncomingClaims>(token, &DecodingKey::from_secret(jwt_secret), &validation(Algorithm::HS256))
+        decode::<IncomingClaims>(
+            token,
+            &DecodingKey::from_secret(jwt_secret),
+            &validation(Algorithm::HS256),
+        )
     }
     .map_err(|_| AuthError::InvalidToken)?;
     principal_from_claims(decoded.claims)
@@ -148,7 +152,11 @@ pub fn sign_refresh_token(
         iat: now,
         exp: now + ttl_seconds,
     };
-    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(jwt_secret))
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(jwt_secret),
+    )
 }
 
 #[cfg(test)]
@@ -179,7 +187,12 @@ mod tests {
         let principal = verify_access_token(&token, SECRET, &kp).unwrap();
         assert_eq!(
             principal,
-            Principal::User(UserClaims { sub: "auth0|123".into(), email: Some("u@x.io".into()), iat: None, exp: Some(exp) })
+            Principal::User(UserClaims {
+                sub: "auth0|123".into(),
+                email: Some("u@x.io".into()),
+                iat: None,
+                exp: Some(exp)
+            })
         );
     }
 
@@ -188,13 +201,21 @@ mod tests {
         let kp = pair();
         let verify = |claims: Value| verify_access_token(&hs(Algorithm::HS256, claims), SECRET, &kp);
         assert!(matches!(verify(json!({"sub":"kp_1"})), Ok(Principal::User(_))));
-        assert!(matches!(verify(json!({"sub":"kp_1","role":""})), Ok(Principal::User(_))));
+        assert!(matches!(
+            verify(json!({"sub":"kp_1","role":""})),
+            Ok(Principal::User(_))
+        ));
         assert_eq!(verify(json!({"sub":"x","role":"anon"})), Ok(Principal::Anon));
         assert_eq!(
             verify(json!({"sub":"local:admin","role":"project_admin"})),
-            Ok(Principal::Admin { sub: Some("local:admin".into()) })
+            Ok(Principal::Admin {
+                sub: Some("local:admin".into())
+            })
         );
-        assert_eq!(verify(json!({"sub":"x","role":"postgres"})), Err(AuthError::InvalidRole));
+        assert_eq!(
+            verify(json!({"sub":"x","role":"postgres"})),
+            Err(AuthError::InvalidRole)
+        );
         assert_eq!(verify(json!({"sub":"x","role":7})), Err(AuthError::InvalidRole));
     }
 
@@ -202,7 +223,10 @@ mod tests {
     fn subject_rules() {
         let kp = pair();
         let verify = |claims: Value| verify_access_token(&hs(Algorithm::HS256, claims), SECRET, &kp);
-        assert_eq!(verify(json!({"userId":"user-test-1","role":"authenticated"})), Err(AuthError::InvalidSubject));
+        assert_eq!(
+            verify(json!({"userId":"user-test-1","role":"authenticated"})),
+            Err(AuthError::InvalidSubject)
+        );
         assert_eq!(verify(json!({"sub":""})), Err(AuthError::InvalidSubject));
         assert!(matches!(verify(json!({"sub":42})), Ok(Principal::User(UserClaims { ref sub, .. })) if sub == "42"));
     }
@@ -221,7 +245,10 @@ mod tests {
     fn refresh_tokens_are_not_access_tokens() {
         let kp = pair();
         let refresh = sign_refresh_token(SECRET, "u1", "user", "nonce", 60).unwrap();
-        assert_eq!(verify_access_token(&refresh, SECRET, &kp), Err(AuthError::RefreshTokenAsAccessToken));
+        assert_eq!(
+            verify_access_token(&refresh, SECRET, &kp),
+            Err(AuthError::RefreshTokenAsAccessToken)
+        );
     }
 
     #[test]
@@ -229,17 +256,32 @@ mod tests {
         let kp = pair();
         let hs512 = hs(Algorithm::HS512, json!({"sub":"a"}));
         assert_eq!(verify_access_token(&hs512, SECRET, &kp), Err(AuthError::InvalidToken));
-        let wrong_secret = encode(&Header::new(Algorithm::HS256), &json!({"sub":"a"}), &EncodingKey::from_secret(b"x")).unwrap();
-        assert_eq!(verify_access_token(&wrong_secret, SECRET, &kp), Err(AuthError::InvalidToken));
+        let wrong_secret = encode(
+            &Header::new(Algorithm::HS256),
+            &json!({"sub":"a"}),
+            &EncodingKey::from_secret(b"x"),
+        )
+        .unwrap();
+        assert_eq!(
+            verify_access_token(&wrong_secret, SECRET, &kp),
+            Err(AuthError::InvalidToken)
+        );
         // alg:none, hand-made.
         let none = format!(
             "{}.{}.",
-            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, br#"{"alg":"none","typ":"JWT"}"#),
+            base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                br#"{"alg":"none","typ":"JWT"}"#
+            ),
             base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, br#"{"sub":"a"}"#)
         );
         assert_eq!(verify_access_token(&none, SECRET, &kp), Err(AuthError::InvalidToken));
         for garbage in ["", "a.b.c", "not-a-jwt", "....", "eyJ.eyJ.sig"] {
-            assert_eq!(verify_access_token(garbage, SECRET, &kp), Err(AuthError::InvalidToken), "{garbage:?}");
+            assert_eq!(
+                verify_access_token(garbage, SECRET, &kp),
+                Err(AuthError::InvalidToken),
+                "{garbage:?}"
+            );
         }
     }
 
@@ -247,9 +289,15 @@ mod tests {
     fn project_rs256_tokens_verify_and_others_do_not() {
         let kp = pair();
         let token = sign_access_token(&kp, "u1", Some("a@b.c"), Role::Authenticated, 900).unwrap();
-        assert!(matches!(verify_access_token(&token, SECRET, &kp), Ok(Principal::User(_))));
+        assert!(matches!(
+            verify_access_token(&token, SECRET, &kp),
+            Ok(Principal::User(_))
+        ));
         // The same token checked against another project's key pair: unknown kid → refused.
         let other = pair();
-        assert_eq!(verify_access_token(&token, SECRET, &other), Err(AuthError::InvalidToken));
+        assert_eq!(
+            verify_access_token(&token, SECRET, &other),
+            Err(AuthError::InvalidToken)
+        );
     }
 }

@@ -35,7 +35,9 @@ pub struct ProjectKeyPair {
 
 impl std::fmt::Debug for ProjectKeyPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProjectKeyPair").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("ProjectKeyPair")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -60,10 +62,12 @@ impl ProjectKeyPair {
         let public = pair.public_key();
         let n = public.modulus();
         let e = public.exponent();
-        let encoding = EncodingKey::from_rsa_pem(stored.private_pem.as_bytes())
-            .map_err(|e| KeyPairError::Parse(e.to_string()))?;
-        let decoding =
-            DecodingKey::from_rsa_raw_components(n.big_endian_without_leading_zero(), e.big_endian_without_leading_zero());
+        let encoding =
+            EncodingKey::from_rsa_pem(stored.private_pem.as_bytes()).map_err(|e| KeyPairError::Parse(e.to_string()))?;
+        let decoding = DecodingKey::from_rsa_raw_components(
+            n.big_endian_without_leading_zero(),
+            e.big_endian_without_leading_zero(),
+        );
         Ok(ProjectKeyPair {
             kid: stored.kid.clone(),
             encoding,

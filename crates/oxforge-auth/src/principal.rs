@@ -43,7 +43,9 @@ pub struct UserClaims {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     /// The API key (`sub: None`) or a JWT with role `project_admin` (its `sub`, e.g. `local:admin`).
-    Admin { sub: Option<String> },
+    Admin {
+        sub: Option<String>,
+    },
     /// The anon key, or a legacy anon JWT (its subject is dropped).
     Anon,
     User(UserClaims),
@@ -103,7 +105,9 @@ mod tests {
             r#"{"sub":"auth0|1","email":"u@x.io","role":"authenticated","iat":10,"exp":20}"#
         );
         assert_eq!(Principal::Anon.database_claims(0), json!({"role":"anon"}));
-        let admin = Principal::Admin { sub: Some("local:admin".into()) };
+        let admin = Principal::Admin {
+            sub: Some("local:admin".into()),
+        };
         assert_eq!(admin.database_claims(0), json!({"role":"project_admin"}));
     }
 

@@ -1,0 +1,15 @@
+//! PostgreSQL access shared by every part of the server: the connection pool, the
+//! versioned bootstrap schema (roles, grants, `auth.*` helpers, the secret store) and the
+//! project secret store itself.
+
+mod bootstrap;
+mod error;
+mod pool;
+pub mod secrets;
+
+pub use bootstrap::{BOOTSTRAP_VERSION, bootstrap, migrate};
+pub use error::DbError;
+pub use pool::{Pool, PoolOptions, connect};
+
+pub use deadpool_postgres;
+pub use tokio_postgres;

@@ -117,7 +117,14 @@ impl EmbeddedPostgres {
             .stderr(Stdio::from(log_err))
             .current_dir(&data_dir);
         if !options.durable {
-            command.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+            command.args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]);
         }
         run_as.apply(&mut command);
         let server = Supervised::spawn(command)?;
@@ -294,7 +301,8 @@ fn write_private(path: &Path, contents: &str) -> Result<(), Error> {
         .mode(0o600)
         .open(path)
         .map_err(Error::io("cannot write", path))?;
-    file.write_all(contents.as_bytes()).map_err(Error::io("cannot write", path))
+    file.write_all(contents.as_bytes())
+        .map_err(Error::io("cannot write", path))
 }
 
 /// `<data_dir>/run`, or a short directory under /tmp when that path would be too long for a socket.

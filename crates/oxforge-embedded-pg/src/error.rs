@@ -37,21 +37,11 @@ pub enum Error {
         output: String,
     },
 
-    #[error(
-        "PostgreSQL did not become ready within {seconds} s; the end of its log ({log}):\n{tail}"
-    )]
-    NotReady {
-        seconds: u64,
-        log: PathBuf,
-        tail: String,
-    },
+    #[error("PostgreSQL did not become ready within {seconds} s; the end of its log ({log}):\n{tail}")]
+    NotReady { seconds: u64, log: PathBuf, tail: String },
 
     #[error("PostgreSQL exited during start-up ({status}); the end of its log ({log}):\n{tail}")]
-    ExitedEarly {
-        status: String,
-        log: PathBuf,
-        tail: String,
-    },
+    ExitedEarly { status: String, log: PathBuf, tail: String },
 
     #[error("system call failed: {0}")]
     Sys(#[from] nix::Error),

@@ -1,7 +1,7 @@
 //! Running PostgreSQL programs: one-shot commands (initdb) and the supervised server.
 
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
@@ -35,7 +35,8 @@ pub(crate) fn run(mut command: Command) -> Result<(), Error> {
 /// `SIGINT` when that thread dies (`PR_SET_PDEATHSIG`), the server cannot outlive this process.
 pub(crate) struct Supervised {
     pid: Pid,
-    exited: mpsc::Receiver<ExitStatus>,
+    // In a Mutex only so that the handle is `Sync`; every use has `&mut self`.
+    exited: Mutex<mpsc::Receiver<ExitStatus>>,
     status: Option<ExitStatus>,
 }
 
@@ -71,7 +72,7 @@ impl Supervised {
         let pid = i32::try_from(pid).map_err(|_| Error::Sys(nix::Error::EINVAL))?;
         Ok(Supervised {
             pid: Pid::from_raw(pid),
-            exited: exit_rx,
+            exited: Mutex::new(exit_rx),
             status: None,
         })
     }
@@ -80,10 +81,14 @@ impl Supervised {
         self.pid.as_raw().unsigned_abs()
     }
 
+    fn exited(&mut self) -> &mpsc::Receiver<ExitStatus> {
+        self.exited.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The exit status if the process has already ended.
     pub(crate) fn try_status(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
-            self.status = self.exited.try_recv().ok();
+            self.status = self.exited().try_recv().ok();
         }
         self.status
     }
@@ -97,14 +102,18 @@ impl Supervised {
             }
             if kill(self.pid, sig).is_err() {
                 // Already gone; collect the status if the thread reports it.
-                self.status = self.exited.recv_timeout(grace).ok();
+                self.status = self.exited().recv_timeout(grace).ok();
                 return self.status;
             }
-            if let Ok(status) = self.exited.recv_timeout(grace) {
+            if let Ok(status) = self.exited().recv_timeout(grace) {
                 self.status = Some(status);
                 return self.status;
             }
-            tracing::warn!(pid = self.pid.as_raw(), ?sig, "postgres did not stop in time; escalating");
+            tracing::warn!(
+                pid = self.pid.as_raw(),
+                ?sig,
+                "postgres did not stop in time; escalating"
+            );
         }
         None
     }
@@ -117,9 +126,7 @@ fn set_parent_death_signal(command: &mut Command) {
     // SAFETY: the closure runs in the forked child before exec and only calls prctl(2),
     // which is async-signal-safe; it allocates nothing and touches no locks.
     unsafe {
-        command.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(Some(Signal::SIGINT)).map_err(std::io::Error::from)
-        });
+        command.pre_exec(|| nix::sys::prctl::set_pdeathsig(Some(Signal::SIGINT)).map_err(std::io::Error::from));
     }
 }
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Starts a real cluster from the machine's PostgreSQL binaries, restarts it, stops it.
 
 use std::os::unix::fs::PermissionsExt;

@@ -1,0 +1,13 @@
+//! The HTTP layer: routes that parse a request, call into the other crates and shape the
+//! answer. Every error that is not a PostgREST error leaves through [`ApiError`], InsForge's
+//! envelope `{error, message, statusCode, nextActions?}`.
+
+mod app;
+mod error;
+mod extract;
+mod routes;
+mod state;
+
+pub use app::{Service, service};
+pub use error::ApiError;
+pub use state::{AppState, HttpSettings};

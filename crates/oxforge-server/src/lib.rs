@@ -1,0 +1,12 @@
+//! Putting oxforge together: configuration, PostgreSQL (embedded or external), the bootstrap
+//! schema, the project's keys, the HTTP server, and an orderly shutdown.
+
+mod config;
+mod error;
+mod project;
+mod startup;
+
+pub use config::{CliOverrides, Config, DEFAULT_PORT};
+pub use error::StartError;
+pub use project::ProjectSecrets;
+pub use startup::{DatabaseInfo, Server, StartupInfo, start};

@@ -1,0 +1,116 @@
+//! The router and the layers around it.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, Method, StatusCode, Uri};
+use axum::routing::{get, post};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::routes::{admin_session, health, jwks, metadata, secrets, whoami};
+use crate::{ApiError, AppState};
+
+/// The whole HTTP service: the router behind a path normaliser.
+pub type Service = tower::util::MapRequest<Router, fn(Request) -> Request>;
+
+pub fn service(state: AppState) -> Service {
+    tower::ServiceExt::map_request(router(state), collapse_leading_slashes as fn(Request) -> Request)
+}
+
+fn router(state: AppState) -> Router {
+    let body_limit = state.settings.body_limit;
+    Router::new()
+        .route("/api/health", get(health::health))
+        .route("/.well-known/jwks.json", get(jwks::jwks))
+        .route("/api/.well-known/jwks.json", get(jwks::jwks))
+        .route("/api/auth/admin/sessions", post(admin_session::sign_in))
+        .route("/api/metadata/api-key", get(metadata::api_key))
+        .route("/api/metadata/anon-key", get(metadata::anon_key))
+        .route("/api/secrets/{key}", get(secrets::get_secret))
+        .route("/api/oxforge/whoami", get(whoami::whoami))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(cors())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// InsForge's CORS: reflect the origin, allow credentials, expose the PostgREST headers.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            HeaderName::from_static("content-range"),
+            HeaderName::from_static("preference-applied"),
+        ])
+        .max_age(Duration::from_secs(24 * 3600))
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found("NOT_FOUND", format!("Endpoint {uri} not found"))
+        .with_next_actions("Check the method and path; see /api/health for a live endpoint")
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "NOT_FOUND",
+        format!("Endpoint {method} {} not found", uri.path()),
+    )
+}
+
+/// The SDK concatenates `baseUrl` and the path, so a trailing slash in `baseUrl` yields
+/// `//api/...`: route it as `/api/...`.
+fn collapse_leading_slashes(mut request: Request) -> Request {
+    let path = request.uri().path();
+    if !path.starts_with("//") {
+        return request;
+    }
+    let trimmed = format!("/{}", path.trim_start_matches('/'));
+    let rebuilt = match request.uri().query() {
+        Some(q) => format!("{trimmed}?{q}"),
+        None => trimmed,
+    };
+    if let Ok(path_and_query) = rebuilt.parse() {
+        let mut parts = request.uri().clone().into_parts();
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leading_slashes_collapse_and_keep_the_query() {
+        let req = Request::builder()
+            .uri("//api/database/records/t?a=eq.1&a=eq.2")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let req = collapse_leading_slashes(req);
+        assert_eq!(req.uri().to_string(), "/api/database/records/t?a=eq.1&a=eq.2");
+        let req = Request::builder()
+            .uri("/api/health")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(collapse_leading_slashes(req).uri().path(), "/api/health");
+    }
+}

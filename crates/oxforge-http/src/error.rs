@@ -1,0 +1,139 @@
+//! InsForge's error envelope, and the one mapping from library errors to it.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use oxforge_auth::AuthError;
+use oxforge_db::DbError;
+use serde::Serialize;
+
+/// `{"error": CODE, "message": "...", "statusCode": 401, "nextActions"?: "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub next_actions: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope<'a> {
+    error: &'a str,
+    message: &'a str,
+    status_code: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_actions: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            next_actions: None,
+        }
+    }
+
+    pub fn with_next_actions(mut self, next: impl Into<String>) -> Self {
+        self.next_actions = Some(next.into());
+        self
+    }
+
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    pub fn internal() -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "Internal server error",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Envelope {
+            error: self.code,
+            message: &self.message,
+            status_code: self.status.as_u16(),
+            next_actions: self.next_actions.as_deref(),
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let (status, code) = match e {
+            AuthError::NoToken | AuthError::NoAdminToken | AuthError::InvalidAnonKey => {
+                (StatusCode::UNAUTHORIZED, "AUTH_INVALID_CREDENTIALS")
+            }
+            AuthError::InvalidApiKey => (StatusCode::UNAUTHORIZED, "AUTH_INVALID_API_KEY"),
+            AuthError::InvalidToken
+            | AuthError::InvalidSubject
+            | AuthError::RefreshTokenAsAccessToken
+            | AuthError::InvalidAdminCredentials => (StatusCode::UNAUTHORIZED, "AUTH_UNAUTHORIZED"),
+            AuthError::AdminRequired => (StatusCode::FORBIDDEN, "AUTH_UNAUTHORIZED"),
+            AuthError::InvalidRole => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        if let DbError::Pool(pool_error) = &e
+            && matches!(pool_error, oxforge_db::deadpool_postgres::PoolError::Timeout(_))
+        {
+            tracing::warn!(error = %e, "database unavailable");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "DATABASE_UNAVAILABLE",
+                "The database is not reachable right now",
+            );
+        }
+        tracing::error!(error = %e, "database error");
+        ApiError::internal()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_errors_map_to_insforge_codes() {
+        let cases = [
+            (AuthError::NoToken, 401, "AUTH_INVALID_CREDENTIALS", "No token provided"),
+            (AuthError::InvalidToken, 401, "AUTH_UNAUTHORIZED", "Invalid token"),
+            (
+                AuthError::InvalidAnonKey,
+                401,
+                "AUTH_INVALID_CREDENTIALS",
+                "Invalid anon key",
+            ),
+            (AuthError::InvalidApiKey, 401, "AUTH_INVALID_API_KEY", "Invalid API key"),
+            (
+                AuthError::AdminRequired,
+                403,
+                "AUTH_UNAUTHORIZED",
+                "Admin access required",
+            ),
+            (AuthError::InvalidRole, 403, "FORBIDDEN", "Invalid user role claim"),
+        ];
+        for (err, status, code, message) in cases {
+            let api = ApiError::from(err);
+            assert_eq!(
+                (api.status.as_u16(), api.code, api.message.as_str()),
+                (status, code, message)
+            );
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Extractors: who is calling (any credential / admin only) and JSON bodies.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use oxforge_auth::Principal;
+use oxforge_auth::credential::{Presented, classify};
+use serde::de::DeserializeOwned;
+
+use crate::{ApiError, AppState};
+
+fn presented(parts: &Parts) -> Presented<'_> {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    classify(header("authorization"), header("x-api-key"))
+}
+
+/// Any valid credential: API key, anon key or JWT (InsForge's `verifyUser`).
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Caller(state.auth.authenticate(presented(parts))?))
+    }
+}
+
+/// The API key or a `project_admin` JWT (InsForge's `verifyAdmin`).
+pub struct Admin(#[allow(dead_code)] pub Principal);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Admin(state.auth.authenticate_admin(presented(parts))?))
+    }
+}
+
+/// A JSON body, whatever its `Content-Type` says; bad JSON is `400 INVALID_INPUT`, an
+/// oversize body `413`.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    "Request body is too large",
+                )
+            } else {
+                ApiError::invalid_input(format!("Cannot read the request body: {rejection}"))
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::invalid_input(format!("Invalid JSON body: {e}")))
+    }
+}
+
+/// Collects `"<field>: Required"` messages the way InsForge's validation reports them.
+pub fn required_strings<'a, const N: usize>(
+    body: &'a serde_json::Value,
+    fields: [&'static str; N],
+) -> Result<[&'a str; N], ApiError> {
+    let mut missing = Vec::new();
+    let values = fields.map(|field| match body.get(field).and_then(|v| v.as_str()) {
+        Some(value) => value,
+        None => {
+            missing.push(if body.get(field).is_some_and(|v| !v.is_null()) {
+                format!("{field}: Expected string")
+            } else {
+                format!("{field}: Required")
+            });
+            ""
+        }
+    });
+    if missing.is_empty() {
+        Ok(values)
+    } else {
+        Err(ApiError::invalid_input(missing.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn required_messages() {
+        let err = required_strings(&json!({"password": 5}), ["username", "password"]).unwrap_err();
+        assert_eq!(err.message, "username: Required, password: Expected string");
+        let body = json!({"username": "a", "password": "b"});
+        let [u, p] = required_strings(&body, ["username", "password"]).unwrap();
+        assert_eq!((u, p), ("a", "b"));
+    }
+}

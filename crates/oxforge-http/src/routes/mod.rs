@@ -1,0 +1,8 @@
+//! One module per area of the API.
+
+pub mod admin_session;
+pub mod health;
+pub mod jwks;
+pub mod metadata;
+pub mod secrets;
+pub mod whoami;

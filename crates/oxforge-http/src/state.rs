@@ -1,0 +1,39 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use oxforge_auth::Authenticator;
+use oxforge_auth::admin::AdminCredentials;
+use oxforge_db::Pool;
+
+/// Settings of the HTTP layer itself.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Reported by `/api/health`.
+    pub version: String,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Lifetime of access tokens oxforge issues.
+    pub access_token_ttl_seconds: i64,
+    /// Lifetime of refresh tokens oxforge issues.
+    pub refresh_token_ttl_seconds: i64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            body_limit: 10 * 1024 * 1024,
+            access_token_ttl_seconds: 15 * 60,
+            refresh_token_ttl_seconds: 7 * 24 * 3600,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub auth: Arc<Authenticator>,
+    pub pool: Pool,
+    pub admin: Arc<AdminCredentials>,
+    pub settings: Arc<HttpSettings>,
+}

@@ -1,0 +1,179 @@
+//! Configuration: defaults < `oxforge.toml` < environment (InsForge's names) < command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::StartError;
+
+pub const DEFAULT_PORT: u16 = 7130;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub host: String,
+    /// `0` lets the operating system choose (the summary prints the real port).
+    pub port: u16,
+    pub data_dir: PathBuf,
+    /// Use this PostgreSQL instead of the embedded one.
+    pub database_url: Option<String>,
+    /// Let the embedded PostgreSQL also listen on `127.0.0.1:<pg_port>`.
+    pub pg_port: Option<u16>,
+    pub pg_bin_dir: Option<PathBuf>,
+    pub jwt_secret: Option<String>,
+    pub root_admin_username: Option<String>,
+    pub root_admin_password: Option<String>,
+    pub access_api_key: Option<String>,
+    pub access_anon_key: Option<String>,
+    /// Largest request body in bytes.
+    pub body_limit: usize,
+    /// Lifetime of issued access tokens, in seconds.
+    pub access_token_ttl: i64,
+    pub pool_size: usize,
+    /// `false` runs the embedded cluster without fsync (throw-away test clusters only).
+    pub embedded_durable: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: "127.0.0.1".into(),
+            port: DEFAULT_PORT,
+            data_dir: PathBuf::from(".oxforge"),
+            database_url: None,
+            pg_port: None,
+            pg_bin_dir: None,
+            jwt_secret: None,
+            root_admin_username: None,
+            root_admin_password: None,
+            access_api_key: None,
+            access_anon_key: None,
+            body_limit: 10 * 1024 * 1024,
+            access_token_ttl: 15 * 60,
+            pool_size: 16,
+            embedded_durable: true,
+        }
+    }
+}
+
+/// Environment variables read, and the setting each one fills.
+const ENV_KEYS: &[(&str, &str)] = &[
+    ("PORT", "port"),
+    ("OXFORGE_HOST", "host"),
+    ("OXFORGE_DATA_DIR", "data_dir"),
+    ("DATABASE_URL", "database_url"),
+    ("OXFORGE_PG_PORT", "pg_port"),
+    ("OXFORGE_PG_BIN_DIR", "pg_bin_dir"),
+    ("JWT_SECRET", "jwt_secret"),
+    ("ROOT_ADMIN_USERNAME", "root_admin_username"),
+    ("ROOT_ADMIN_PASSWORD", "root_admin_password"),
+    ("ACCESS_API_KEY", "access_api_key"),
+    ("ACCESS_ANON_KEY", "access_anon_key"),
+    ("OXFORGE_BODY_LIMIT", "body_limit"),
+    ("OXFORGE_ACCESS_TOKEN_TTL", "access_token_ttl"),
+    ("OXFORGE_POOL_SIZE", "pool_size"),
+];
+
+/// Settings given on the command line; `None` leaves the lower layers in force.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CliOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pg_port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers. `file` must exist when given; otherwise `./oxforge.toml` is read if present.
+    pub fn load(file: Option<&Path>, overrides: &CliOverrides) -> Result<Config, StartError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.is_file() => {
+                return Err(StartError::Config(format!("config file {} not found", path.display())));
+            }
+            Some(path) => figment = figment.merge(Toml::file(path)),
+            None => figment = figment.merge(Toml::file("oxforge.toml")),
+        }
+        let env = Env::raw().filter_map(|key| {
+            ENV_KEYS
+                .iter()
+                .find(|(name, _)| key == *name)
+                .map(|(_, field)| (*field).into())
+        });
+        let config: Config = figment
+            .merge(env)
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| StartError::Config(e.to_string()))?;
+        Ok(config.without_empty_values())
+    }
+
+    /// `JWT_SECRET=` in a shell means "not set", not "the empty secret".
+    fn without_empty_values(mut self) -> Self {
+        for field in [
+            &mut self.database_url,
+            &mut self.jwt_secret,
+            &mut self.root_admin_username,
+            &mut self.root_admin_password,
+            &mut self.access_api_key,
+            &mut self.access_anon_key,
+        ] {
+            if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *field = None;
+            }
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "oxforge.toml",
+                "port = 9000\nhost = \"0.0.0.0\"\njwt_secret = \"from-file\"\n",
+            )?;
+            jail.set_env("JWT_SECRET", "from-env");
+            jail.set_env("ACCESS_ANON_KEY", "");
+            let overrides = CliOverrides {
+                port: Some(9100),
+                ..Default::default()
+            };
+            let config = Config::load(None, &overrides).map_err(|e| e.to_string())?;
+            assert_eq!(config.port, 9100, "flags win");
+            assert_eq!(config.host, "0.0.0.0", "the file beats defaults");
+            assert_eq!(config.jwt_secret.as_deref(), Some("from-env"), "env beats the file");
+            assert_eq!(config.access_anon_key, None, "empty env is unset");
+            assert_eq!(config.data_dir, PathBuf::from(".oxforge"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn explicit_missing_file_is_an_error() {
+        let err = Config::load(Some(Path::new("/nonexistent/oxforge.toml")), &CliOverrides::default()).unwrap_err();
+        assert!(err.to_string().contains("not found"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("oxforge.toml", "prot = 1\n")?;
+            assert!(Config::load(None, &CliOverrides::default()).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,26 @@
+/// Why oxforge could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("embedded PostgreSQL: {0}")]
+    Embedded(#[from] oxforge_embedded_pg::Error),
+    #[error("{0}")]
+    Database(#[from] oxforge_db::DbError),
+    #[error("the database is not reachable after {attempts} attempts: {last}")]
+    Unreachable { attempts: u32, last: oxforge_db::DbError },
+    #[error("project keys: {0}")]
+    Keys(#[from] oxforge_auth::keypair::KeyPairError),
+    #[error("the stored secret {0} is missing")]
+    MissingSecret(&'static str),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the HTTP server failed: {0}")]
+    Serve(#[source] std::io::Error),
+    #[error("a background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}

@@ -1,0 +1,189 @@
+//! Start-up and shutdown of one oxforge process.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use oxforge_auth::Authenticator;
+use oxforge_auth::admin::AdminCredentials;
+use oxforge_db::{Pool, PoolOptions};
+use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
+use oxforge_http::{AppState, HttpSettings};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::project::{ProjectSecrets, wait_for_database};
+use crate::{Config, StartError};
+
+/// In-flight requests get this long to finish after a shutdown begins.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where the data lives.
+#[derive(Debug, Clone)]
+pub enum DatabaseInfo {
+    Embedded {
+        data_dir: PathBuf,
+        pgdata: PathBuf,
+        socket_dir: PathBuf,
+        created: bool,
+        tcp_url: Option<String>,
+    },
+    External,
+}
+
+/// What a person needs to use the server that just started.
+#[derive(Debug, Clone)]
+pub struct StartupInfo {
+    pub api_url: String,
+    pub secrets: ProjectSecrets,
+    pub database: DatabaseInfo,
+}
+
+/// A running oxforge: the HTTP server, its pool and (in embedded mode) its PostgreSQL.
+pub struct Server {
+    addr: SocketAddr,
+    info: StartupInfo,
+    pool: Pool,
+    stop: Option<oneshot::Sender<()>>,
+    http: JoinHandle<std::io::Result<()>>,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+/// Starts PostgreSQL if needed, bootstraps the database, and serves HTTP.
+pub async fn start(config: Config) -> Result<Server, StartError> {
+    let (embedded, connection_string) = match &config.database_url {
+        Some(url) => (None, url.clone()),
+        None => {
+            let mut options = EmbeddedOptions::new(&config.data_dir);
+            options.tcp_port = config.pg_port;
+            options.bin_dir = config.pg_bin_dir.clone();
+            options.durable = config.embedded_durable;
+            let cluster = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(options)).await??;
+            let conn = cluster.connection_string("postgres");
+            (Some(cluster), conn)
+        }
+    };
+    let database = match &embedded {
+        Some(cluster) => DatabaseInfo::Embedded {
+            data_dir: cluster.pgdata().parent().map(PathBuf::from).unwrap_or_default(),
+            pgdata: cluster.pgdata().to_path_buf(),
+            socket_dir: cluster.socket_dir().to_path_buf(),
+            created: cluster.created(),
+            tcp_url: cluster.tcp_url(),
+        },
+        None => DatabaseInfo::External,
+    };
+
+    let pool_options = PoolOptions {
+        max_size: config.pool_size,
+        ..PoolOptions::default()
+    };
+    let pool = oxforge_db::connect(&connection_string, &pool_options)?;
+    wait_for_database(&pool).await?;
+    let secrets = ProjectSecrets::bootstrap(&pool, &config).await?;
+
+    let state = AppState {
+        auth: Arc::new(Authenticator::new(secrets.credentials()?)),
+        pool: pool.clone(),
+        admin: Arc::new(AdminCredentials {
+            username: secrets.admin_username.clone(),
+            password: secrets.admin_password.clone(),
+        }),
+        settings: Arc::new(HttpSettings {
+            body_limit: config.body_limit,
+            access_token_ttl_seconds: config.access_token_ttl,
+            ..HttpSettings::default()
+        }),
+    };
+
+    let bind = format!("{}:{}", config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: bind.clone(),
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr: bind, source })?;
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(oxforge_http::service(state));
+    let http = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "oxforge is listening");
+
+    Ok(Server {
+        addr,
+        info: StartupInfo {
+            api_url: format!("http://{addr}"),
+            secrets,
+            database,
+        },
+        pool,
+        stop: Some(stop_tx),
+        http,
+        embedded,
+    })
+}
+
+impl Server {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn info(&self) -> &StartupInfo {
+        &self.info
+    }
+
+    /// Serves until `signal` completes (or the HTTP server fails), then shuts down.
+    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> Result<(), StartError> {
+        tokio::select! {
+            () = signal => {}
+            result = &mut self.http => {
+                // The server stopped on its own: report why, after cleaning up.
+                let outcome = match result {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(StartError::Serve(e)),
+                    Err(e) => Err(StartError::Task(e)),
+                };
+                self.stop = None;
+                self.release().await?;
+                return outcome;
+            }
+        }
+        self.shutdown().await
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, closes the pool and stops
+    /// the embedded PostgreSQL.
+    pub async fn shutdown(mut self) -> Result<(), StartError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match tokio::time::timeout(DRAIN_TIMEOUT, &mut self.http).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "HTTP server ended with an error"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "HTTP task failed"),
+            Err(_) => {
+                tracing::warn!("in-flight requests did not finish in time; closing them");
+                self.http.abort();
+            }
+        }
+        self.release().await
+    }
+
+    async fn release(&mut self) -> Result<(), StartError> {
+        self.pool.close();
+        if let Some(cluster) = self.embedded.take() {
+            tokio::task::spawn_blocking(move || cluster.stop()).await??;
+        }
+        Ok(())
+    }
+}

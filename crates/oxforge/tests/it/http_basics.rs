@@ -1,0 +1,97 @@
+//! Health, unknown routes, CORS, path normalisation.
+
+use oxforge_testkit::{TestServer, http};
+use reqwest::Method;
+
+use crate::support::{assert_envelope, send};
+
+#[tokio::test]
+async fn health_needs_no_credential_and_reports_itself() {
+    let server = TestServer::start().await;
+    let (status, body) = send(http().get(server.at("/api/health"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["service"], "oxforge");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    let ts = body["timestamp"].as_str().unwrap();
+    assert!(
+        ts.ends_with('Z') && ts.len() == "2025-01-21T03:45:22.194Z".len(),
+        "{ts}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_get_the_404_envelope() {
+    let server = TestServer::start().await;
+    let (status, body) = send(http().get(server.at("/api/nope?x=1"))).await;
+    assert_envelope(status, &body, 404, "NOT_FOUND", "Endpoint /api/nope?x=1 not found");
+    assert!(body["nextActions"].is_string());
+    let (status, body) = send(http().delete(server.at("/api/health"))).await;
+    assert_eq!(status, 405);
+    assert_eq!(body["error"], "NOT_FOUND");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn double_leading_slash_is_routed() {
+    let server = TestServer::start().await;
+    let (status, body) = send(http().get(format!("{}//api/health", server.url))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "ok");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cors_preflight_reflects_origin_and_headers() {
+    let server = TestServer::start().await;
+    let response = http()
+        .request(Method::OPTIONS, server.at("/api/database/records/todos"))
+        .header("Origin", "http://localhost:3000")
+        .header("Access-Control-Request-Method", "PATCH")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization,content-type,prefer,accept-profile,x-csrf-token",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let h = response.headers();
+    assert_eq!(h["access-control-allow-origin"], "http://localhost:3000");
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    let methods = h["access-control-allow-methods"].to_str().unwrap();
+    for m in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] {
+        assert!(methods.contains(m), "{methods}");
+    }
+    let headers = h["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    for name in ["authorization", "prefer", "accept-profile", "x-csrf-token"] {
+        assert!(headers.contains(name), "{headers}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cors_on_plain_and_error_responses() {
+    let server = TestServer::start().await;
+    for path in ["/api/health", "/api/metadata/api-key"] {
+        let response = http()
+            .get(server.at(path))
+            .header("Origin", "https://app.example")
+            .send()
+            .await
+            .unwrap();
+        let h = response.headers();
+        assert_eq!(h["access-control-allow-origin"], "https://app.example", "{path}");
+        assert_eq!(h["access-control-allow-credentials"], "true", "{path}");
+        let exposed = h["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(
+            exposed.contains("content-range") && exposed.contains("preference-applied"),
+            "{exposed}"
+        );
+    }
+    server.stop().await;
+}

@@ -1,0 +1,252 @@
+//! The real binary in embedded mode: start, use, SIGTERM, restart; SIGKILL and recovery.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use oxforge_testkit::http;
+use serde_json::{Value, json};
+
+use crate::support::send;
+
+/// What the start-up summary said.
+struct Summary {
+    url: String,
+    anon_key: String,
+    api_key: String,
+    admin: (String, String),
+}
+
+struct Running {
+    child: Child,
+    summary: Summary,
+}
+
+/// A failing test must not leave its server running: kill it (its postgres follows).
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+const CLEARED_ENV: &[&str] = &[
+    "PORT",
+    "DATABASE_URL",
+    "JWT_SECRET",
+    "ACCESS_API_KEY",
+    "ACCESS_ANON_KEY",
+    "ROOT_ADMIN_USERNAME",
+    "ROOT_ADMIN_PASSWORD",
+    "OXFORGE_HOST",
+    "OXFORGE_DATA_DIR",
+    "OXFORGE_PG_PORT",
+];
+
+fn field(line: &str, label: &str) -> Option<String> {
+    line.trim_start()
+        .strip_prefix(label)
+        .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
+}
+
+fn start(data_dir: &Path) -> Running {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_oxforge"));
+    command
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(data_dir)
+        .current_dir(data_dir.parent().unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for name in CLEARED_ENV {
+        command.env_remove(name);
+    }
+    let mut child = command.spawn().expect("spawn oxforge");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let (mut url, mut anon, mut api, mut admin) = (None, None, None, None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while url.is_none() || anon.is_none() || api.is_none() || admin.is_none() {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("oxforge printed no complete summary in time"));
+        url = url.or(field(&line, "API URL"));
+        anon = anon.or(field(&line, "Anon key"));
+        api = api.or(field(&line, "API key"));
+        if let Some(rest) = line.trim_start().strip_prefix("Admin") {
+            let parts: Vec<&str> = rest.split_whitespace().collect();
+            admin = Some((parts[0].to_owned(), parts[2].to_owned()));
+        }
+    }
+    Running {
+        child,
+        summary: Summary {
+            url: url.unwrap(),
+            anon_key: anon.unwrap(),
+            api_key: api.unwrap(),
+            admin: admin.unwrap(),
+        },
+    }
+}
+
+fn postmaster_pid(data_dir: &Path) -> i32 {
+    let contents = std::fs::read_to_string(data_dir.join("pg/postmaster.pid")).expect("postmaster.pid");
+    contents.lines().next().unwrap().trim().parse().unwrap()
+}
+
+fn alive(pid: i32) -> bool {
+    kill(Pid::from_raw(pid), None).is_ok()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "oxforge did not exit in time");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn wait_gone(pid: i32, within: Duration) {
+    let deadline = Instant::now() + within;
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "postgres {pid} outlived oxforge");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn data_dir() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = dir.path().join("data");
+    (dir, data)
+}
+
+/// A direct connection to the embedded cluster over its private socket.
+async fn connect(data_dir: &Path) -> tokio_postgres::Client {
+    let conn = format!(
+        "host={} port=5432 user=postgres dbname=postgres",
+        data_dir.join("run").display()
+    );
+    let (client, connection) = tokio_postgres::connect(&conn, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    client
+}
+
+async fn execute(data_dir: &Path, statements: &str) {
+    connect(data_dir)
+        .await
+        .batch_execute(statements)
+        .await
+        .expect("statements");
+}
+
+async fn query(data_dir: &Path, statement: &str) -> Vec<tokio_postgres::Row> {
+    connect(data_dir).await.query(statement, &[]).await.expect("query")
+}
+
+#[tokio::test]
+async fn embedded_start_use_sigterm_restart() {
+    let (_dir, data) = data_dir();
+    let mut running = start(&data);
+    let s = &running.summary;
+    assert!(
+        s.anon_key.starts_with("anon_") && s.api_key.starts_with("ik_"),
+        "{} {}",
+        s.anon_key,
+        s.api_key
+    );
+
+    let (status, body) = send(http().get(format!("{}/api/health", s.url))).await;
+    assert_eq!((status.as_u16(), body["status"].clone()), (200, json!("ok")));
+    let login: Value = http()
+        .post(format!("{}/api/auth/admin/sessions", s.url))
+        .json(&json!({"username": s.admin.0, "password": s.admin.1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin_token = login["accessToken"].as_str().expect("admin login").to_owned();
+    let (_, secret) = send(
+        http()
+            .get(format!("{}/api/secrets/JWT_SECRET", s.url))
+            .bearer_auth(&admin_token),
+    )
+    .await;
+    let jwt_secret = secret["value"].as_str().unwrap().to_owned();
+    let (_, anon) = send(
+        http()
+            .get(format!("{}/api/metadata/anon-key", s.url))
+            .bearer_auth(&s.api_key),
+    )
+    .await;
+    assert_eq!(anon["anonKey"], s.anon_key.as_str());
+    execute(
+        &data,
+        "CREATE TABLE public.kept (v text); INSERT INTO public.kept VALUES ('survives')",
+    )
+    .await;
+
+    let pg_pid = postmaster_pid(&data);
+    assert!(alive(pg_pid));
+    kill(Pid::from_raw(running.child.id() as i32), Signal::SIGTERM).unwrap();
+    let status = wait_exit(&mut running.child, Duration::from_secs(30));
+    assert!(status.success(), "oxforge exited with {status}");
+    assert!(!alive(pg_pid), "postgres must stop with oxforge");
+    assert!(!data.join("pg/postmaster.pid").exists());
+
+    let mut again = start(&data);
+    let s2 = &again.summary;
+    assert_eq!(
+        (&s2.anon_key, &s2.api_key, &s2.admin),
+        (&s.anon_key, &s.api_key, &s.admin)
+    );
+    let (_, secret2) = send(
+        http()
+            .get(format!("{}/api/secrets/JWT_SECRET", s2.url))
+            .bearer_auth(&s2.api_key),
+    )
+    .await;
+    assert_eq!(secret2["value"], jwt_secret.as_str());
+    let rows = query(&data, "SELECT v FROM public.kept").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get::<_, String>(0), "survives");
+    kill(Pid::from_raw(again.child.id() as i32), Signal::SIGTERM).unwrap();
+    assert!(wait_exit(&mut again.child, Duration::from_secs(30)).success());
+}
+
+#[tokio::test]
+async fn sigkill_does_not_leave_postgres_behind_and_the_next_start_recovers() {
+    let (_dir, data) = data_dir();
+    let mut running = start(&data);
+    execute(&data, "CREATE TABLE public.t (v int); INSERT INTO public.t VALUES (1)").await;
+    let pg_pid = postmaster_pid(&data);
+    running.child.kill().unwrap(); // SIGKILL
+    running.child.wait().unwrap();
+    wait_gone(pg_pid, Duration::from_secs(20));
+
+    let mut again = start(&data);
+    let (status, _) = send(http().get(format!("{}/api/health", again.summary.url))).await;
+    assert_eq!(status, 200);
+    assert_eq!(query(&data, "SELECT v FROM public.t").await.len(), 1);
+    kill(Pid::from_raw(again.child.id() as i32), Signal::SIGTERM).unwrap();
+    assert!(wait_exit(&mut again.child, Duration::from_secs(30)).success());
+}

@@ -1,0 +1,11 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Integration tests: real HTTP against real PostgreSQL. One binary, so one cluster per run
+//! (see `oxforge-testkit`); each test gets its own database and server.
+
+mod support;
+
+mod admin;
+mod bootstrap;
+mod credentials;
+mod http_basics;
+mod lifecycle;
