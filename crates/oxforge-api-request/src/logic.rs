@@ -39,15 +39,15 @@ fn parse_item(item: &str) -> Result<LogicTree, String> {
         Some(rest) if rest.starts_with("and(") || rest.starts_with("or(") => (true, rest),
         _ => (false, item),
     };
-    if let Some(body) = rest.strip_prefix("and") {
-        if body.starts_with('(') {
-            return LogicTree::parse(false, negated, body);
-        }
+    if let Some(body) = rest.strip_prefix("and")
+        && body.starts_with('(')
+    {
+        return LogicTree::parse(false, negated, body);
     }
-    if let Some(body) = rest.strip_prefix("or") {
-        if body.starts_with('(') {
-            return LogicTree::parse(true, negated, body);
-        }
+    if let Some(body) = rest.strip_prefix("or")
+        && body.starts_with('(')
+    {
+        return LogicTree::parse(true, negated, body);
     }
     // `<field>.<filter>`: the field ends at the first '.' outside a JSON arrow.
     let dot = item
