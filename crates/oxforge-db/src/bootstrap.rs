@@ -20,14 +20,21 @@ struct Step {
     sql: &'static str,
 }
 
-const STEPS: &[Step] = &[Step {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../sql/0001_foundation.sql"),
-}];
+const STEPS: &[Step] = &[
+    Step {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../sql/0001_foundation.sql"),
+    },
+    Step {
+        version: 2,
+        name: "schema_reload",
+        sql: include_str!("../sql/0002_schema_reload.sql"),
+    },
+];
 
 /// The newest bootstrap version this build knows.
-pub const BOOTSTRAP_VERSION: i32 = 1;
+pub const BOOTSTRAP_VERSION: i32 = 2;
 
 /// Applies the missing bootstrap steps in an open transaction that holds the lock.
 async fn apply_steps(tx: &Transaction<'_>) -> Result<Vec<i32>, DbError> {

@@ -16,11 +16,22 @@ pub enum DbError {
         #[source]
         source: tokio_postgres::Error,
     },
+    #[error("unexpected answer from the database: {0}")]
+    Protocol(String),
     #[error("cannot prepare the project's secrets: {0}")]
     Seed(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl DbError {
+    /// The PostgreSQL error behind this one, if any.
+    pub fn as_db_error(&self) -> Option<&tokio_postgres::error::DbError> {
+        match self {
+            DbError::Postgres(e) | DbError::Bootstrap { source: e, .. } => e.as_db_error(),
+            DbError::Pool(deadpool_postgres::PoolError::Backend(e)) => e.as_db_error(),
+            _ => None,
+        }
+    }
+
     /// The SQLSTATE of a PostgreSQL error, if this is one.
     pub fn sqlstate(&self) -> Option<&str> {
         match self {

@@ -4,6 +4,7 @@
 
 mod bootstrap;
 mod error;
+pub mod exec;
 mod pool;
 pub mod secrets;
 

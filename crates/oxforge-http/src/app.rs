@@ -5,11 +5,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, Method, StatusCode, Uri};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::routes::{admin_session, health, jwks, metadata, secrets, whoami};
+use crate::routes::{admin_session, health, jwks, metadata, records, rpc, secrets, whoami};
 use crate::{ApiError, AppState};
 
 /// The whole HTTP service: the router behind a path normaliser.
@@ -30,6 +30,8 @@ fn router(state: AppState) -> Router {
         .route("/api/metadata/anon-key", get(metadata::anon_key))
         .route("/api/secrets/{key}", get(secrets::get_secret))
         .route("/api/oxforge/whoami", get(whoami::whoami))
+        .route("/api/database/records/{table}", any(records::records))
+        .route("/api/database/rpc/{function}", any(rpc::rpc))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use oxforge_auth::Authenticator;
 use oxforge_auth::admin::AdminCredentials;
 use oxforge_db::Pool;
+use oxforge_schema::SchemaCacheHandle;
 
 /// Settings of the HTTP layer itself.
 #[derive(Debug, Clone)]
@@ -34,6 +35,7 @@ impl Default for HttpSettings {
 pub struct AppState {
     pub auth: Arc<Authenticator>,
     pub pool: Pool,
+    pub schema: Arc<SchemaCacheHandle>,
     pub admin: Arc<AdminCredentials>,
     pub settings: Arc<HttpSettings>,
 }

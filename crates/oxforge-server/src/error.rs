@@ -9,6 +9,8 @@ pub enum StartError {
     Database(#[from] oxforge_db::DbError),
     #[error("the database is not reachable after {attempts} attempts: {last}")]
     Unreachable { attempts: u32, last: oxforge_db::DbError },
+    #[error("cannot load the schema cache: {0}")]
+    Schema(String),
     #[error("project keys: {0}")]
     Keys(#[from] oxforge_auth::keypair::KeyPairError),
     #[error("the stored secret {0} is missing")]

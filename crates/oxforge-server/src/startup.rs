@@ -11,6 +11,7 @@ use oxforge_auth::admin::AdminCredentials;
 use oxforge_db::{Pool, PoolOptions};
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
 use oxforge_http::{AppState, HttpSettings};
+use oxforge_schema::{SchemaCacheHandle, spawn_listener};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -48,6 +49,7 @@ pub struct Server {
     pool: Pool,
     stop: Option<oneshot::Sender<()>>,
     http: JoinHandle<std::io::Result<()>>,
+    schema_listener: JoinHandle<()>,
     embedded: Option<EmbeddedPostgres>,
 }
 
@@ -83,10 +85,15 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     let pool = oxforge_db::connect(&connection_string, &pool_options)?;
     wait_for_database(&pool).await?;
     let secrets = ProjectSecrets::bootstrap(&pool, &config).await?;
+    let schema = SchemaCacheHandle::load(pool.clone())
+        .await
+        .map_err(|e| StartError::Schema(e.to_string()))?;
+    let listener_task = spawn_listener(Arc::clone(&schema), connection_string.clone());
 
     let state = AppState {
         auth: Arc::new(Authenticator::new(secrets.credentials()?)),
         pool: pool.clone(),
+        schema,
         admin: Arc::new(AdminCredentials {
             username: secrets.admin_username.clone(),
             password: secrets.admin_password.clone(),
@@ -129,6 +136,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         pool,
         stop: Some(stop_tx),
         http,
+        schema_listener: listener_task,
         embedded,
     })
 }
@@ -180,6 +188,7 @@ impl Server {
     }
 
     async fn release(&mut self) -> Result<(), StartError> {
+        self.schema_listener.abort();
         self.pool.close();
         if let Some(cluster) = self.embedded.take() {
             tokio::task::spawn_blocking(move || cluster.stop()).await??;

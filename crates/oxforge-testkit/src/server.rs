@@ -72,6 +72,13 @@ impl TestServer {
         format!("{}{path}", self.url)
     }
 
+    /// Runs SQL on this server's database as the superuser (fixtures, inspection).
+    pub async fn sql(&self, statements: &str) {
+        if let Err(e) = cluster().execute_on(&self.database, statements).await {
+            panic!("fixture SQL failed: {e}");
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take()
             && let Err(e) = server.shutdown().await

@@ -1,8 +1,11 @@
 //! One module per area of the API.
 
 pub mod admin_session;
+pub mod data;
 pub mod health;
 pub mod jwks;
 pub mod metadata;
+pub mod records;
+pub mod rpc;
 pub mod secrets;
 pub mod whoami;

@@ -25,7 +25,11 @@ async fn two_servers_bootstrap_one_empty_database_safely() {
         .query("SELECT version FROM system.oxforge_bootstrap", &[])
         .await
         .unwrap();
-    assert_eq!(versions.len(), 1);
+    assert_eq!(
+        versions.len(),
+        oxforge_db::BOOTSTRAP_VERSION as usize,
+        "each step applied once"
+    );
     let dupes = db
         .query(
             "SELECT key FROM system.secrets WHERE is_active GROUP BY key HAVING count(*) > 1",

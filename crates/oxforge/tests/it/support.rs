@@ -19,3 +19,83 @@ pub fn assert_envelope(status: StatusCode, body: &Value, want_status: u16, code:
     assert_eq!(body["message"], message, "message; body: {body}");
     assert_eq!(body["statusCode"], want_status, "statusCode; body: {body}");
 }
+
+/// A raw response: status, headers and body text (for empty bodies and header checks).
+pub struct Raw {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Raw {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("non-JSON body ({e}): {:?}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub async fn send_raw(request: RequestBuilder) -> Raw {
+    let response = request.send().await.expect("request failed");
+    Raw {
+        status: response.status(),
+        headers: response.headers().clone(),
+        text: response.text().await.expect("body"),
+    }
+}
+
+/// Requests to the data API with one credential.
+pub struct Data {
+    pub base: String,
+    pub token: String,
+}
+
+impl Data {
+    pub fn new(server: &oxforge_testkit::TestServer, token: &str) -> Data {
+        Data {
+            base: server.url.clone(),
+            token: token.to_owned(),
+        }
+    }
+
+    pub fn records(&self, method: reqwest::Method, path_and_query: &str) -> RequestBuilder {
+        oxforge_testkit::http()
+            .request(method, format!("{}/api/database/records/{path_and_query}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    pub fn get(&self, path_and_query: &str) -> RequestBuilder {
+        self.records(reqwest::Method::GET, path_and_query)
+    }
+
+    pub fn post(&self, path_and_query: &str, body: Value) -> RequestBuilder {
+        self.records(reqwest::Method::POST, path_and_query).json(&body)
+    }
+
+    pub fn patch(&self, path_and_query: &str, body: Value) -> RequestBuilder {
+        self.records(reqwest::Method::PATCH, path_and_query).json(&body)
+    }
+
+    pub fn delete(&self, path_and_query: &str) -> RequestBuilder {
+        self.records(reqwest::Method::DELETE, path_and_query)
+    }
+
+    pub fn rpc(&self, method: reqwest::Method, function_and_query: &str) -> RequestBuilder {
+        oxforge_testkit::http()
+            .request(method, format!("{}/api/database/rpc/{function_and_query}", self.base))
+            .bearer_auth(&self.token)
+    }
+}
+
+/// Asserts a PostgREST error body.
+pub fn assert_pgrst(raw: &Raw, status: u16, code: &str) -> Value {
+    assert_eq!(raw.status.as_u16(), status, "status; body: {}", raw.text);
+    let body = raw.json();
+    assert_eq!(body["code"], code, "code; body: {body}");
+    for key in ["details", "hint", "message"] {
+        assert!(body.get(key).is_some(), "{key} missing: {body}");
+    }
+    body
+}

@@ -1,0 +1,145 @@
+//! PostgREST's error bodies `{code, details, hint, message}` and its SQLSTATE → status table.
+//! These pass through InsForge unchanged, so the SDK (and `maybeSingle()`) sees them as-is.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use oxforge_api_request::ApiRequestError;
+use oxforge_auth::Role;
+use oxforge_db::DbError;
+use oxforge_plan::PlanError;
+use serde_json::json;
+
+use crate::ApiError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgrstError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub details: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl PgrstError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        PgrstError {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            code: code.to_owned(),
+            message: message.into(),
+            details: None,
+            hint: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: impl Into<String>) -> Self {
+        self.details = Some(details.into());
+        self
+    }
+
+    /// `.single()` on zero or several rows.
+    pub fn not_single(rows: i64) -> Self {
+        PgrstError::new(406, "PGRST116", "JSON object requested, multiple (or no) rows returned")
+            .with_details(format!("The result contains {rows} rows"))
+    }
+}
+
+impl IntoResponse for PgrstError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "code": self.code,
+            "details": self.details,
+            "hint": self.hint,
+            "message": self.message,
+        });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<ApiRequestError> for PgrstError {
+    fn from(e: ApiRequestError) -> Self {
+        PgrstError {
+            status: StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            code: e.code.to_owned(),
+            message: e.message,
+            details: e.details,
+            hint: e.hint,
+        }
+    }
+}
+
+impl From<PlanError> for PgrstError {
+    fn from(e: PlanError) -> Self {
+        PgrstError {
+            status: StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            code: e.code,
+            message: e.message,
+            details: e.details,
+            hint: e.hint,
+        }
+    }
+}
+
+/// PostgREST's status for a SQLSTATE; `42501` depends on whether the caller is anonymous.
+pub fn status_for_sqlstate(code: &str, role: Role) -> u16 {
+    match code {
+        "23503" | "23505" => 409,
+        "25006" => 405,
+        "P0001" => 400,
+        "42883" | "42P01" => 404,
+        "42P17" => 500,
+        "42501" => {
+            if role == Role::Anon {
+                401
+            } else {
+                403
+            }
+        }
+        c if c.starts_with("08") => 503,
+        c if c.starts_with("53") => 503,
+        c if c.starts_with("0L") || c.starts_with("0P") || c.starts_with("28") => 403,
+        c if [
+            "09", "25", "2D", "38", "39", "3B", "40", "54", "55", "57", "58", "F0", "HV", "P0", "XX",
+        ]
+        .iter()
+        .any(|p| c.starts_with(p)) =>
+        {
+            500
+        }
+        _ => 400,
+    }
+}
+
+/// Turns a database failure into the answer the client gets.
+pub fn database_error(e: DbError, role: Role) -> crate::routes::data::Reject {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        let mut err = PgrstError::new(status_for_sqlstate(code, role), code, db.message());
+        err.details = db.detail().map(str::to_owned);
+        err.hint = db.hint().map(str::to_owned);
+        if code == "42501" && err.hint.is_none() && db.message().contains("row-level security") {
+            err.hint =
+                Some("With return=representation the new row must also pass a SELECT policy for this role.".into());
+        }
+        return err.into();
+    }
+    ApiError::from(e).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlstate_table() {
+        assert_eq!(status_for_sqlstate("42501", Role::Anon), 401);
+        assert_eq!(status_for_sqlstate("42501", Role::Authenticated), 403);
+        assert_eq!(status_for_sqlstate("23505", Role::Authenticated), 409);
+        assert_eq!(status_for_sqlstate("22P02", Role::Anon), 400);
+        assert_eq!(status_for_sqlstate("42P01", Role::Anon), 404);
+        assert_eq!(status_for_sqlstate("25006", Role::Anon), 405);
+        assert_eq!(status_for_sqlstate("57014", Role::Anon), 500);
+        assert_eq!(status_for_sqlstate("08006", Role::Anon), 503);
+        assert_eq!(status_for_sqlstate("P0001", Role::Anon), 400);
+    }
+}

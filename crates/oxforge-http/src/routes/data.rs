@@ -1,0 +1,266 @@
+//! What the records and RPC endpoints share: name and schema checks, running a statement as
+//! the caller, and PostgREST's response headers.
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use oxforge_api_request::{CountPreference, MediaType, Preferences, ReturnPreference};
+use oxforge_auth::{Principal, now_seconds};
+use oxforge_db::exec::{Outcome, RequestContext, run_as};
+use oxforge_sql::Statement;
+
+use crate::pgrst::{PgrstError, database_error};
+use crate::{ApiError, AppState};
+
+/// A handler's early exit: an InsForge envelope (gateway errors) or a PostgREST error body.
+#[derive(Debug)]
+pub enum Reject {
+    Gateway(ApiError),
+    Postgrest(PgrstError),
+}
+
+impl From<ApiError> for Reject {
+    fn from(e: ApiError) -> Self {
+        Reject::Gateway(e)
+    }
+}
+
+impl From<PgrstError> for Reject {
+    fn from(e: PgrstError) -> Self {
+        Reject::Postgrest(e)
+    }
+}
+
+impl IntoResponse for Reject {
+    fn into_response(self) -> Response {
+        match self {
+            Reject::Gateway(e) => e.into_response(),
+            Reject::Postgrest(e) => e.into_response(),
+        }
+    }
+}
+
+pub fn reject(e: impl Into<Reject>) -> Reject {
+    e.into()
+}
+
+/// InsForge's check of the table or function name in the path.
+pub fn validate_name(name: &str) -> Result<(), Reject> {
+    if name.is_empty() || name.contains('"') || name.chars().any(char::is_control) {
+        return Err(reject(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "DATABASE_VALIDATION_ERROR",
+            format!("Invalid name: {name:?}"),
+        )));
+    }
+    Ok(())
+}
+
+fn header_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
+    headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect()
+}
+
+/// The schema: `?schema=`, else `Accept-Profile` (GET/HEAD) / `Content-Profile` (others), else `public`.
+pub fn schema(method: &Method, headers: &HeaderMap, raw_query: &str) -> Result<String, Reject> {
+    let invalid = |m: String| reject(ApiError::invalid_input(m));
+    let from_query: Vec<String> = form_urlencoded_schema(raw_query);
+    let profile_header = if matches!(*method, Method::GET | Method::HEAD) {
+        "accept-profile"
+    } else {
+        "content-profile"
+    };
+    let from_header = header_values(headers, profile_header);
+    let chosen = match (from_query.as_slice(), from_header.as_slice()) {
+        ([], []) => return Ok("public".into()),
+        ([one], _) => one.clone(),
+        ([], [one]) => (*one).to_owned(),
+        ([_, _, ..], _) => return Err(invalid("The schema parameter may be given only once".into())),
+        ([], _) => return Err(invalid(format!("The {profile_header} header may be given only once"))),
+    };
+    let chosen = chosen.trim().to_owned();
+    if chosen.is_empty() {
+        return Err(invalid("The schema must not be blank".into()));
+    }
+    if chosen == "information_schema" || chosen.starts_with("pg_") {
+        return Err(invalid(format!("The schema '{chosen}' is not accessible")));
+    }
+    Ok(chosen)
+}
+
+fn form_urlencoded_schema(raw_query: &str) -> Vec<String> {
+    form_urlencoded::parse(raw_query.as_bytes())
+        .filter(|(k, _)| k == "schema")
+        .map(|(_, v)| v.into_owned())
+        .collect()
+}
+
+pub fn preferences(headers: &HeaderMap) -> Preferences {
+    Preferences::parse(header_values(headers, "prefer"))
+}
+
+pub fn media_type(headers: &HeaderMap) -> Result<MediaType, Reject> {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    match MediaType::from_accept(accept).map_err(|e| reject(PgrstError::from(e)))? {
+        MediaType::Csv => Err(reject(PgrstError::new(
+            406,
+            "PGRST107",
+            "None of these media types are available: text/csv (oxforge does not produce CSV yet)",
+        ))),
+        media => Ok(media),
+    }
+}
+
+/// The request body, or an InsForge envelope when it is too large or unreadable.
+pub fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Reject> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            reject(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "Request body is too large",
+            ))
+        } else {
+            reject(ApiError::invalid_input(format!(
+                "Cannot read the request body: {rejection}"
+            )))
+        }
+    })
+}
+
+/// Parses a JSON body as PostgREST does (`PGRST102` when it is not JSON).
+pub fn json_body(bytes: &Bytes) -> Result<serde_json::Value, Reject> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(reject(PgrstError::new(400, "PGRST102", "Empty or invalid json")));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| reject(PgrstError::new(400, "PGRST102", "Empty or invalid json").with_details(e.to_string())))
+}
+
+/// Runs a statement as the caller.
+pub async fn execute(
+    state: &AppState,
+    principal: &Principal,
+    statement: &Statement,
+    read_only: bool,
+    prefs: &Preferences,
+) -> Result<Outcome, Reject> {
+    let claims = principal.database_claims(now_seconds()).to_string();
+    let ctx = RequestContext {
+        role: principal.role().as_str(),
+        claims: &claims,
+        read_only,
+        rollback: prefs.tx_rollback,
+    };
+    run_as(&state.pool, ctx, &statement.sql, &statement.params)
+        .await
+        .map_err(|e| database_error(e, principal.role()))
+}
+
+/// The body for the chosen media type; `.single()` needs exactly one row.
+pub fn shaped_body(media: MediaType, outcome: &Outcome) -> Result<String, Reject> {
+    let body = outcome.body.clone().unwrap_or_else(|| "[]".into());
+    if media != MediaType::SingleObject {
+        return Ok(body);
+    }
+    if outcome.page_count != 1 {
+        return Err(reject(PgrstError::not_single(outcome.page_count)));
+    }
+    // `[{...}]` → `{...}`: the array PostgreSQL built holds exactly one element.
+    let inner = body.trim();
+    Ok(inner
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .map(str::to_owned)
+        .unwrap_or(body))
+}
+
+/// `Preference-Applied` for the preferences oxforge honoured.
+pub fn applied(prefs: &Preferences, extra: &[&str]) -> Option<String> {
+    let mut out: Vec<String> = Vec::new();
+    match prefs.return_ {
+        Some(ReturnPreference::Representation) => out.push("return=representation".into()),
+        Some(ReturnPreference::Minimal) => out.push("return=minimal".into()),
+        Some(ReturnPreference::HeadersOnly) => out.push("return=headers-only".into()),
+        None => {}
+    }
+    match prefs.count {
+        Some(CountPreference::Exact) => out.push("count=exact".into()),
+        Some(CountPreference::Planned) => out.push("count=planned".into()),
+        Some(CountPreference::Estimated) => out.push("count=estimated".into()),
+        None => {}
+    }
+    if prefs.tx_rollback {
+        out.push("tx=rollback".into());
+    }
+    out.extend(extra.iter().map(|s| (*s).to_owned()));
+    (!out.is_empty()).then(|| out.join(", "))
+}
+
+/// Builds the final response. `body: None` sends no body (204, HEAD).
+pub fn reply(
+    status: StatusCode,
+    media: MediaType,
+    body: Option<String>,
+    content_range: Option<String>,
+    preference_applied: Option<String>,
+) -> Response {
+    let mut response = match body {
+        Some(b) => Response::new(Body::from(b)),
+        None => Response::new(Body::empty()),
+    };
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    if status != StatusCode::NO_CONTENT {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    }
+    if let Some(range) = content_range.and_then(|r| HeaderValue::from_str(&r).ok()) {
+        h.insert(header::CONTENT_RANGE, range);
+    }
+    if let Some(applied) = preference_applied.and_then(|p| HeaderValue::from_str(&p).ok()) {
+        h.insert("preference-applied", applied);
+    }
+    response
+}
+
+/// `first-last/total` (or `*/total` for no rows), `*` when the total is unknown.
+pub fn content_range(offset: i64, rows: i64, total: Option<i64>) -> String {
+    let total = total.map_or_else(|| "*".to_owned(), |t| t.to_string());
+    if rows <= 0 {
+        format!("*/{total}")
+    } else {
+        format!("{offset}-{}/{total}", offset + rows - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(content_range(0, 10, Some(57)), "0-9/57");
+        assert_eq!(content_range(5, 0, Some(0)), "*/0");
+        assert_eq!(content_range(0, 3, None), "0-2/*");
+    }
+
+    #[test]
+    fn schema_choice() {
+        let mut h = HeaderMap::new();
+        assert_eq!(schema(&Method::GET, &h, "").unwrap(), "public");
+        h.insert("accept-profile", HeaderValue::from_static("better_auth"));
+        assert_eq!(schema(&Method::GET, &h, "").unwrap(), "better_auth");
+        assert_eq!(
+            schema(&Method::POST, &h, "").unwrap(),
+            "public",
+            "POST reads Content-Profile"
+        );
+        assert_eq!(
+            schema(&Method::GET, &HeaderMap::new(), "a=eq.1&schema=s%31").unwrap(),
+            "s1"
+        );
+        assert!(schema(&Method::GET, &HeaderMap::new(), "schema=pg_catalog").is_err());
+        assert!(schema(&Method::GET, &HeaderMap::new(), "schema=a&schema=b").is_err());
+        assert!(schema(&Method::GET, &HeaderMap::new(), "schema=").is_err());
+    }
+}

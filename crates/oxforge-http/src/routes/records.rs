@@ -1,0 +1,232 @@
+//! `/api/database/records/{table}`: PostgREST's table endpoints, answered in-process.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use oxforge_api_request::query::Page;
+use oxforge_api_request::{MediaType, Preferences, QueryParams, Resolution, ReturnPreference, headers::parse_range};
+use oxforge_auth::Principal;
+use oxforge_plan::{MutatePlan, Mutation, PlanError, ReadPlan, plan_delete, plan_insert, plan_read, plan_update};
+use oxforge_schema::SchemaCache;
+use oxforge_sql::{mutate_statement, read_statement};
+use serde_json::Value;
+
+use crate::AppState;
+use crate::extract::Caller;
+use crate::pgrst::PgrstError;
+use crate::routes::data::{
+    Reject, applied, body_bytes, content_range, execute, json_body, media_type, preferences, reject, reply, schema,
+    shaped_body, validate_name,
+};
+
+pub async fn records(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    method: Method,
+    Path(table): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match handle(
+        &state,
+        &principal,
+        &method,
+        &table,
+        uri.query().unwrap_or(""),
+        &headers,
+        body,
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+/// What a request resolved to.
+enum Planned {
+    Read(ReadPlan),
+    Mutate {
+        plan: Box<MutatePlan>,
+        success: StatusCode,
+        applied: &'static [&'static str],
+    },
+}
+
+/// Everything planning needs, parsed once.
+struct Parsed<'a> {
+    method: &'a Method,
+    schema: String,
+    table: &'a str,
+    params: QueryParams,
+    prefs: Preferences,
+    body: Option<Value>,
+}
+
+impl Parsed<'_> {
+    fn plan(&self, cache: &SchemaCache) -> Result<Planned, PlanError> {
+        let (schema, table, params) = (self.schema.as_str(), self.table, &self.params);
+        let body = || self.body.as_ref().unwrap_or(&Value::Null);
+        Ok(match *self.method {
+            Method::GET | Method::HEAD => Planned::Read(plan_read(cache, schema, table, params)?),
+            Method::POST | Method::PUT => {
+                let put = *self.method == Method::PUT;
+                let resolution = if put {
+                    Some(Resolution::MergeDuplicates)
+                } else {
+                    self.prefs.resolution
+                };
+                Planned::Mutate {
+                    plan: Box::new(plan_insert(cache, schema, table, params, body(), resolution)?),
+                    success: if put { StatusCode::OK } else { StatusCode::CREATED },
+                    applied: match (put, resolution) {
+                        (false, Some(Resolution::MergeDuplicates)) => &["resolution=merge-duplicates"],
+                        (false, Some(Resolution::IgnoreDuplicates)) => &["resolution=ignore-duplicates"],
+                        _ => &[],
+                    },
+                }
+            }
+            Method::PATCH => Planned::Mutate {
+                plan: Box::new(plan_update(cache, schema, table, params, body())?),
+                success: StatusCode::OK,
+                applied: &[],
+            },
+            _ => Planned::Mutate {
+                plan: Box::new(plan_delete(cache, schema, table, params)?),
+                success: StatusCode::OK,
+                applied: &[],
+            },
+        })
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    principal: &Principal,
+    method: &Method,
+    table: &str,
+    raw_query: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Reject> {
+    validate_name(table)?;
+    if !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
+        return Err(reject(PgrstError::new(
+            405,
+            "PGRST117",
+            format!("Unsupported HTTP method: {method}"),
+        )));
+    }
+    let media = media_type(headers)?;
+    let parsed = Parsed {
+        method,
+        schema: schema(method, headers, raw_query)?,
+        table,
+        params: QueryParams::parse(raw_query, |_| false).map_err(|e| reject(PgrstError::from(e)))?,
+        prefs: preferences(headers),
+        body: match *method {
+            Method::POST | Method::PUT | Method::PATCH => Some(json_body(&body_bytes(body)?)?),
+            _ => None,
+        },
+    };
+    // A name the cache does not know may come from DDL that just committed: reload once.
+    let planned = match parsed.plan(&state.schema.snapshot()) {
+        Err(e) if e.may_be_stale() => parsed.plan(&*state.schema.reload_after_miss().await),
+        other => other,
+    }
+    .map_err(|e| reject(PgrstError::from(e)))?;
+    match planned {
+        Planned::Read(mut plan) => {
+            apply_range_header(&mut plan.page, headers);
+            read(state, principal, plan, media, &parsed.prefs, *method == Method::HEAD).await
+        }
+        Planned::Mutate { plan, success, applied } => {
+            mutate(state, principal, *plan, media, &parsed.prefs, success, applied).await
+        }
+    }
+}
+
+async fn read(
+    state: &AppState,
+    principal: &Principal,
+    plan: ReadPlan,
+    media: MediaType,
+    prefs: &Preferences,
+    head: bool,
+) -> Result<Response, Reject> {
+    let statement = read_statement(&plan, prefs.count.is_some());
+    let outcome = execute(state, principal, &statement, true, prefs).await?;
+    let offset = plan.page.offset.unwrap_or(0);
+    let status = match outcome.total {
+        Some(total) if offset > 0 && offset >= total => {
+            return Err(reject(
+                PgrstError::new(416, "PGRST103", "Requested range not satisfiable").with_details(format!(
+                    "An offset of {offset} was requested, but there are only {total} rows."
+                )),
+            ));
+        }
+        Some(total) if outcome.page_count < total => StatusCode::PARTIAL_CONTENT,
+        _ => StatusCode::OK,
+    };
+    let body = shaped_body(media, &outcome)?;
+    Ok(reply(
+        status,
+        media,
+        (!head).then_some(body),
+        Some(content_range(offset, outcome.page_count, outcome.total)),
+        applied(prefs, &[]),
+    ))
+}
+
+async fn mutate(
+    state: &AppState,
+    principal: &Principal,
+    plan: MutatePlan,
+    media: MediaType,
+    prefs: &Preferences,
+    success: StatusCode,
+    extra_applied: &[&str],
+) -> Result<Response, Reject> {
+    let want_body = prefs.return_ == Some(ReturnPreference::Representation);
+    let is_insert = matches!(plan.mutation, Mutation::Insert { .. });
+    let applied = applied(prefs, extra_applied);
+    if is_insert && plan.row_count == 0 {
+        // An empty array inserts nothing; no need to ask the database.
+        return Ok(reply(success, media, Some("[]".into()), Some("*/0".into()), applied));
+    }
+    let statement = mutate_statement(&plan, want_body);
+    let outcome = execute(state, principal, &statement, false, prefs).await?;
+    let range = Some(content_range(
+        0,
+        outcome.page_count,
+        prefs.count.map(|_| outcome.page_count),
+    ));
+    if want_body {
+        let body = shaped_body(media, &outcome)?;
+        Ok(reply(success, media, Some(body), range, applied))
+    } else if is_insert {
+        // PostgREST sends an empty body; InsForge turns it into `[]`.
+        Ok(reply(success, MediaType::Json, Some("[]".into()), range, applied))
+    } else {
+        Ok(reply(StatusCode::NO_CONTENT, media, None, range, applied))
+    }
+}
+
+/// `Range: 0-9` limits the root when the query string does not.
+fn apply_range_header(page: &mut Page, headers: &HeaderMap) {
+    let Some((offset, limit)) = headers.get("range").and_then(|v| v.to_str().ok()).and_then(parse_range) else {
+        return;
+    };
+    if page.offset.is_none() {
+        page.offset = Some(offset);
+    }
+    if let Some(limit) = limit {
+        page.limit = Some(page.limit.map_or(limit, |l| l.min(limit)));
+    }
+}

@@ -1,0 +1,124 @@
+//! `/api/database/rpc/{function}`: function calls, by POST (JSON arguments) or GET (query string).
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use oxforge_api_request::{MediaType, QueryParams};
+use oxforge_plan::plan_call;
+use oxforge_sql::{CallShape, call_statement};
+use serde_json::{Map, Value};
+
+use crate::AppState;
+use crate::extract::Caller;
+use crate::pgrst::PgrstError;
+use crate::routes::data::{
+    Reject, applied, body_bytes, content_range, execute, media_type, preferences, reject, reply, schema, shaped_body,
+    validate_name,
+};
+
+pub async fn rpc(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    method: Method,
+    Path(function): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match call(
+        &state,
+        &principal,
+        &method,
+        &function,
+        uri.query().unwrap_or(""),
+        &headers,
+        body,
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+async fn call(
+    state: &AppState,
+    principal: &oxforge_auth::Principal,
+    method: &Method,
+    function: &str,
+    raw_query: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Reject> {
+    validate_name(function)?;
+    let schema = schema(method, headers, raw_query)?;
+    let media = media_type(headers)?;
+    let prefs = preferences(headers);
+    let mut cache = state.schema.snapshot();
+    if cache.routines(&schema, function).is_empty() {
+        // Perhaps created a moment ago: reload once.
+        cache = state.schema.reload_after_miss().await;
+    }
+    let arg_names: Vec<String> = cache
+        .routines(&schema, function)
+        .iter()
+        .flat_map(|r| r.params.iter().map(|p| p.name.clone()))
+        .collect();
+    let read_only = matches!(*method, Method::GET | Method::HEAD);
+    let is_arg = |k: &str| read_only && arg_names.iter().any(|a| a == k);
+    let params = QueryParams::parse(raw_query, is_arg).map_err(|e| reject(PgrstError::from(e)))?;
+    let args: Map<String, Value> = if read_only {
+        params
+            .args
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect()
+    } else {
+        let bytes = body_bytes(body)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            Map::new()
+        } else {
+            match serde_json::from_slice::<Value>(&bytes) {
+                Ok(Value::Object(map)) => map,
+                Ok(_) | Err(_) => return Err(reject(PgrstError::new(400, "PGRST102", "Empty or invalid json"))),
+            }
+        }
+    };
+    let plan = plan_call(&cache, &schema, function, args, &params).map_err(|e| reject(PgrstError::from(e)))?;
+    let (statement, shape) = call_statement(&plan, prefs.count.is_some());
+    let outcome = execute(state, principal, &statement, read_only, &prefs).await?;
+    let head = *method == Method::HEAD;
+    let applied = applied(&prefs, &[]);
+    match shape {
+        CallShape::Void => Ok(reply(StatusCode::NO_CONTENT, media, None, None, applied)),
+        CallShape::Scalar | CallShape::Object => {
+            let body = outcome.body.unwrap_or_else(|| "null".into());
+            Ok(reply(
+                StatusCode::OK,
+                media_for_scalar(media),
+                (!head).then_some(body),
+                None,
+                applied,
+            ))
+        }
+        CallShape::Set => {
+            let body = shaped_body(media, &outcome)?;
+            let offset = plan.read.page.offset.unwrap_or(0);
+            let range = Some(content_range(offset, outcome.page_count, outcome.total));
+            let status = match outcome.total {
+                Some(total) if outcome.page_count < total => StatusCode::PARTIAL_CONTENT,
+                _ => StatusCode::OK,
+            };
+            Ok(reply(status, media, (!head).then_some(body), range, applied))
+        }
+    }
+}
+
+fn media_for_scalar(media: MediaType) -> MediaType {
+    match media {
+        MediaType::SingleObject => MediaType::SingleObject,
+        _ => MediaType::Json,
+    }
+}

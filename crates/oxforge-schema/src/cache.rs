@@ -1,0 +1,141 @@
+//! The live cache and the listener that keeps it current.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use tokio::sync::{Mutex, Notify};
+use tokio_postgres::AsyncMessage;
+
+use crate::SchemaCache;
+use crate::introspect::{LoadError, load};
+
+/// Shared handle: the current snapshot and the means to refresh it.
+pub struct SchemaCacheHandle {
+    current: ArcSwap<SchemaCache>,
+    pool: oxforge_db::Pool,
+    reload_lock: Mutex<Instant>,
+    wake: Notify,
+}
+
+/// A miss (unknown table or function) reloads at most this often.
+const MISS_RELOAD_COOLDOWN: Duration = Duration::from_millis(250);
+
+impl SchemaCacheHandle {
+    pub async fn load(pool: oxforge_db::Pool) -> Result<Arc<Self>, LoadError> {
+        let cache = load(&pool).await?;
+        tracing::info!(tables = cache.table_count(), "schema cache loaded");
+        Ok(Arc::new(SchemaCacheHandle {
+            current: ArcSwap::from_pointee(cache),
+            pool,
+            reload_lock: Mutex::new(Instant::now()),
+            wake: Notify::new(),
+        }))
+    }
+
+    /// The snapshot a request works with from start to end.
+    pub fn snapshot(&self) -> Arc<SchemaCache> {
+        self.current.load_full()
+    }
+
+    /// Reloads now (in the caller's task); concurrent callers share one reload.
+    pub async fn reload(&self) -> Result<(), LoadError> {
+        let started = Instant::now();
+        let mut last = self.reload_lock.lock().await;
+        if *last >= started {
+            return Ok(()); // someone reloaded while we waited
+        }
+        let cache = load(&self.pool).await?;
+        tracing::info!(
+            tables = cache.table_count(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "schema cache reloaded"
+        );
+        self.current.store(Arc::new(cache));
+        *last = Instant::now();
+        Ok(())
+    }
+
+    /// Called when a request names something the cache does not know: DDL may have just
+    /// committed. Reloads (at most once per cooldown: a burst of misses waits for, and shares,
+    /// one reload) and returns the new snapshot.
+    pub async fn reload_after_miss(&self) -> Arc<SchemaCache> {
+        let since_last = self.reload_lock.lock().await.elapsed();
+        if let Some(wait) = MISS_RELOAD_COOLDOWN.checked_sub(since_last) {
+            tokio::time::sleep(wait).await;
+        }
+        if let Err(e) = self.reload().await {
+            tracing::warn!(error = %e, "schema cache reload failed");
+        }
+        self.snapshot()
+    }
+
+    /// Asks the background reloader to refresh (coalesces bursts of notifications).
+    pub fn request_reload(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Starts the background tasks: a reloader, and a `LISTEN pgrst` connection that reconnects
+/// on failure. They end when the returned handle is aborted.
+pub fn spawn_listener(handle: Arc<SchemaCacheHandle>, connection_string: String) -> tokio::task::JoinHandle<()> {
+    let reloader = Arc::clone(&handle);
+    tokio::spawn(async move {
+        let reload_task = tokio::spawn(async move {
+            loop {
+                reloader.wake.notified().await;
+                if let Err(e) = reloader.reload().await {
+                    tracing::warn!(error = %e, "schema cache reload failed");
+                }
+            }
+        });
+        let _guard = AbortOnDrop(reload_task);
+        loop {
+            match listen(&handle, &connection_string).await {
+                Ok(()) => tracing::warn!("schema listener connection closed; reconnecting"),
+                Err(e) => tracing::warn!(error = %e, "schema listener failed; reconnecting"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            // Changes may have been missed while disconnected.
+            handle.request_reload();
+        }
+    })
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn listen(handle: &SchemaCacheHandle, connection_string: &str) -> Result<(), tokio_postgres::Error> {
+    let (client, mut connection) = tokio_postgres::connect(connection_string, tokio_postgres::NoTls).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        loop {
+            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                Some(Ok(AsyncMessage::Notification(n))) => {
+                    if tx.send(n.payload().to_owned()).is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "schema listener connection error");
+                    break;
+                }
+                None => break,
+            }
+        }
+    });
+    let _driver = AbortOnDrop(driver);
+    client.batch_execute("LISTEN pgrst").await?;
+    while let Some(payload) = rx.recv().await {
+        if payload.is_empty() || payload == "reload schema" {
+            handle.request_reload();
+        }
+    }
+    Ok(())
+}

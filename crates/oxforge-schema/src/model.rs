@@ -1,0 +1,121 @@
+//! What the cache holds.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    /// `format_type()` of the column, e.g. `text`, `integer`, `timestamp with time zone`.
+    pub data_type: String,
+    pub nullable: bool,
+    pub has_default: bool,
+}
+
+impl Column {
+    /// Text-like columns keep `""` values (InsForge drops `""` for all other types).
+    pub fn is_text_like(&self) -> bool {
+        let t = self.data_type.as_str();
+        t == "text"
+            || t == "citext"
+            || t.starts_with("character varying")
+            || t.starts_with("character(")
+            || t == "character"
+            || t == "name"
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Table {
+    pub schema: String,
+    pub name: String,
+    /// `r` table, `p` partitioned, `v` view, `m` materialized view, `f` foreign table.
+    pub kind: String,
+    pub columns: Vec<Column>,
+    pub primary_key: Vec<String>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// A foreign key `schema.table(columns) → ref_schema.ref_table(ref_columns)`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct ForeignKey {
+    pub name: String,
+    pub schema: String,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub ref_schema: String,
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Param {
+    pub name: String,
+    pub data_type: String,
+    pub has_default: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Routine {
+    pub schema: String,
+    pub name: String,
+    pub params: Vec<Param>,
+    pub return_type: String,
+    pub returns_set: bool,
+    /// The result is a row (a table type or a composite): objects rather than scalars.
+    pub returns_composite: bool,
+    pub volatile: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SchemaCache {
+    tables: HashMap<(String, String), Table>,
+    foreign_keys: Vec<ForeignKey>,
+    routines: HashMap<(String, String), Vec<Routine>>,
+}
+
+impl SchemaCache {
+    pub fn new(tables: Vec<Table>, foreign_keys: Vec<ForeignKey>, routines: Vec<Routine>) -> Self {
+        let mut by_name: HashMap<(String, String), Vec<Routine>> = HashMap::new();
+        for r in routines {
+            by_name.entry((r.schema.clone(), r.name.clone())).or_default().push(r);
+        }
+        SchemaCache {
+            tables: tables
+                .into_iter()
+                .map(|t| ((t.schema.clone(), t.name.clone()), t))
+                .collect(),
+            foreign_keys,
+            routines: by_name,
+        }
+    }
+
+    pub fn table(&self, schema: &str, name: &str) -> Option<&Table> {
+        self.tables.get(&(schema.to_owned(), name.to_owned()))
+    }
+
+    pub fn routines(&self, schema: &str, name: &str) -> &[Routine] {
+        self.routines
+            .get(&(schema.to_owned(), name.to_owned()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn foreign_keys(&self) -> &[ForeignKey] {
+        &self.foreign_keys
+    }
+
+    pub fn has_schema(&self, schema: &str) -> bool {
+        self.tables.keys().any(|(s, _)| s == schema) || self.routines.keys().any(|(s, _)| s == schema)
+    }
+
+    pub fn table_count(&self) -> usize {
+        self.tables.len()
+    }
+}
