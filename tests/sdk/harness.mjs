@@ -1,0 +1,56 @@
+// Starts a real oxforge (embedded PostgreSQL) for the SDK conformance tests and stops it after.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = process.env.OXFORGE_BIN ?? resolve(here, '../../target/debug/oxforge');
+
+export async function startOxforge() {
+  const dir = mkdtempSync(join(tmpdir(), 'oxforge-sdk-'));
+  chmodSync(dir, 0o755); // PostgreSQL runs as `postgres` when we are root
+  const dataDir = join(dir, 'data');
+  const env = { ...process.env };
+  env.RUST_LOG ??= 'warn';
+  for (const k of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_API_KEY', 'ACCESS_ANON_KEY', 'OXFORGE_DATA_DIR']) delete env[k];
+  const child = spawn(BIN, ['serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const summary = {};
+  const lines = createInterface({ input: child.stdout });
+  await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('oxforge printed no summary within 60 s')), 60_000);
+    child.on('exit', (code) => fail(new Error(`oxforge exited early with ${code}`)));
+    lines.on('line', (line) => {
+      const m = line.trim().match(/^(API URL|Anon key|API key)\s+(\S+)/);
+      if (m) summary[m[1]] = m[2];
+      if (summary['API URL'] && summary['Anon key'] && summary['API key']) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+  });
+  const url = summary['API URL'];
+  const apiKey = summary['API key'];
+  const res = await fetch(`${url}/api/secrets/JWT_SECRET`, { headers: { Authorization: `Bearer ${apiKey}` } });
+  const jwtSecret = (await res.json()).value;
+  return {
+    url,
+    anonKey: summary['Anon key'],
+    apiKey,
+    jwtSecret,
+    /** Runs SQL as the superuser over the private socket (fixtures only). */
+    sql(statements) {
+      execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', join(dataDir, 'run'), '-U', 'postgres', '-d', 'postgres', '-c', statements], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    },
+    async stop() {
+      const exited = new Promise((ok) => child.once('exit', ok));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
