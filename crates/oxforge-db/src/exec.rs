@@ -6,7 +6,7 @@
 //! row: `(total bigint, page_count bigint, body text)`, the body built by PostgreSQL.
 
 use bytes::BytesMut;
-use tokio_postgres::types::{Format, IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::types::{Format, FromSql, IsNull, ToSql, Type, to_sql_checked};
 
 use crate::{DbError, Pool};
 
@@ -32,6 +32,30 @@ impl ToSql for Untyped<'_> {
     to_sql_checked!();
 }
 
+/// Any column read as its raw text (used for `EXPLAIN (FORMAT JSON)`, typed `json`).
+struct RawText(String);
+
+impl<'a> FromSql<'a> for RawText {
+    fn from_sql(_ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(RawText(String::from_utf8_lossy(raw).into_owned()))
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+}
+
+/// The planner's row estimate from `EXPLAIN (FORMAT JSON)` output.
+fn plan_rows(explain: &str) -> Option<i64> {
+    let start = explain.find("\"Plan Rows\":")? + "\"Plan Rows\":".len();
+    let digits: String = explain[start..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
 /// Who the statement runs as.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestContext<'a> {
@@ -51,31 +75,63 @@ pub struct Outcome {
     pub total: Option<i64>,
     pub page_count: i64,
     pub body: Option<String>,
+    /// The planner's estimate of the matching rows, when an `explain` statement was given.
+    pub planned_total: Option<i64>,
 }
 
-/// Runs `sql` with `params` in its own transaction as `ctx.role` with `ctx.claims`.
-pub async fn run_as(pool: &Pool, ctx: RequestContext<'_>, sql: &str, params: &[String]) -> Result<Outcome, DbError> {
-    let client = pool.get().await?;
-    let untyped: Vec<Untyped<'_>> = params.iter().map(|p| Untyped(p)).collect();
-    let main_params: Vec<(&(dyn ToSql + Sync), Type)> = untyped
+fn untyped_params(params: &[String]) -> Vec<Untyped<'_>> {
+    params.iter().map(|p| Untyped(p)).collect()
+}
+
+fn as_sql_params<'a>(untyped: &'a [Untyped<'a>]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+    untyped
         .iter()
         .map(|p| (p as &(dyn ToSql + Sync), Type::UNKNOWN))
-        .collect();
+        .collect()
+}
+
+/// A statement and its text parameters.
+pub type Sql<'a> = (&'a str, &'a [String]);
+
+/// Runs `sql` with `params` in its own transaction as `ctx.role` with `ctx.claims`; `explain`,
+/// when given, runs in the same transaction first and yields `planned_total`.
+pub async fn run_as(
+    pool: &Pool,
+    ctx: RequestContext<'_>,
+    (sql, params): Sql<'_>,
+    explain: Option<Sql<'_>>,
+) -> Result<Outcome, DbError> {
+    let client = pool.get().await?;
+    let untyped = untyped_params(params);
+    let main_params = as_sql_params(&untyped);
+    let (explain_sql, explain_params) = explain.unwrap_or(("", &[]));
+    let explain_untyped = untyped_params(explain_params);
+    let explain_typed = as_sql_params(&explain_untyped);
+    let explain_query = async {
+        if explain.is_none() {
+            return Ok(None);
+        }
+        let rows = client.query_typed(explain_sql, &explain_typed).await?;
+        let text = rows.first().map(|r| r.try_get::<_, RawText>(0)).transpose()?;
+        Ok::<_, tokio_postgres::Error>(text.and_then(|t| plan_rows(&t.0)))
+    };
     let setup_params: [(&(dyn ToSql + Sync), Type); 2] = [(&ctx.role, Type::TEXT), (&ctx.claims, Type::TEXT)];
     let begin = if ctx.read_only { "BEGIN READ ONLY" } else { "BEGIN" };
     let end = if ctx.rollback { "ROLLBACK" } else { "COMMIT" };
     // Issued together: tokio-postgres sends them in the order first polled (join! polls in order).
-    let (began, setup, main, ended) = tokio::join!(
+    let (began, setup, planned, main, ended) = tokio::join!(
         client.batch_execute(begin),
         client.query_typed(
             "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)",
             &setup_params,
         ),
+        explain_query,
         client.query_typed(sql, &main_params),
         client.batch_execute(end),
     );
     began?;
     setup?;
+    let planned_total = planned?;
     let rows = main?;
     ended?;
     let row = rows
@@ -85,5 +141,19 @@ pub async fn run_as(pool: &Pool, ctx: RequestContext<'_>, sql: &str, params: &[S
         total: row.try_get(0)?,
         page_count: row.try_get::<_, Option<i64>>(1)?.unwrap_or(0),
         body: row.try_get(2)?,
+        planned_total,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan_rows;
+
+    #[test]
+    fn reads_the_planner_estimate() {
+        let explain =
+            r#"[{"Plan": {"Node Type": "Seq Scan", "Startup Cost": 0.00, "Plan Rows": 1234, "Plan Width": 4}}]"#;
+        assert_eq!(plan_rows(explain), Some(1234));
+        assert_eq!(plan_rows("[]"), None);
+    }
 }

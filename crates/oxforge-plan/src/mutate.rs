@@ -14,6 +14,9 @@ pub enum Mutation {
         columns: Vec<String>,
         /// `ON CONFLICT (cols) DO UPDATE | DO NOTHING`.
         on_conflict: Option<(Vec<String>, Resolution)>,
+        /// `Prefer: missing=default`: a key missing from an object takes the column's default
+        /// expression (from the catalog) instead of NULL; `None` when not requested.
+        defaults: Option<Vec<Option<String>>>,
     },
     Update {
         columns: Vec<String>,
@@ -83,6 +86,7 @@ pub fn plan_insert(
     params: &QueryParams,
     body: &Value,
     resolution: Option<Resolution>,
+    missing_default: bool,
 ) -> Result<MutatePlan, PlanError> {
     let table = table(cache, schema, name)?;
     let mut body = body.clone();
@@ -124,10 +128,20 @@ pub fn plan_insert(
         }
         None => None,
     };
+    let defaults = missing_default.then(|| {
+        columns
+            .iter()
+            .map(|c| table.column(c).and_then(|col| col.default_expr.clone()))
+            .collect()
+    });
     let (returning, _, _) = split_returning(cache, table, params)?;
     Ok(MutatePlan {
         target: qualified(table),
-        mutation: Mutation::Insert { columns, on_conflict },
+        mutation: Mutation::Insert {
+            columns,
+            on_conflict,
+            defaults,
+        },
         body: body.to_string(),
         row_count,
         conditions: Vec::new(),

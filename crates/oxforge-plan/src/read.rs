@@ -208,7 +208,12 @@ impl<'a> Planner<'a> {
         }
         let mut child_path = path.to_vec();
         child_path.push(output.clone());
-        let read = self.level(child, &embed.items, &child_path)?;
+        let items = if embed.spread {
+            spread_items(child, &embed.items)?
+        } else {
+            embed.items.clone()
+        };
+        let read = self.level(child, &items, &child_path)?;
         Ok(EmbedPlan {
             output,
             kind,
@@ -293,6 +298,30 @@ impl<'a> Planner<'a> {
             ))),
         }
     }
+}
+
+/// A spread lifts the child's columns into the parent object: `*` becomes the child's columns,
+/// and nested embeds are not supported inside a spread.
+fn spread_items(child: &Table, items: &[SelectItem]) -> Result<Vec<SelectItem>, PlanError> {
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            SelectItem::Star => out.extend(child.columns.iter().map(|c| SelectItem::Field {
+                field: Field::column(c.name.clone()),
+                alias: None,
+                cast: None,
+            })),
+            SelectItem::Field { .. } => out.push(item.clone()),
+            SelectItem::Embed(e) => {
+                return Err(PlanError::new(
+                    400,
+                    "PGRST119",
+                    format!("Embedding '{}' inside a spread is not supported", e.relation),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// One way a parent can reach an embedded table.

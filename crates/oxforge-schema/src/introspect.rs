@@ -18,7 +18,9 @@ WITH tables AS (
         'name', a.attname,
         'data_type', format_type(a.atttypid, a.atttypmod),
         'nullable', NOT a.attnotnull,
-        'has_default', a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
+        'has_default', a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '',
+        'default_expr', (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
+                         WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.attgenerated = '')
       ) ORDER BY a.attnum)
       FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::json),
     'primary_key', coalesce((

@@ -11,6 +11,9 @@ pub struct Column {
     pub data_type: String,
     pub nullable: bool,
     pub has_default: bool,
+    /// The column's `DEFAULT` expression as PostgreSQL prints it (from the catalog, never from a request).
+    #[serde(default)]
+    pub default_expr: Option<String>,
 }
 
 impl Column {

@@ -15,4 +15,4 @@ mod read;
 pub use builder::{Statement, ident};
 pub use call::{CallShape, call_statement};
 pub use mutate::mutate_statement;
-pub use read::read_statement;
+pub use read::{Shape, Total, explain_count_statement, read_statement};

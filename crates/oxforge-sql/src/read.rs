@@ -26,6 +26,7 @@ pub(crate) fn projection(p: &mut Params, plan: &ReadPlan) -> String {
                 let name = out.clone().unwrap_or_else(|| f.output_name());
                 format!("{expr} AS {}", ident(&name))
             }
+            ProjItem::Embed(embed) if embed.spread => spread_columns(p, plan, embed),
             ProjItem::Embed(embed) => format!("{} AS {}", embed_value(p, plan, embed), ident(&embed.output)),
         })
         .collect();
@@ -84,6 +85,32 @@ fn inner_filters(p: &mut Params, plan: &ReadPlan) -> Vec<String> {
         .collect()
 }
 
+/// `...rel(a, b)` on a to-one relationship: one correlated scalar subquery per lifted column.
+fn spread_columns(p: &mut Params, parent: &ReadPlan, embed: &EmbedPlan) -> String {
+    let child = &embed.read;
+    let columns: Vec<String> = child
+        .select
+        .iter()
+        .filter_map(|item| match item {
+            ProjItem::Column { field: f, alias, cast } => {
+                let mut expr = field(p, &child.alias, f);
+                if let Some(cast) = cast {
+                    expr = format!("({expr})::{cast}");
+                }
+                let source = embed_source(p, parent, embed);
+                let name = alias.clone().unwrap_or_else(|| f.output_name());
+                Some(format!("(SELECT {expr} {source} LIMIT 1) AS {}", ident(&name)))
+            }
+            _ => None,
+        })
+        .collect();
+    if columns.is_empty() {
+        "NULL AS \"_spread\"".into()
+    } else {
+        columns.join(", ")
+    }
+}
+
 fn embed_value(p: &mut Params, parent: &ReadPlan, embed: &EmbedPlan) -> String {
     let child = &embed.read;
     let row = ident(&format!("_{}", child.alias));
@@ -106,34 +133,78 @@ fn embed_value(p: &mut Params, parent: &ReadPlan, embed: &EmbedPlan) -> String {
 pub enum Shape {
     /// A JSON array of the rows.
     Array,
+    /// `text/csv`: a header line from the first row's keys, then one line per row.
+    Csv,
     /// No body (`return=minimal`): only counts.
     None,
 }
 
-pub(crate) fn body_expr(shape: Shape) -> &'static str {
+/// A CSV field: quoted when it holds a quote, a comma or a line break; NULL is empty.
+const CSV_FIELD: &str = "CASE WHEN {v} IS NULL THEN '' WHEN {v} ~ '[\",\\r\\n]' THEN '\"' || replace({v}, '\"', '\"\"') || '\"' ELSE {v} END";
+
+pub(crate) fn body_expr(shape: Shape) -> String {
     match shape {
-        Shape::Array => "coalesce(json_agg(\"_r\"), '[]'::json)::text",
-        Shape::None => "NULL::text",
+        Shape::Array => "coalesce(json_agg(\"_r\"), '[]'::json)::text".into(),
+        Shape::None => "NULL::text".into(),
+        Shape::Csv => {
+            let key = CSV_FIELD.replace("{v}", "\"h\".\"k\"");
+            let value = CSV_FIELD.replace("{v}", "\"c\".\"v\"");
+            format!(
+                "coalesce((SELECT string_agg({key}, ',' ORDER BY \"h\".\"n\") \
+                 FROM json_object_keys((array_agg(row_to_json(\"_r\")))[1]) WITH ORDINALITY AS \"h\"(\"k\", \"n\")) \
+                 || E'\\n' || string_agg((SELECT string_agg({value}, ',' ORDER BY \"c\".\"n\") \
+                 FROM json_each_text(row_to_json(\"_r\")) WITH ORDINALITY AS \"c\"(\"k\", \"v\", \"n\")), E'\\n'), '')"
+            )
+        }
     }
 }
 
-/// `SELECT <total>, count(*), <body> FROM (<page>) "_r"`.
-pub fn read_statement(plan: &ReadPlan, with_total: bool) -> Statement {
+/// How the total row count (`Content-Range: …/total`) is obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    None,
+    /// `count(*)` of every matching row.
+    Exact,
+    /// `count(*)` of at most this many rows (`Prefer: count=estimated`; beyond it the planner's
+    /// estimate is used).
+    UpTo(i64),
+}
+
+/// `FROM <table> AS <alias> WHERE <filters>` of a read, for the page and for counts.
+fn filtered_source(p: &mut Params, plan: &ReadPlan) -> String {
+    let from = format!(
+        "{} AS {}",
+        qualified(&plan.from.schema, &plan.from.name),
+        ident(&plan.alias)
+    );
+    let extra = inner_filters(p, plan);
+    format!(
+        "{from}{}",
+        where_clause(p, &plan.alias, &plan.conditions, &plan.logic, extra)
+    )
+}
+
+/// `EXPLAIN (FORMAT JSON)` of the rows a read matches: the planner's row estimate (`count=planned`).
+pub fn explain_count_statement(plan: &ReadPlan) -> Statement {
     let mut p = Params::default();
-    let alias = ident(&plan.alias);
-    let from = format!("{} AS {alias}", qualified(&plan.from.schema, &plan.from.name));
-    let extra = inner_filters(&mut p, plan);
-    let filter = where_clause(&mut p, &plan.alias, &plan.conditions, &plan.logic, extra);
+    let source = filtered_source(&mut p, plan);
+    p.finish(format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM {source}"))
+}
+
+/// `SELECT <total>, count(*), <body> FROM (<page>) "_r"`.
+pub fn read_statement(plan: &ReadPlan, total: Total, shape: Shape) -> Statement {
+    let mut p = Params::default();
+    let source = filtered_source(&mut p, plan);
     let proj = projection(&mut p, plan);
     let order = order_by(&mut p, &plan.alias, &plan.order);
-    let total = if with_total {
-        format!("(SELECT count(*) FROM {from}{filter})")
-    } else {
-        "NULL".into()
+    let total = match total {
+        Total::None => "NULL".to_owned(),
+        Total::Exact => format!("(SELECT count(*) FROM {source})"),
+        Total::UpTo(n) => format!("(SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT {n}) AS \"_c\")"),
     };
     let sql = format!(
-        "SELECT {total}::bigint, count(*)::bigint, {} FROM (SELECT {proj} FROM {from}{filter}{order}{}) AS \"_r\"",
-        body_expr(Shape::Array),
+        "SELECT {total}::bigint, count(*)::bigint, {} FROM (SELECT {proj} FROM {source}{order}{}) AS \"_r\"",
+        body_expr(shape),
         page(plan.page.limit, plan.page.offset)
     );
     p.finish(sql)

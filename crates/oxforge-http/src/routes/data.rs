@@ -101,13 +101,14 @@ pub fn preferences(headers: &HeaderMap) -> Preferences {
 
 pub fn media_type(headers: &HeaderMap) -> Result<MediaType, Reject> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    match MediaType::from_accept(accept).map_err(|e| reject(PgrstError::from(e)))? {
-        MediaType::Csv => Err(reject(PgrstError::new(
-            406,
-            "PGRST107",
-            "None of these media types are available: text/csv (oxforge does not produce CSV yet)",
-        ))),
-        media => Ok(media),
+    MediaType::from_accept(accept).map_err(|e| reject(PgrstError::from(e)))
+}
+
+/// How PostgreSQL should aggregate the body for this media type.
+pub fn body_shape(media: MediaType) -> oxforge_sql::Shape {
+    match media {
+        MediaType::Csv => oxforge_sql::Shape::Csv,
+        MediaType::Json | MediaType::SingleObject => oxforge_sql::Shape::Array,
     }
 }
 
@@ -145,6 +146,18 @@ pub async fn execute(
     read_only: bool,
     prefs: &Preferences,
 ) -> Result<Outcome, Reject> {
+    execute_with_explain(state, principal, statement, None, read_only, prefs).await
+}
+
+/// Runs a statement as the caller, with an `EXPLAIN` for a planned count in the same transaction.
+pub async fn execute_with_explain(
+    state: &AppState,
+    principal: &Principal,
+    statement: &Statement,
+    explain: Option<&Statement>,
+    read_only: bool,
+    prefs: &Preferences,
+) -> Result<Outcome, Reject> {
     let claims = principal.database_claims(now_seconds()).to_string();
     let ctx = RequestContext {
         role: principal.role().as_str(),
@@ -152,14 +165,16 @@ pub async fn execute(
         read_only,
         rollback: prefs.tx_rollback,
     };
-    run_as(&state.pool, ctx, &statement.sql, &statement.params)
+    let explain = explain.map(|e| (e.sql.as_str(), e.params.as_slice()));
+    run_as(&state.pool, ctx, (&statement.sql, &statement.params), explain)
         .await
         .map_err(|e| database_error(e, principal.role()))
 }
 
 /// The body for the chosen media type; `.single()` needs exactly one row.
 pub fn shaped_body(media: MediaType, outcome: &Outcome) -> Result<String, Reject> {
-    let body = outcome.body.clone().unwrap_or_else(|| "[]".into());
+    let empty = if media == MediaType::Csv { "" } else { "[]" };
+    let body = outcome.body.clone().unwrap_or_else(|| empty.into());
     if media != MediaType::SingleObject {
         return Ok(body);
     }

@@ -6,19 +6,24 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use oxforge_api_request::query::Page;
-use oxforge_api_request::{MediaType, Preferences, QueryParams, Resolution, ReturnPreference, headers::parse_range};
+use oxforge_api_request::{
+    CountPreference, MediaType, Preferences, QueryParams, Resolution, ReturnPreference, headers::parse_range,
+};
 use oxforge_auth::Principal;
 use oxforge_plan::{MutatePlan, Mutation, PlanError, ReadPlan, plan_delete, plan_insert, plan_read, plan_update};
 use oxforge_schema::SchemaCache;
-use oxforge_sql::{mutate_statement, read_statement};
+use oxforge_sql::{Shape, Total, explain_count_statement, mutate_statement, read_statement};
+
+/// `Prefer: count=estimated` counts exactly up to this many rows.
+const ESTIMATED_EXACT_UP_TO: i64 = 10_000;
 use serde_json::Value;
 
 use crate::AppState;
 use crate::extract::Caller;
 use crate::pgrst::PgrstError;
 use crate::routes::data::{
-    Reject, applied, body_bytes, content_range, execute, json_body, media_type, preferences, reject, reply, schema,
-    shaped_body, validate_name,
+    Reject, applied, body_bytes, body_shape, content_range, execute, execute_with_explain, json_body, media_type,
+    preferences, reject, reply, schema, shaped_body, validate_name,
 };
 
 pub async fn records(
@@ -67,6 +72,10 @@ struct Parsed<'a> {
 }
 
 impl Parsed<'_> {
+    fn missing_default(&self) -> bool {
+        self.prefs.missing == Some(oxforge_api_request::Missing::Default)
+    }
+
     fn plan(&self, cache: &SchemaCache) -> Result<Planned, PlanError> {
         let (schema, table, params) = (self.schema.as_str(), self.table, &self.params);
         let body = || self.body.as_ref().unwrap_or(&Value::Null);
@@ -80,11 +89,26 @@ impl Parsed<'_> {
                     self.prefs.resolution
                 };
                 Planned::Mutate {
-                    plan: Box::new(plan_insert(cache, schema, table, params, body(), resolution)?),
+                    plan: Box::new(plan_insert(
+                        cache,
+                        schema,
+                        table,
+                        params,
+                        body(),
+                        resolution,
+                        self.missing_default(),
+                    )?),
                     success: if put { StatusCode::OK } else { StatusCode::CREATED },
-                    applied: match (put, resolution) {
-                        (false, Some(Resolution::MergeDuplicates)) => &["resolution=merge-duplicates"],
-                        (false, Some(Resolution::IgnoreDuplicates)) => &["resolution=ignore-duplicates"],
+                    applied: match (put, resolution, self.missing_default()) {
+                        (false, Some(Resolution::MergeDuplicates), false) => &["resolution=merge-duplicates"],
+                        (false, Some(Resolution::MergeDuplicates), true) => {
+                            &["resolution=merge-duplicates", "missing=default"]
+                        }
+                        (false, Some(Resolution::IgnoreDuplicates), false) => &["resolution=ignore-duplicates"],
+                        (false, Some(Resolution::IgnoreDuplicates), true) => {
+                            &["resolution=ignore-duplicates", "missing=default"]
+                        }
+                        (_, _, true) => &["missing=default"],
                         _ => &[],
                     },
                 }
@@ -160,8 +184,26 @@ async fn read(
     prefs: &Preferences,
     head: bool,
 ) -> Result<Response, Reject> {
-    let statement = read_statement(&plan, prefs.count.is_some());
-    let outcome = execute(state, principal, &statement, true, prefs).await?;
+    let (total, explain) = match prefs.count {
+        None => (Total::None, None),
+        Some(CountPreference::Exact) => (Total::Exact, None),
+        Some(CountPreference::Planned) => (Total::None, Some(explain_count_statement(&plan))),
+        Some(CountPreference::Estimated) => (
+            Total::UpTo(ESTIMATED_EXACT_UP_TO + 1),
+            Some(explain_count_statement(&plan)),
+        ),
+    };
+    let statement = read_statement(&plan, total, body_shape(media));
+    let mut outcome = execute_with_explain(state, principal, &statement, explain.as_ref(), true, prefs).await?;
+    outcome.total = match prefs.count {
+        Some(CountPreference::Planned) => outcome.planned_total,
+        // Exact while small; beyond the threshold the planner's estimate, as PostgREST does.
+        Some(CountPreference::Estimated) => match (outcome.total, outcome.planned_total) {
+            (Some(counted), Some(planned)) if counted > ESTIMATED_EXACT_UP_TO => Some(planned.max(counted)),
+            (counted, _) => counted,
+        },
+        _ => outcome.total,
+    };
     let offset = plan.page.offset.unwrap_or(0);
     let status = match outcome.total {
         Some(total) if offset > 0 && offset >= total => {
@@ -200,7 +242,7 @@ async fn mutate(
         // An empty array inserts nothing; no need to ask the database.
         return Ok(reply(success, media, Some("[]".into()), Some("*/0".into()), applied));
     }
-    let statement = mutate_statement(&plan, want_body);
+    let statement = mutate_statement(&plan, if want_body { body_shape(media) } else { Shape::None });
     let outcome = execute(state, principal, &statement, false, prefs).await?;
     let range = Some(content_range(
         0,

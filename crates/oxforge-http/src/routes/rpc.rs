@@ -55,6 +55,13 @@ async fn call(
     validate_name(function)?;
     let schema = schema(method, headers, raw_query)?;
     let media = media_type(headers)?;
+    if media == MediaType::Csv {
+        return Err(reject(PgrstError::new(
+            406,
+            "PGRST107",
+            "None of these media types are available: text/csv",
+        )));
+    }
     let prefs = preferences(headers);
     let mut cache = state.schema.snapshot();
     if cache.routines(&schema, function).is_empty() {

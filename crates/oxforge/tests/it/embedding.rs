@@ -92,3 +92,24 @@ async fn ambiguity_and_hints() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn spreads_lift_to_one_columns() {
+    let server = TestServer::start().await;
+    server.sql(FIXTURE).await;
+    let data = Data::new(&server, server.api_key());
+    let raw = send_raw(data.get("cities?select=name,...countries(country:name)&order=id&limit=2")).await;
+    assert_eq!(raw.status, 200, "{}", raw.text);
+    assert_eq!(
+        raw.json(),
+        json!([{"name":"Auckland","country":"NZ"},{"name":"Wellington","country":"NZ"}])
+    );
+    let raw = send_raw(data.get("cities?select=...countries(*)&id=eq.3")).await;
+    assert_eq!(raw.json(), json!([{"id":2,"name":"FR"}]));
+    assert_pgrst(
+        &send_raw(data.get("countries?select=name,...cities(name)")).await,
+        400,
+        "PGRST119",
+    );
+    server.stop().await;
+}

@@ -124,6 +124,26 @@ async fn order_paging_counts_and_ranges() {
     assert_eq!((raw.text.as_str(), raw.header("content-range")), ("[]", Some("*/0")));
     let raw = send_raw(data.get("items?offset=10").header("Prefer", "count=exact")).await;
     assert_pgrst(&raw, 416, "PGRST103");
+    // Planned: the planner's estimate (after ANALYZE it is exact for this small table).
+    server.sql("ANALYZE public.items").await;
+    let raw = send_raw(data.get("items?select=name&qty=gt.0").header("Prefer", "count=planned")).await;
+    assert_eq!(raw.status, 200, "{}", raw.text);
+    let range = raw.header("content-range").unwrap().to_owned();
+    let planned: i64 = range
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("{range}"));
+    assert!((1..=4).contains(&planned), "{range}");
+    assert_eq!(raw.header("preference-applied"), Some("count=planned"));
+    // Estimated: exact while small.
+    let raw = send_raw(
+        data.get("items?select=name&limit=1")
+            .header("Prefer", "count=estimated"),
+    )
+    .await;
+    assert_eq!((raw.status.as_u16(), raw.header("content-range")), (206, Some("0-0/4")));
     server.stop().await;
 }
 
@@ -308,5 +328,55 @@ async fn sdk_url_quirks_and_new_tables() {
     )
     .await;
     assert_eq!(raw.json(), json!([{"id":2,"note":"n"}]), "{}", raw.text);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn missing_default_and_csv() {
+    let (server, data) = server().await;
+    let rows = json!([{"name":"m1","qty":1,"tags":["x"]},{"name":"m2","qty":2}]);
+    let raw = send_raw(
+        data.post("items?select=name,tags", rows.clone())
+            .header("Prefer", "return=representation"),
+    )
+    .await;
+    assert_eq!(
+        raw.json(),
+        json!([{"name":"m1","tags":["x"]},{"name":"m2","tags":null}]),
+        "PostgREST's default: NULL"
+    );
+    let rows = json!([{"name":"n1","qty":1,"tags":["x"]},{"name":"n2","qty":2}]);
+    let raw = send_raw(
+        data.post("items?select=name,tags", rows)
+            .header("Prefer", "return=representation,missing=default"),
+    )
+    .await;
+    assert_eq!(raw.status, 201, "{}", raw.text);
+    assert_eq!(
+        raw.json(),
+        json!([{"name":"n1","tags":["x"]},{"name":"n2","tags":[]}]),
+        "the column default"
+    );
+    assert_eq!(
+        raw.header("preference-applied"),
+        Some("return=representation, missing=default")
+    );
+
+    let raw = send_raw(
+        data.get("items?select=id,name,qty,body&id=lte.3&order=id")
+            .header("Accept", "text/csv"),
+    )
+    .await;
+    assert_eq!(raw.status, 200);
+    assert!(raw.header("content-type").unwrap().starts_with("text/csv"));
+    assert_eq!(
+        raw.text,
+        "id,name,qty,body\n1,apple,5,the quick brown fox\n2,banana,12,lazy dogs sleep\n3,carrot,,quick carrots"
+    );
+    server
+        .sql("UPDATE public.items SET body = 'say \"hi\", then go' WHERE id = 1")
+        .await;
+    let raw = send_raw(data.get("items?select=name,body&id=eq.1").header("Accept", "text/csv")).await;
+    assert_eq!(raw.text, "name,body\napple,\"say \"\"hi\"\", then go\"");
     server.stop().await;
 }
