@@ -106,8 +106,8 @@ impl MediaType {
             }
         }
         Err(ApiRequestError::new(
-            "PGRST107",
             406,
+            "PGRST107",
             format!("None of these media types are available: {accept}"),
         ))
     }
@@ -157,7 +157,7 @@ mod tests {
             MediaType::Json
         );
         let err = MediaType::from_accept(Some("image/png")).unwrap_err();
-        assert_eq!((err.code, err.status), ("PGRST107", 406));
+        assert_eq!((err.code.as_str(), err.status), ("PGRST107", 406));
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod query;
 pub mod select;
 mod split;
 
-pub use error::ApiRequestError;
+pub use error::{ApiRequestError, PgrstError};
 pub use field::{Field, JsonKey, JsonStep};
 pub use filter::{Condition, IsValue, Operand, Operator, Quantifier};
 pub use headers::{CountPreference, MediaType, Missing, Preferences, Resolution, ReturnPreference};

@@ -175,7 +175,7 @@ mod tests {
             "id=zz.1",
         ] {
             let err = QueryParams::parse(bad, |_| false).unwrap_err();
-            assert_eq!((err.code, err.status), ("PGRST100", 400), "{bad}");
+            assert_eq!((err.code.as_str(), err.status), ("PGRST100", 400), "{bad}");
         }
     }
 }

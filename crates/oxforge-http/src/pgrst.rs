@@ -4,80 +4,24 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use oxforge_api_request::ApiRequestError;
 use oxforge_auth::Role;
 use oxforge_db::DbError;
-use oxforge_plan::PlanError;
 use serde_json::json;
 
 use crate::ApiError;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PgrstError {
-    pub status: StatusCode,
-    pub code: String,
-    pub message: String,
-    pub details: Option<String>,
-    pub hint: Option<String>,
-}
+pub use oxforge_api_request::PgrstError;
 
-impl PgrstError {
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        PgrstError {
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-            code: code.to_owned(),
-            message: message.into(),
-            details: None,
-            hint: None,
-        }
-    }
-
-    pub fn with_details(mut self, details: impl Into<String>) -> Self {
-        self.details = Some(details.into());
-        self
-    }
-
-    /// `.single()` on zero or several rows.
-    pub fn not_single(rows: i64) -> Self {
-        PgrstError::new(406, "PGRST116", "JSON object requested, multiple (or no) rows returned")
-            .with_details(format!("The result contains {rows} rows"))
-    }
-}
-
-impl IntoResponse for PgrstError {
-    fn into_response(self) -> Response {
-        let body = json!({
-            "code": self.code,
-            "details": self.details,
-            "hint": self.hint,
-            "message": self.message,
-        });
-        (self.status, Json(body)).into_response()
-    }
-}
-
-impl From<ApiRequestError> for PgrstError {
-    fn from(e: ApiRequestError) -> Self {
-        PgrstError {
-            status: StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
-            code: e.code.to_owned(),
-            message: e.message,
-            details: e.details,
-            hint: e.hint,
-        }
-    }
-}
-
-impl From<PlanError> for PgrstError {
-    fn from(e: PlanError) -> Self {
-        PgrstError {
-            status: StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
-            code: e.code,
-            message: e.message,
-            details: e.details,
-            hint: e.hint,
-        }
-    }
+/// Renders a PostgREST error: its status and `{code, details, hint, message}`.
+pub fn render(e: PgrstError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = json!({
+        "code": e.code,
+        "details": e.details,
+        "hint": e.hint,
+        "message": e.message,
+    });
+    (status, Json(body)).into_response()
 }
 
 /// PostgREST's status for a SQLSTATE; `42501` depends on whether the caller is anonymous.

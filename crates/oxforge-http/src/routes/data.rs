@@ -3,6 +3,7 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oxforge_api_request::{CountPreference, MediaType, Preferences, ReturnPreference};
@@ -10,6 +11,7 @@ use oxforge_auth::{Principal, now_seconds};
 use oxforge_db::exec::{Outcome, RequestContext, run_as};
 use oxforge_sql::Statement;
 
+use crate::extract::Caller;
 use crate::pgrst::{PgrstError, database_error};
 use crate::{ApiError, AppState};
 
@@ -36,13 +38,50 @@ impl IntoResponse for Reject {
     fn into_response(self) -> Response {
         match self {
             Reject::Gateway(e) => e.into_response(),
-            Reject::Postgrest(e) => e.into_response(),
+            Reject::Postgrest(e) => crate::pgrst::render(e),
         }
     }
 }
 
 pub fn reject(e: impl Into<Reject>) -> Reject {
     e.into()
+}
+
+/// Everything a records or RPC handler takes from the request: the verified caller (InsForge
+/// envelope on failure), the table or function name, and the raw pieces the parser reads.
+pub struct DataCall {
+    pub principal: Principal,
+    pub method: Method,
+    pub name: String,
+    pub raw_query: String,
+    pub headers: HeaderMap,
+    pub body: Result<Bytes, BytesRejection>,
+}
+
+impl FromRequest<AppState> for DataCall {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let Caller(principal) = Caller::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(name) = Path::<String>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let method = parts.method.clone();
+        let raw_query = parts.uri.query().unwrap_or("").to_owned();
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(Request::from_parts(parts, body), state).await;
+        Ok(DataCall {
+            principal,
+            method,
+            name,
+            raw_query,
+            headers,
+            body,
+        })
+    }
 }
 
 /// InsForge's check of the table or function name in the path.
@@ -101,7 +140,7 @@ pub fn preferences(headers: &HeaderMap) -> Preferences {
 
 pub fn media_type(headers: &HeaderMap) -> Result<MediaType, Reject> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    MediaType::from_accept(accept).map_err(|e| reject(PgrstError::from(e)))
+    MediaType::from_accept(accept).map_err(reject)
 }
 
 /// How PostgreSQL should aggregate the body for this media type.

@@ -1,9 +1,7 @@
 //! `/api/database/records/{table}`: PostgREST's table endpoints, answered in-process.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oxforge_api_request::query::Page;
 use oxforge_api_request::{
@@ -19,36 +17,16 @@ const ESTIMATED_EXACT_UP_TO: i64 = 10_000;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::extract::Caller;
 use crate::pgrst::PgrstError;
 use crate::routes::data::{
-    Reject, applied, body_bytes, body_shape, content_range, execute, execute_with_explain, json_body, media_type,
-    preferences, reject, reply, schema, shaped_body, validate_name,
+    DataCall, Reject, applied, body_bytes, body_shape, content_range, execute, execute_with_explain, json_body,
+    media_type, preferences, reject, reply, schema, shaped_body, validate_name,
 };
 
-pub async fn records(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    method: Method,
-    Path(table): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    match handle(
-        &state,
-        &principal,
-        &method,
-        &table,
-        uri.query().unwrap_or(""),
-        &headers,
-        body,
-    )
-    .await
-    {
-        Ok(response) => response,
-        Err(rejection) => rejection.into_response(),
-    }
+pub async fn records(State(state): State<AppState>, request: DataCall) -> Response {
+    handle(&state, request)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// What a request resolved to.
@@ -127,15 +105,15 @@ impl Parsed<'_> {
     }
 }
 
-async fn handle(
-    state: &AppState,
-    principal: &Principal,
-    method: &Method,
-    table: &str,
-    raw_query: &str,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Reject> {
+async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject> {
+    let (principal, method, table, raw_query, headers) = (
+        &request.principal,
+        &request.method,
+        request.name.as_str(),
+        request.raw_query.as_str(),
+        &request.headers,
+    );
+    let body = request.body;
     validate_name(table)?;
     if !matches!(
         *method,
@@ -152,7 +130,7 @@ async fn handle(
         method,
         schema: schema(method, headers, raw_query)?,
         table,
-        params: QueryParams::parse(raw_query, |_| false).map_err(|e| reject(PgrstError::from(e)))?,
+        params: QueryParams::parse(raw_query, |_| false).map_err(reject)?,
         prefs: preferences(headers),
         body: match *method {
             Method::POST | Method::PUT | Method::PATCH => Some(json_body(&body_bytes(body)?)?),
@@ -164,7 +142,7 @@ async fn handle(
         Err(e) if e.may_be_stale() => parsed.plan(&*state.schema.reload_after_miss().await),
         other => other,
     }
-    .map_err(|e| reject(PgrstError::from(e)))?;
+    .map_err(reject)?;
     match planned {
         Planned::Read(mut plan) => {
             apply_range_header(&mut plan.page, headers);

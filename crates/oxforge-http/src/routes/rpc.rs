@@ -1,9 +1,7 @@
 //! `/api/database/rpc/{function}`: function calls, by POST (JSON arguments) or GET (query string).
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oxforge_api_request::{MediaType, QueryParams};
 use oxforge_plan::plan_call;
@@ -11,47 +9,25 @@ use oxforge_sql::{CallShape, call_statement};
 use serde_json::{Map, Value};
 
 use crate::AppState;
-use crate::extract::Caller;
 use crate::pgrst::PgrstError;
 use crate::routes::data::{
-    Reject, applied, body_bytes, content_range, execute, media_type, preferences, reject, reply, schema, shaped_body,
-    validate_name,
+    DataCall, Reject, applied, body_bytes, content_range, execute, media_type, preferences, reject, reply, schema,
+    shaped_body, validate_name,
 };
 
-pub async fn rpc(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    method: Method,
-    Path(function): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    match call(
-        &state,
-        &principal,
-        &method,
-        &function,
-        uri.query().unwrap_or(""),
-        &headers,
-        body,
-    )
-    .await
-    {
-        Ok(response) => response,
-        Err(rejection) => rejection.into_response(),
-    }
+pub async fn rpc(State(state): State<AppState>, request: DataCall) -> Response {
+    call(&state, request).await.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn call(
-    state: &AppState,
-    principal: &oxforge_auth::Principal,
-    method: &Method,
-    function: &str,
-    raw_query: &str,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Reject> {
+async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
+    let (principal, method, function, raw_query, headers) = (
+        &request.principal,
+        &request.method,
+        request.name.as_str(),
+        request.raw_query.as_str(),
+        &request.headers,
+    );
+    let body = request.body;
     validate_name(function)?;
     let schema = schema(method, headers, raw_query)?;
     let media = media_type(headers)?;
@@ -75,7 +51,7 @@ async fn call(
         .collect();
     let read_only = matches!(*method, Method::GET | Method::HEAD);
     let is_arg = |k: &str| read_only && arg_names.iter().any(|a| a == k);
-    let params = QueryParams::parse(raw_query, is_arg).map_err(|e| reject(PgrstError::from(e)))?;
+    let params = QueryParams::parse(raw_query, is_arg).map_err(reject)?;
     let args: Map<String, Value> = if read_only {
         params
             .args
@@ -93,7 +69,7 @@ async fn call(
             }
         }
     };
-    let plan = plan_call(&cache, &schema, function, args, &params).map_err(|e| reject(PgrstError::from(e)))?;
+    let plan = plan_call(&cache, &schema, function, args, &params).map_err(reject)?;
     let (statement, shape) = call_statement(&plan, prefs.count.is_some());
     let outcome = execute(state, principal, &statement, read_only, &prefs).await?;
     let head = *method == Method::HEAD;
