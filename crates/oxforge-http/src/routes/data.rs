@@ -47,12 +47,16 @@ pub fn reject(e: impl Into<Reject>) -> Reject {
     e.into()
 }
 
-/// Everything a records or RPC handler takes from the request: the verified caller (InsForge
-/// envelope on failure), the table or function name, and the raw pieces the parser reads.
+/// Everything a records or RPC handler takes from the request, with the steps they share done:
+/// the verified caller (InsForge envelope on failure), the checked table or function name, the
+/// schema, the media type and the preferences; the raw query and body are left for the parser.
 pub struct DataCall {
     pub principal: Principal,
     pub method: Method,
     pub name: String,
+    pub schema: String,
+    pub media: MediaType,
+    pub prefs: Preferences,
     pub raw_query: String,
     pub headers: HeaderMap,
     pub body: Result<Bytes, BytesRejection>,
@@ -72,11 +76,18 @@ impl FromRequest<AppState> for DataCall {
         let method = parts.method.clone();
         let raw_query = parts.uri.query().unwrap_or("").to_owned();
         let headers = parts.headers.clone();
+        let shared = validate_name(&name)
+            .and_then(|()| Ok((schema(&method, &headers, &raw_query)?, media_type(&headers)?)))
+            .map_err(IntoResponse::into_response);
+        let (schema, media) = shared?;
         let body = Bytes::from_request(Request::from_parts(parts, body), state).await;
         Ok(DataCall {
             principal,
+            prefs: preferences(&headers),
             method,
             name,
+            schema,
+            media,
             raw_query,
             headers,
             body,

@@ -19,8 +19,8 @@ use serde_json::Value;
 use crate::AppState;
 use crate::pgrst::PgrstError;
 use crate::routes::data::{
-    DataCall, Reject, applied, body_bytes, body_shape, content_range, execute, execute_with_explain, json_body,
-    media_type, preferences, reject, reply, schema, shaped_body, validate_name,
+    DataCall, Reject, applied, body_bytes, body_shape, content_range, execute, execute_with_explain, json_body, reject,
+    reply, shaped_body,
 };
 
 pub async fn records(State(state): State<AppState>, request: DataCall) -> Response {
@@ -106,15 +106,7 @@ impl Parsed<'_> {
 }
 
 async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject> {
-    let (principal, method, table, raw_query, headers) = (
-        &request.principal,
-        &request.method,
-        request.name.as_str(),
-        request.raw_query.as_str(),
-        &request.headers,
-    );
-    let body = request.body;
-    validate_name(table)?;
+    let method = &request.method;
     if !matches!(
         *method,
         Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::PATCH | Method::DELETE
@@ -125,15 +117,15 @@ async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject>
             format!("Unsupported HTTP method: {method}"),
         )));
     }
-    let media = media_type(headers)?;
+    let media = request.media;
     let parsed = Parsed {
         method,
-        schema: schema(method, headers, raw_query)?,
-        table,
-        params: QueryParams::parse(raw_query, |_| false).map_err(reject)?,
-        prefs: preferences(headers),
+        schema: request.schema.clone(),
+        table: &request.name,
+        params: QueryParams::parse(&request.raw_query, |_| false).map_err(reject)?,
+        prefs: request.prefs.clone(),
         body: match *method {
-            Method::POST | Method::PUT | Method::PATCH => Some(json_body(&body_bytes(body)?)?),
+            Method::POST | Method::PUT | Method::PATCH => Some(json_body(&body_bytes(request.body)?)?),
             _ => None,
         },
     };
@@ -145,11 +137,19 @@ async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject>
     .map_err(reject)?;
     match planned {
         Planned::Read(mut plan) => {
-            apply_range_header(&mut plan.page, headers);
-            read(state, principal, plan, media, &parsed.prefs, *method == Method::HEAD).await
+            apply_range_header(&mut plan.page, &request.headers);
+            read(
+                state,
+                &request.principal,
+                plan,
+                media,
+                &parsed.prefs,
+                *method == Method::HEAD,
+            )
+            .await
         }
         Planned::Mutate { plan, success, applied } => {
-            mutate(state, principal, *plan, media, &parsed.prefs, success, applied).await
+            mutate(state, &request.principal, *plan, media, &parsed.prefs, success, applied).await
         }
     }
 }

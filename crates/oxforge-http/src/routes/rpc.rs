@@ -10,27 +10,20 @@ use serde_json::{Map, Value};
 
 use crate::AppState;
 use crate::pgrst::PgrstError;
-use crate::routes::data::{
-    DataCall, Reject, applied, body_bytes, content_range, execute, media_type, preferences, reject, reply, schema,
-    shaped_body, validate_name,
-};
+use crate::routes::data::{DataCall, Reject, applied, body_bytes, content_range, execute, reject, reply, shaped_body};
 
 pub async fn rpc(State(state): State<AppState>, request: DataCall) -> Response {
     call(&state, request).await.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
-    let (principal, method, function, raw_query, headers) = (
-        &request.principal,
+    let (method, function, schema, media, prefs) = (
         &request.method,
         request.name.as_str(),
-        request.raw_query.as_str(),
-        &request.headers,
+        request.schema.as_str(),
+        request.media,
+        &request.prefs,
     );
-    let body = request.body;
-    validate_name(function)?;
-    let schema = schema(method, headers, raw_query)?;
-    let media = media_type(headers)?;
     if media == MediaType::Csv {
         return Err(reject(PgrstError::new(
             406,
@@ -38,20 +31,19 @@ async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
             "None of these media types are available: text/csv",
         )));
     }
-    let prefs = preferences(headers);
     let mut cache = state.schema.snapshot();
-    if cache.routines(&schema, function).is_empty() {
+    if cache.routines(schema, function).is_empty() {
         // Perhaps created a moment ago: reload once.
         cache = state.schema.reload_after_miss().await;
     }
     let arg_names: Vec<String> = cache
-        .routines(&schema, function)
+        .routines(schema, function)
         .iter()
         .flat_map(|r| r.params.iter().map(|p| p.name.clone()))
         .collect();
     let read_only = matches!(*method, Method::GET | Method::HEAD);
     let is_arg = |k: &str| read_only && arg_names.iter().any(|a| a == k);
-    let params = QueryParams::parse(raw_query, is_arg).map_err(reject)?;
+    let params = QueryParams::parse(&request.raw_query, is_arg).map_err(reject)?;
     let args: Map<String, Value> = if read_only {
         params
             .args
@@ -59,7 +51,7 @@ async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect()
     } else {
-        let bytes = body_bytes(body)?;
+        let bytes = body_bytes(request.body)?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             Map::new()
         } else {
@@ -69,11 +61,11 @@ async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
             }
         }
     };
-    let plan = plan_call(&cache, &schema, function, args, &params).map_err(reject)?;
+    let plan = plan_call(&cache, schema, function, args, &params).map_err(reject)?;
     let (statement, shape) = call_statement(&plan, prefs.count.is_some());
-    let outcome = execute(state, principal, &statement, read_only, &prefs).await?;
+    let outcome = execute(state, &request.principal, &statement, read_only, prefs).await?;
     let head = *method == Method::HEAD;
-    let applied = applied(&prefs, &[]);
+    let applied = applied(prefs, &[]);
     match shape {
         CallShape::Void => Ok(reply(StatusCode::NO_CONTENT, media, None, None, applied)),
         CallShape::Scalar | CallShape::Object => {
