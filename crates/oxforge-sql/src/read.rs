@@ -209,3 +209,72 @@ pub fn read_statement(plan: &ReadPlan, total: Total, shape: Shape) -> Statement 
     );
     p.finish(sql)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxforge_api_request::QueryParams;
+    use oxforge_plan::plan_read;
+    use oxforge_schema::{Column, ForeignKey, SchemaCache, Table};
+
+    fn cache() -> SchemaCache {
+        let column = |name: &str| Column {
+            name: name.into(),
+            data_type: "text".into(),
+            nullable: true,
+            has_default: false,
+            default_expr: None,
+        };
+        let table = |name: &str, cols: &[&str]| Table {
+            schema: "public".into(),
+            name: name.into(),
+            kind: "r".into(),
+            columns: cols.iter().map(|c| column(c)).collect(),
+            primary_key: vec!["id".into()],
+        };
+        SchemaCache::new(
+            vec![table("odd\"name", &["id", "x"]), table("kids", &["id", "parent_id"])],
+            vec![ForeignKey {
+                name: "kids_parent".into(),
+                schema: "public".into(),
+                table: "kids".into(),
+                columns: vec!["parent_id".into()],
+                ref_schema: "public".into(),
+                ref_table: "odd\"name".into(),
+                ref_columns: vec!["id".into()],
+            }],
+            vec![],
+        )
+    }
+
+    #[test]
+    fn identifiers_are_quoted_and_values_bound() {
+        let params = QueryParams::parse("select=x,kids(id)&x=eq.1';--&order=x.desc&limit=5&kids.limit=2", |_| {
+            false
+        })
+        .unwrap();
+        let plan = plan_read(&cache(), "public", "odd\"name", &params).unwrap();
+        let statement = read_statement(&plan, Total::Exact, Shape::Array);
+        assert_eq!(statement.params, vec!["1';--".to_owned()]);
+        assert!(
+            statement
+                .sql
+                .contains("FROM \"public\".\"odd\"\"name\" AS \"odd\"\"name\" WHERE \"odd\"\"name\".\"x\" = $1"),
+            "{}",
+            statement.sql
+        );
+        assert!(
+            statement
+                .sql
+                .contains("\"pgrst_1\".\"parent_id\" = \"odd\"\"name\".\"id\""),
+            "{}",
+            statement.sql
+        );
+        assert!(
+            statement.sql.contains("ORDER BY \"odd\"\"name\".\"x\" DESC LIMIT 5"),
+            "{}",
+            statement.sql
+        );
+        assert!(!statement.sql.contains("1';--"));
+    }
+}

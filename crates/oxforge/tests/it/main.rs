@@ -13,3 +13,4 @@ mod lifecycle;
 mod records;
 mod rls;
 mod rpc;
+mod schema_cache;
