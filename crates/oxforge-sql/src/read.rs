@@ -1,9 +1,27 @@
 //! Reads: `SELECT total, count, json_agg(...)` over a projected, filtered, ordered page.
 
+use oxforge_api_request::Field;
 use oxforge_plan::{EmbedPlan, JoinKind, ProjItem, ReadPlan};
 
 use crate::builder::{Params, Statement, ident, qualified};
 use crate::expr::{field, order_by, page, where_clause};
+
+/// A selected column: its expression (JSON path, validated cast) and its quoted output name.
+fn column(
+    p: &mut Params,
+    table_alias: &str,
+    f: &Field,
+    alias: &Option<String>,
+    cast: &Option<String>,
+) -> (String, String) {
+    let mut expr = field(p, table_alias, f);
+    if let Some(cast) = cast {
+        // The cast is validated by the parser (letters, digits, _, spaces, []).
+        expr = format!("({expr})::{cast}");
+    }
+    let name = alias.clone().unwrap_or_else(|| f.output_name());
+    (expr, ident(&name))
+}
 
 /// The `SELECT` list of one level, embeds included.
 pub(crate) fn projection(p: &mut Params, plan: &ReadPlan) -> String {
@@ -18,13 +36,8 @@ pub(crate) fn projection(p: &mut Params, plan: &ReadPlan) -> String {
                 alias: out,
                 cast,
             } => {
-                let mut expr = field(p, alias, f);
-                if let Some(cast) = cast {
-                    // The cast is validated by the parser (letters, digits, _, spaces, []).
-                    expr = format!("({expr})::{cast}");
-                }
-                let name = out.clone().unwrap_or_else(|| f.output_name());
-                format!("{expr} AS {}", ident(&name))
+                let (expr, name) = column(p, alias, f, out, cast);
+                format!("{expr} AS {name}")
             }
             ProjItem::Embed(embed) if embed.spread => spread_columns(p, plan, embed),
             ProjItem::Embed(embed) => format!("{} AS {}", embed_value(p, plan, embed), ident(&embed.output)),
@@ -93,13 +106,9 @@ fn spread_columns(p: &mut Params, parent: &ReadPlan, embed: &EmbedPlan) -> Strin
         .iter()
         .filter_map(|item| match item {
             ProjItem::Column { field: f, alias, cast } => {
-                let mut expr = field(p, &child.alias, f);
-                if let Some(cast) = cast {
-                    expr = format!("({expr})::{cast}");
-                }
+                let (expr, name) = column(p, &child.alias, f, alias, cast);
                 let source = embed_source(p, parent, embed);
-                let name = alias.clone().unwrap_or_else(|| f.output_name());
-                Some(format!("(SELECT {expr} {source} LIMIT 1) AS {}", ident(&name)))
+                Some(format!("(SELECT {expr} {source} LIMIT 1) AS {name}"))
             }
             _ => None,
         })
