@@ -46,6 +46,13 @@ async fn one_to_many_many_to_one_and_many_to_many() {
         raw.json(),
         json!([{"name":"NZ","cities":[{"name":"Wellington"}]},{"name":"FR","cities":[]}])
     );
+    let raw =
+        send_raw(data.get("countries?select=name,cities(name)&cities.or=(name.eq.Paris,name.eq.Auckland)&order=id"))
+            .await;
+    assert_eq!(
+        raw.json(),
+        json!([{"name":"NZ","cities":[{"name":"Auckland"}]},{"name":"FR","cities":[{"name":"Paris"}]}])
+    );
     let raw = send_raw(data.get("countries?select=name,cities!inner(name)&cities.name=eq.Paris")).await;
     assert_eq!(raw.json(), json!([{"name":"FR","cities":[{"name":"Paris"}]}]));
     // Nested two levels.

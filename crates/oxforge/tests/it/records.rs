@@ -14,14 +14,17 @@ CREATE TABLE public.items (
   tags text[] DEFAULT '{}',
   meta jsonb,
   body text,
-  created date DEFAULT '2020-01-01'
+  created date DEFAULT '2020-01-01',
+  period int4range
 );
 CREATE UNIQUE INDEX items_name ON public.items (name);
+-- `period` is set after the inserts below.
 INSERT INTO public.items (name, qty, tags, meta, body) VALUES
   ('apple', 5, '{fruit,red}', '{"origin":{"country":"NZ"}}', 'the quick brown fox'),
   ('banana', 12, '{fruit,yellow}', '{"origin":{"country":"EC"}}', 'lazy dogs sleep'),
   ('carrot', NULL, '{veg}', NULL, 'quick carrots'),
   ('dates', 30, '{fruit}', '{"origin":{"country":"TN"}}', NULL);
+UPDATE public.items SET period = int4range(id * 10, id * 10 + 10);
 "#;
 
 async fn server() -> (TestServer, Data) {
@@ -81,6 +84,12 @@ async fn filters() {
         ),
         ("not.or=(qty.is.null,qty.gt.10)", vec!["apple"]),
         ("qty=isdistinct.5&order=id", vec!["banana", "carrot", "dates"]),
+        ("period=adj.[30,40)", vec!["banana", "dates"]),
+        ("period=sl.[30,31)&order=id", vec!["apple", "banana"]),
+        ("period=sr.[30,31)", vec!["dates"]),
+        ("period=nxr.[20,30)&order=id", vec!["apple", "banana"]),
+        ("period=nxl.[30,31)&order=id", vec!["carrot", "dates"]),
+        ("period=cs.[25,26)", vec!["banana"]),
     ];
     for (query, want) in cases {
         let raw = send_raw(data.get(&format!("items?select=name&{query}"))).await;
