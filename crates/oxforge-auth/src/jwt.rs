@@ -119,7 +119,9 @@ pub fn sign_access_token(
     encode(&header, &claims, keypair.encoding_key())
 }
 
-/// Claims of a refresh token: `{sub, type:"refresh", iss:"insforge", csrfNonce, sessionType, iat, exp}`.
+/// Claims of a refresh token: InsForge's `{sub, type:"refresh", iss:"insforge", csrfNonce,
+/// sessionType, iat, exp}` plus oxforge's session id (`sid`) and rotation id (`jti`), which make
+/// it revocable and single-use.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RefreshClaims {
     pub sub: String,
@@ -130,33 +132,56 @@ pub struct RefreshClaims {
     pub csrf_nonce: String,
     #[serde(rename = "sessionType")]
     pub session_type: String,
+    pub sid: String,
+    pub jti: String,
     pub iat: i64,
     pub exp: i64,
 }
 
+impl RefreshClaims {
+    pub fn new(sub: &str, session_type: &str, csrf_nonce: &str, sid: &str, jti: &str, ttl_seconds: i64) -> Self {
+        let now = now_seconds();
+        RefreshClaims {
+            sub: sub.to_owned(),
+            kind: "refresh".into(),
+            iss: "insforge".into(),
+            csrf_nonce: csrf_nonce.to_owned(),
+            session_type: session_type.to_owned(),
+            sid: sid.to_owned(),
+            jti: jti.to_owned(),
+            iat: now,
+            exp: now + ttl_seconds,
+        }
+    }
+}
+
 /// Signs an HS256 refresh token with `JWT_SECRET`.
-pub fn sign_refresh_token(
-    jwt_secret: &[u8],
-    sub: &str,
-    session_type: &str,
-    csrf_nonce: &str,
-    ttl_seconds: i64,
-) -> Result<String, jsonwebtoken::errors::Error> {
-    let now = now_seconds();
-    let claims = RefreshClaims {
-        sub: sub.to_owned(),
-        kind: "refresh".into(),
-        iss: "insforge".into(),
-        csrf_nonce: csrf_nonce.to_owned(),
-        session_type: session_type.to_owned(),
-        iat: now,
-        exp: now + ttl_seconds,
-    };
+pub fn sign_refresh_token(jwt_secret: &[u8], claims: &RefreshClaims) -> Result<String, jsonwebtoken::errors::Error> {
     encode(
         &Header::new(Algorithm::HS256),
-        &claims,
+        claims,
         &EncodingKey::from_secret(jwt_secret),
     )
+}
+
+/// Verifies a refresh token (HS256, unexpired, `type: "refresh"`).
+pub fn verify_refresh_token(jwt_secret: &[u8], token: &str) -> Result<RefreshClaims, AuthError> {
+    let mut v = validation(Algorithm::HS256);
+    v.required_spec_claims.insert("exp".into());
+    let claims = decode::<RefreshClaims>(token, &DecodingKey::from_secret(jwt_secret), &v)
+        .map_err(|_| AuthError::InvalidToken)?
+        .claims;
+    if claims.kind != "refresh" {
+        return Err(AuthError::InvalidToken);
+    }
+    Ok(claims)
+}
+
+/// A random id for a refresh token (`jti`).
+pub fn new_token_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes);
+    hex::encode(bytes)
 }
 
 #[cfg(test)]
@@ -244,11 +269,17 @@ mod tests {
     #[test]
     fn refresh_tokens_are_not_access_tokens() {
         let kp = pair();
-        let refresh = sign_refresh_token(SECRET, "u1", "user", "nonce", 60).unwrap();
+        let claims = RefreshClaims::new("u1", "user", "nonce", "sid", &new_token_id(), 60);
+        let refresh = sign_refresh_token(SECRET, &claims).unwrap();
         assert_eq!(
             verify_access_token(&refresh, SECRET, &kp),
             Err(AuthError::RefreshTokenAsAccessToken)
         );
+        assert_eq!(verify_refresh_token(SECRET, &refresh), Ok(claims));
+        // ...and an access token is not a refresh token.
+        let access = sign_access_token(&kp, "u1", None, Role::Authenticated, 60).unwrap();
+        assert_eq!(verify_refresh_token(SECRET, &access), Err(AuthError::InvalidToken));
+        assert_eq!(verify_refresh_token(b"other", &refresh), Err(AuthError::InvalidToken));
     }
 
     #[test]

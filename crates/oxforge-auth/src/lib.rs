@@ -14,7 +14,8 @@ mod error;
 pub mod jwt;
 pub mod keypair;
 pub mod keys;
-mod principal;
+pub mod password;
+pub mod principal;
 
 pub use authenticator::{Authenticator, ProjectCredentials};
 pub use error::AuthError;

@@ -31,10 +31,15 @@ const STEPS: &[Step] = &[
         name: "schema_reload",
         sql: include_str!("../sql/0002_schema_reload.sql"),
     },
+    Step {
+        version: 3,
+        name: "accounts",
+        sql: include_str!("../sql/0003_accounts.sql"),
+    },
 ];
 
 /// The newest bootstrap version this build knows.
-pub const BOOTSTRAP_VERSION: i32 = 2;
+pub const BOOTSTRAP_VERSION: i32 = 3;
 
 /// Applies the missing bootstrap steps in an open transaction that holds the lock.
 async fn apply_steps(tx: &Transaction<'_>) -> Result<Vec<i32>, DbError> {

@@ -2,6 +2,7 @@
 //! versioned bootstrap schema (roles, grants, `auth.*` helpers, the secret store) and the
 //! project secret store itself.
 
+pub mod accounts;
 mod bootstrap;
 mod error;
 pub mod exec;

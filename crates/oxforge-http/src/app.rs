@@ -5,11 +5,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, Method, StatusCode, Uri};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, patch, post};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::routes::{admin_session, health, jwks, metadata, records, rpc, secrets, whoami};
+use crate::routes::auth::{admin, config, email, profiles, refresh, sign_in, sign_up, users};
+use crate::routes::{health, jwks, metadata, records, rpc, secrets, whoami};
 use crate::{ApiError, AppState};
 
 /// The whole HTTP service: the router behind a path normaliser.
@@ -25,7 +26,23 @@ fn router(state: AppState) -> Router {
         .route("/api/health", get(health::health))
         .route("/.well-known/jwks.json", get(jwks::jwks))
         .route("/api/.well-known/jwks.json", get(jwks::jwks))
-        .route("/api/auth/admin/sessions", post(admin_session::sign_in))
+        .route("/api/auth/admin/sessions", post(admin::sign_in))
+        .route("/api/auth/admin/refresh", post(admin::refresh))
+        .route("/api/auth/admin/logout", post(admin::logout))
+        .route("/api/auth/admin/sessions/current", get(admin::current))
+        .route(
+            "/api/auth/users",
+            post(sign_up::sign_up).get(users::list).delete(users::delete),
+        )
+        .route("/api/auth/users/{id}", get(users::get))
+        .route("/api/auth/sessions", post(sign_in::sign_in))
+        .route("/api/auth/sessions/current", get(refresh::current))
+        .route("/api/auth/refresh", post(refresh::refresh))
+        .route("/api/auth/logout", post(refresh::logout))
+        .route("/api/auth/profiles/current", patch(profiles::update_current))
+        .route("/api/auth/profiles/{id}", get(profiles::get))
+        .route("/api/auth/public-config", get(config::public_config))
+        .route("/api/auth/email/{*rest}", any(email::unavailable))
         .route("/api/metadata/api-key", get(metadata::api_key))
         .route("/api/metadata/anon-key", get(metadata::anon_key))
         .route("/api/secrets/{key}", get(secrets::get_secret))

@@ -26,8 +26,42 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A credential if one is presented (an invalid one is still an error, never ignored).
+pub struct MaybeCaller(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match presented(parts) {
+            Presented::None => Ok(MaybeCaller(None)),
+            p => Ok(MaybeCaller(Some(state.auth.authenticate(p)?))),
+        }
+    }
+}
+
+/// A signed-in user: a JWT with role `authenticated` (InsForge's `verifyToken` + role check).
+pub struct SignedIn(pub oxforge_auth::principal::UserClaims);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = match presented(parts) {
+            Presented::None => return Err(oxforge_auth::AuthError::NoToken.into()),
+            Presented::Jwt(token) => token,
+            // Keys are not user tokens.
+            Presented::ApiKey(_) | Presented::AnonKey(_) => return Err(oxforge_auth::AuthError::InvalidToken.into()),
+        };
+        match state.auth.authenticate(Presented::Jwt(token))? {
+            Principal::User(user) => Ok(SignedIn(user)),
+            _ => Err(oxforge_auth::AuthError::InvalidToken.into()),
+        }
+    }
+}
+
 /// The API key or a `project_admin` JWT (InsForge's `verifyAdmin`).
-pub struct Admin(#[allow(dead_code)] pub Principal);
+pub struct Admin(pub Principal);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;

@@ -6,6 +6,7 @@ mod app;
 mod error;
 mod extract;
 mod pgrst;
+pub mod rate_limit;
 mod routes;
 mod state;
 

@@ -7,6 +7,8 @@ use oxforge_auth::admin::AdminCredentials;
 use oxforge_db::Pool;
 use oxforge_schema::SchemaCacheHandle;
 
+use crate::rate_limit::RateLimiter;
+
 /// Settings of the HTTP layer itself.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -18,6 +20,8 @@ pub struct HttpSettings {
     pub access_token_ttl_seconds: i64,
     /// Lifetime of refresh tokens oxforge issues.
     pub refresh_token_ttl_seconds: i64,
+    /// Shortest accepted password (InsForge's default: 6).
+    pub password_min_length: usize,
 }
 
 impl Default for HttpSettings {
@@ -27,6 +31,7 @@ impl Default for HttpSettings {
             body_limit: 10 * 1024 * 1024,
             access_token_ttl_seconds: 15 * 60,
             refresh_token_ttl_seconds: 7 * 24 * 3600,
+            password_min_length: 6,
         }
     }
 }
@@ -38,4 +43,6 @@ pub struct AppState {
     pub schema: Arc<SchemaCacheHandle>,
     pub admin: Arc<AdminCredentials>,
     pub settings: Arc<HttpSettings>,
+    /// Sign-in and sign-up attempts per client address and per email; `None` turns it off.
+    pub limiter: Option<Arc<RateLimiter>>,
 }

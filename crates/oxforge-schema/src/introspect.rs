@@ -70,6 +70,7 @@ routines AS (
     AND t.typname NOT IN ('trigger', 'event_trigger')
 )
 SELECT json_build_object(
+  'schemas', (SELECT coalesce(json_agg(n.nspname), '[]'::json) FROM pg_namespace n WHERE {HIDDEN}),
   'tables', coalesce((SELECT json_agg(t) FROM tables), '[]'::json),
   'foreign_keys', coalesce((SELECT json_agg(f) FROM fks), '[]'::json),
   'routines', coalesce((SELECT json_agg(r) FROM routines), '[]'::json)
@@ -80,6 +81,7 @@ SELECT json_build_object(
 
 #[derive(Deserialize)]
 struct Document {
+    schemas: Vec<String>,
     tables: Vec<Table>,
     foreign_keys: Vec<ForeignKey>,
     routines: Vec<Routine>,
@@ -101,5 +103,5 @@ pub async fn load(pool: &oxforge_db::Pool) -> Result<SchemaCache, LoadError> {
     let row = client.query_one(&introspection_sql(), &[]).await?;
     let text: String = row.get(0);
     let doc: Document = serde_json::from_str(&text)?;
-    Ok(SchemaCache::new(doc.tables, doc.foreign_keys, doc.routines))
+    Ok(SchemaCache::new(doc.tables, doc.foreign_keys, doc.routines).with_schemas(doc.schemas))
 }

@@ -78,6 +78,7 @@ pub struct Routine {
 
 #[derive(Debug, Clone, Default)]
 pub struct SchemaCache {
+    schemas: Vec<String>,
     tables: HashMap<(String, String), Table>,
     foreign_keys: Vec<ForeignKey>,
     routines: HashMap<(String, String), Vec<Routine>>,
@@ -90,6 +91,7 @@ impl SchemaCache {
             by_name.entry((r.schema.clone(), r.name.clone())).or_default().push(r);
         }
         SchemaCache {
+            schemas: Vec::new(),
             tables: tables
                 .into_iter()
                 .map(|t| ((t.schema.clone(), t.name.clone()), t))
@@ -114,8 +116,16 @@ impl SchemaCache {
         &self.foreign_keys
     }
 
+    /// The exposed schemas (every schema but `pg_*`, `information_schema` and `system`).
+    pub fn with_schemas(mut self, schemas: Vec<String>) -> Self {
+        self.schemas = schemas;
+        self
+    }
+
     pub fn has_schema(&self, schema: &str) -> bool {
-        self.tables.keys().any(|(s, _)| s == schema) || self.routines.keys().any(|(s, _)| s == schema)
+        self.schemas.iter().any(|s| s == schema)
+            || self.tables.keys().any(|(s, _)| s == schema)
+            || self.routines.keys().any(|(s, _)| s == schema)
     }
 
     pub fn table_count(&self) -> usize {

@@ -32,6 +32,10 @@ pub struct Config {
     /// Lifetime of issued access tokens, in seconds.
     pub access_token_ttl: i64,
     pub pool_size: usize,
+    /// Sign-in and sign-up attempts allowed per minute per client address and per email; 0 turns it off.
+    pub auth_rate_limit: u32,
+    /// Shortest accepted password.
+    pub password_min_length: usize,
     /// `false` runs the embedded cluster without fsync (throw-away test clusters only).
     pub embedded_durable: bool,
 }
@@ -53,6 +57,8 @@ impl Default for Config {
             body_limit: 10 * 1024 * 1024,
             access_token_ttl: 15 * 60,
             pool_size: 16,
+            auth_rate_limit: 30,
+            password_min_length: 6,
             embedded_durable: true,
         }
     }
@@ -74,6 +80,8 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_BODY_LIMIT", "body_limit"),
     ("OXFORGE_ACCESS_TOKEN_TTL", "access_token_ttl"),
     ("OXFORGE_POOL_SIZE", "pool_size"),
+    ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
+    ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
 ];
 
 /// Settings given on the command line; `None` leaves the lower layers in force.

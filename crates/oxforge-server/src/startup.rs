@@ -10,6 +10,7 @@ use oxforge_auth::Authenticator;
 use oxforge_auth::admin::AdminCredentials;
 use oxforge_db::{Pool, PoolOptions};
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
+use oxforge_http::rate_limit::RateLimiter;
 use oxforge_http::{AppState, HttpSettings};
 use oxforge_schema::{SchemaCacheHandle, spawn_listener};
 use tokio::sync::oneshot;
@@ -101,8 +102,11 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         settings: Arc::new(HttpSettings {
             body_limit: config.body_limit,
             access_token_ttl_seconds: config.access_token_ttl,
+            password_min_length: config.password_min_length,
             ..HttpSettings::default()
         }),
+        limiter: (config.auth_rate_limit > 0)
+            .then(|| Arc::new(RateLimiter::new(config.auth_rate_limit, Duration::from_secs(60)))),
     };
 
     let bind = format!("{}:{}", config.host, config.port);
@@ -116,7 +120,9 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         .local_addr()
         .map_err(|source| StartError::Bind { addr: bind, source })?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(oxforge_http::service(state));
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(
+        oxforge_http::service(state),
+    );
     let http = tokio::spawn(async move {
         axum::serve(listener, service)
             .with_graceful_shutdown(async move {

@@ -39,6 +39,8 @@ impl TestServer {
             port: 0,
             database_url: Some(cluster().connection_string(database)),
             pool_size: 4,
+            // Tests sign in many times from one address; the limiter has its own test.
+            auth_rate_limit: 0,
             ..Config::default()
         };
         adjust(&mut config);

@@ -1,6 +1,6 @@
 //! One module per area of the API.
 
-pub mod admin_session;
+pub mod auth;
 pub mod data;
 pub mod health;
 pub mod jwks;

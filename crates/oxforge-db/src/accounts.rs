@@ -1,0 +1,205 @@
+//! Users and sessions (`auth.users`, `auth.sessions`).
+//!
+//! User objects are built by PostgreSQL in InsForge's shape and key order
+//! (`{id,email,emailVerified,providers,createdAt,updatedAt,profile,metadata}`, timestamps as
+//! ISO-8601 with milliseconds and `Z`).
+
+use deadpool_postgres::GenericClient;
+
+use crate::DbError;
+
+/// The SQL expression for a user object of the row `u`.
+const USER_JSON: &str = r#"json_build_object(
+  'id', u.id,
+  'email', u.email,
+  'emailVerified', u.email_verified,
+  'providers', CASE WHEN u.password IS NULL THEN '[]'::json ELSE '["email"]'::json END,
+  'createdAt', to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+  'updatedAt', to_char(u.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+  'profile', u.profile,
+  'metadata', u.metadata
+)::text"#;
+
+/// A user: id, email, password hash (if any) and the user object as JSON text.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub json: String,
+}
+
+fn user_row(row: &tokio_postgres::Row) -> Result<UserRow, DbError> {
+    Ok(UserRow {
+        id: row.try_get(0)?,
+        email: row.try_get(1)?,
+        password_hash: row.try_get(2)?,
+        json: row.try_get(3)?,
+    })
+}
+
+fn select_user(condition: &str) -> String {
+    format!("SELECT u.id::text, u.email, u.password, {USER_JSON} FROM auth.users u WHERE {condition}")
+}
+
+/// Creates a user; `None` when the email is taken (also under concurrent sign-ups).
+pub async fn create_user(
+    client: &impl GenericClient,
+    email: &str,
+    password_hash: &str,
+    profile_json: &str,
+) -> Result<Option<UserRow>, DbError> {
+    let sql = format!(
+        "WITH u AS (INSERT INTO auth.users (email, password, profile) VALUES ($1, $2, $3::text::jsonb)
+                    ON CONFLICT (lower(email)) DO NOTHING RETURNING *)
+         SELECT u.id::text, u.email, u.password, {USER_JSON} FROM u"
+    );
+    let row = client.query_opt(&sql, &[&email, &password_hash, &profile_json]).await?;
+    row.as_ref().map(user_row).transpose()
+}
+
+pub async fn user_by_email(client: &impl GenericClient, email: &str) -> Result<Option<UserRow>, DbError> {
+    let row = client
+        .query_opt(&select_user("lower(u.email) = lower($1)"), &[&email])
+        .await?;
+    row.as_ref().map(user_row).transpose()
+}
+
+/// `id` must already be a well-formed uuid.
+pub async fn user_by_id(client: &impl GenericClient, id: &str) -> Result<Option<UserRow>, DbError> {
+    let row = client.query_opt(&select_user("u.id = $1::text::uuid"), &[&id]).await?;
+    row.as_ref().map(user_row).transpose()
+}
+
+/// `{id, profile}` of a user, as JSON text.
+pub async fn profile(client: &impl GenericClient, id: &str) -> Result<Option<String>, DbError> {
+    let row = client
+        .query_opt(
+            "SELECT json_build_object('id', id, 'profile', profile)::text FROM auth.users WHERE id = $1::text::uuid",
+            &[&id],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// Shallow-merges `patch` (a JSON object) into the profile; returns `{id, profile}`.
+pub async fn merge_profile(client: &impl GenericClient, id: &str, patch: &str) -> Result<Option<String>, DbError> {
+    let row = client
+        .query_opt(
+            "UPDATE auth.users SET profile = profile || $2::text::jsonb, updated_at = now() WHERE id = $1::text::uuid
+             RETURNING json_build_object('id', id, 'profile', profile)::text",
+            &[&id, &patch],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// A page of users (newest first) matching `search` in the email, and the total.
+pub async fn list_users(
+    client: &impl GenericClient,
+    limit: i64,
+    offset: i64,
+    search: Option<&str>,
+) -> Result<(String, i64), DbError> {
+    let pattern = search.map(|s| format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let sql = format!(
+        "WITH m AS (SELECT * FROM auth.users u WHERE $3::text IS NULL OR u.email ILIKE $3)
+         SELECT coalesce((SELECT json_agg(x.j) FROM (SELECT {USER_JSON}::json AS j FROM m u
+                ORDER BY u.created_at DESC, u.id LIMIT $1 OFFSET $2) x), '[]'::json)::text,
+                (SELECT count(*) FROM m)"
+    );
+    let row = client.query_one(&sql, &[&limit, &offset, &pattern]).await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// Deletes users (their sessions go with them); returns how many were deleted.
+pub async fn delete_users(client: &impl GenericClient, ids: &[String]) -> Result<u64, DbError> {
+    Ok(client
+        .execute("DELETE FROM auth.users WHERE id::text = ANY($1)", &[&ids])
+        .await?)
+}
+
+/// A new session; returns its id.
+pub async fn create_session(
+    client: &impl GenericClient,
+    subject: &str,
+    user_id: Option<&str>,
+    session_type: &str,
+    csrf_nonce: &str,
+    token_id: &str,
+    ttl_seconds: i64,
+) -> Result<String, DbError> {
+    let row = client
+        .query_one(
+            "INSERT INTO auth.sessions (subject, user_id, session_type, csrf_nonce, token_id, expires_at)
+             VALUES ($1, $2::text::uuid, $3, $4, $5, now() + make_interval(secs => $6::bigint))
+             RETURNING id::text",
+            &[&subject, &user_id, &session_type, &csrf_nonce, &token_id, &ttl_seconds],
+        )
+        .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// What a successful rotation returns.
+#[derive(Debug, Clone)]
+pub struct Rotated {
+    pub subject: String,
+    pub user: Option<UserRow>,
+}
+
+/// Replaces the session's current token id `old` by `new`, atomically: a refresh token works
+/// once, and two concurrent refreshes with it cannot both succeed.
+pub async fn rotate_session(
+    client: &impl GenericClient,
+    session_id: &str,
+    session_type: &str,
+    old: &str,
+    new: &str,
+    ttl_seconds: i64,
+) -> Result<Option<Rotated>, DbError> {
+    let sql = format!(
+        "WITH s AS (
+           UPDATE auth.sessions SET token_id = $4, refreshed_at = now(),
+                  expires_at = now() + make_interval(secs => $5::bigint)
+           WHERE id::text = $1 AND session_type = $2 AND token_id = $3
+             AND revoked_at IS NULL AND expires_at > now()
+           RETURNING subject, user_id)
+         SELECT s.subject, u.id::text, u.email, u.password, CASE WHEN u.id IS NULL THEN NULL ELSE {USER_JSON} END
+         FROM s LEFT JOIN auth.users u ON u.id = s.user_id"
+    );
+    let row = client
+        .query_opt(&sql, &[&session_id, &session_type, &old, &new, &ttl_seconds])
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let user = match row.try_get::<_, Option<String>>(1)? {
+        Some(id) => Some(UserRow {
+            id,
+            email: row.try_get(2)?,
+            password_hash: row.try_get(3)?,
+            json: row.try_get(4)?,
+        }),
+        None => None,
+    };
+    Ok(Some(Rotated {
+        subject: row.try_get(0)?,
+        user,
+    }))
+}
+
+/// Whether a user with this id exists (to tell "user deleted" from "token reused").
+pub async fn user_exists(client: &impl GenericClient, id: &str) -> Result<bool, DbError> {
+    let row = client
+        .query_one("SELECT EXISTS (SELECT 1 FROM auth.users WHERE id::text = $1)", &[&id])
+        .await?;
+    Ok(row.try_get(0)?)
+}
+
+pub async fn revoke_session(client: &impl GenericClient, session_id: &str) -> Result<(), DbError> {
+    client
+        .execute(
+            "UPDATE auth.sessions SET revoked_at = now() WHERE id::text = $1 AND revoked_at IS NULL",
+            &[&session_id],
+        )
+        .await?;
+    Ok(())
+}

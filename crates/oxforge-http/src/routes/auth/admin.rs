@@ -1,0 +1,67 @@
+//! The root admin's session: `POST /api/auth/admin/sessions` (username + password),
+//! `/admin/refresh` (cookie + CSRF), `/admin/logout`, `GET /admin/sessions/current`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use oxforge_auth::{AuthError, Principal, Role};
+use serde_json::{Map, Value, json};
+
+use super::refresh::logout_kind;
+use super::session::{self, SessionKind, clearing, unauthorized};
+use crate::extract::{Admin, JsonBody, required_strings};
+use crate::{ApiError, AppState};
+
+fn admin_body(sub: &str, access_token: String) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("admin".into(), json!({ "sub": sub }));
+    out.insert("accessToken".into(), Value::String(access_token));
+    out
+}
+
+pub async fn sign_in(State(state): State<AppState>, JsonBody(body): JsonBody<Value>) -> Result<Response, ApiError> {
+    let [username, password] = required_strings(&body, ["username", "password"])?;
+    if !state.admin.verify(username, password) {
+        return Err(AuthError::InvalidAdminCredentials.into());
+    }
+    let sub = state.admin.subject();
+    let issued = session::issue(&state, SessionKind::Admin, &sub, None, None, Role::ProjectAdmin).await?;
+    let out = admin_body(&sub, issued.access_token.clone());
+    Ok(session::respond(&state, SessionKind::Admin, true, out, issued))
+}
+
+pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let kind = SessionKind::Admin;
+    let Some(token) = session::cookie(&headers, kind.cookie()) else {
+        return clearing(kind, true, unauthorized("No refresh token provided"));
+    };
+    let claims = match session::verify(&state, kind, &token) {
+        Ok(c) => c,
+        Err(e) => return clearing(kind, true, e),
+    };
+    if !session::csrf_matches(&state, &claims, &headers) {
+        return session::invalid_csrf().into_response();
+    }
+    match session::rotate(&state, kind, &claims, Role::ProjectAdmin).await {
+        Ok((issued, rotated)) => {
+            let out = admin_body(&rotated.subject, issued.access_token.clone());
+            session::respond(&state, kind, true, out, issued)
+        }
+        Err(e) => clearing(kind, true, e),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    logout_kind(&state, SessionKind::Admin, true, &headers, &body).await
+}
+
+/// `{admin:{sub}}`: the token's subject, or `api-key` for the API key.
+pub async fn current(Admin(principal): Admin) -> Json<Value> {
+    let sub = match principal {
+        Principal::Admin { sub: Some(sub) } => sub,
+        _ => "api-key".to_owned(),
+    };
+    Json(json!({ "admin": { "sub": sub } }))
+}

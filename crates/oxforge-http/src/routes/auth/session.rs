@@ -1,0 +1,230 @@
+//! Sessions: issuing access + refresh tokens, rotating them, cookies and CSRF, and the shape of
+//! session responses for web and non-web clients.
+
+use axum::Json;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use oxforge_auth::jwt::{RefreshClaims, new_token_id, sign_refresh_token, verify_refresh_token};
+use oxforge_auth::{Role, csrf};
+use oxforge_db::DbError;
+use oxforge_db::accounts::{self, Rotated};
+use serde_json::{Map, Value};
+
+use crate::{ApiError, AppState};
+
+/// Whose session: a user's (`/api/auth`) or the root admin's (`/api/auth/admin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    User,
+    Admin,
+}
+
+impl SessionKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionKind::User => "user",
+            SessionKind::Admin => "admin",
+        }
+    }
+
+    pub fn cookie(self) -> &'static str {
+        match self {
+            SessionKind::User => "insforge_refresh_token",
+            SessionKind::Admin => "insforge_admin_refresh_token",
+        }
+    }
+
+    fn cookie_path(self) -> &'static str {
+        match self {
+            SessionKind::User => "/api/auth",
+            SessionKind::Admin => "/api/auth/admin",
+        }
+    }
+}
+
+/// `?client_type=mobile|desktop|server` is non-web; anything else (or nothing) is web.
+pub fn is_web(raw_query: Option<&str>) -> bool {
+    let client_type = form_urlencoded::parse(raw_query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "client_type")
+        .map(|(_, v)| v.into_owned());
+    !matches!(client_type.as_deref(), Some("mobile" | "desktop" | "server"))
+}
+
+/// The tokens of a new or rotated session.
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub csrf_token: String,
+}
+
+fn signing_failed(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "cannot sign a token");
+    ApiError::internal()
+}
+
+pub fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "AUTH_UNAUTHORIZED", message)
+}
+
+fn tokens(
+    state: &AppState,
+    kind: SessionKind,
+    claims: &RefreshClaims,
+    email: Option<&str>,
+    role: Role,
+) -> Result<Issued, ApiError> {
+    let secret = state.auth.credentials().jwt_secret.clone();
+    let settings = &state.settings;
+    Ok(Issued {
+        access_token: state
+            .auth
+            .sign_access_token(&claims.sub, email, role, settings.access_token_ttl_seconds)
+            .map_err(signing_failed)?,
+        refresh_token: sign_refresh_token(secret.as_bytes(), claims).map_err(signing_failed)?,
+        csrf_token: csrf::csrf_token(secret.as_bytes(), kind.name(), &claims.sub, &claims.csrf_nonce),
+    })
+}
+
+/// Starts a session for `subject` (a user id, or `local:<admin>`).
+pub async fn issue(
+    state: &AppState,
+    kind: SessionKind,
+    subject: &str,
+    user_id: Option<&str>,
+    email: Option<&str>,
+    role: Role,
+) -> Result<Issued, ApiError> {
+    let ttl = state.settings.refresh_token_ttl_seconds;
+    let nonce = csrf::new_nonce();
+    let token_id = new_token_id();
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let sid = accounts::create_session(&client, subject, user_id, kind.name(), &nonce, &token_id, ttl).await?;
+    tokens(
+        state,
+        kind,
+        &RefreshClaims::new(subject, kind.name(), &nonce, &sid, &token_id, ttl),
+        email,
+        role,
+    )
+}
+
+/// Verifies a refresh token of `kind` (signature, expiry, type).
+pub fn verify(state: &AppState, kind: SessionKind, token: &str) -> Result<RefreshClaims, ApiError> {
+    let secret = state.auth.credentials().jwt_secret.clone();
+    let claims = verify_refresh_token(secret.as_bytes(), token).map_err(|_| unauthorized("Invalid refresh token"))?;
+    if claims.session_type != kind.name() {
+        return Err(unauthorized("Invalid refresh token"));
+    }
+    Ok(claims)
+}
+
+/// The CSRF header matches the value bound to this refresh token's nonce.
+pub fn csrf_matches(state: &AppState, claims: &RefreshClaims, headers: &HeaderMap) -> bool {
+    let presented = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let secret = state.auth.credentials().jwt_secret.clone();
+    csrf::verify_csrf(
+        secret.as_bytes(),
+        &claims.session_type,
+        &claims.sub,
+        &claims.csrf_nonce,
+        presented,
+    )
+}
+
+pub fn invalid_csrf() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", "Invalid CSRF token")
+}
+
+/// Rotates the session behind a verified refresh token: the old token stops working, the CSRF
+/// value stays the same (same nonce). A user session of a deleted user is refused.
+pub async fn rotate(
+    state: &AppState,
+    kind: SessionKind,
+    claims: &RefreshClaims,
+    role: Role,
+) -> Result<(Issued, Rotated), ApiError> {
+    let ttl = state.settings.refresh_token_ttl_seconds;
+    let next = new_token_id();
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let rotated = accounts::rotate_session(&client, &claims.sid, kind.name(), &claims.jti, &next, ttl).await?;
+    let Some(rotated) = rotated else {
+        if kind == SessionKind::User && !accounts::user_exists(&client, &claims.sub).await? {
+            return Err(unauthorized("User not found"));
+        }
+        return Err(unauthorized("Invalid refresh token"));
+    };
+    if kind == SessionKind::User && rotated.user.is_none() {
+        return Err(unauthorized("User not found"));
+    }
+    let email = rotated.user.as_ref().map(|u| u.email.clone());
+    let new_claims = RefreshClaims::new(&claims.sub, kind.name(), &claims.csrf_nonce, &claims.sid, &next, ttl);
+    Ok((tokens(state, kind, &new_claims, email.as_deref(), role)?, rotated))
+}
+
+pub async fn revoke(state: &AppState, claims: &RefreshClaims) -> Result<(), ApiError> {
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    accounts::revoke_session(&client, &claims.sid).await?;
+    Ok(())
+}
+
+/// The refresh cookie: httpOnly, Secure, SameSite=None, on the session's path.
+pub fn set_cookie(kind: SessionKind, token: &str, max_age: i64) -> String {
+    format!(
+        "{}={token}; Max-Age={max_age}; Path={}; HttpOnly; Secure; SameSite=None",
+        kind.cookie(),
+        kind.cookie_path()
+    )
+}
+
+/// Clearing needs the same attributes.
+pub fn clear_cookie(kind: SessionKind) -> String {
+    set_cookie(kind, "", 0)
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A session response: web clients get `csrfToken` and the cookie, others `refreshToken`.
+pub fn respond(
+    state: &AppState,
+    kind: SessionKind,
+    web: bool,
+    mut body: Map<String, Value>,
+    issued: Issued,
+) -> Response {
+    if web {
+        body.insert("csrfToken".into(), Value::String(issued.csrf_token));
+        let cookie = set_cookie(kind, &issued.refresh_token, state.settings.refresh_token_ttl_seconds);
+        (AppendHeaders([(SET_COOKIE, cookie)]), Json(Value::Object(body))).into_response()
+    } else {
+        body.insert("refreshToken".into(), Value::String(issued.refresh_token));
+        Json(Value::Object(body)).into_response()
+    }
+}
+
+/// An error that also clears the web refresh cookie.
+pub fn clearing(kind: SessionKind, web: bool, error: ApiError) -> Response {
+    if web {
+        (AppendHeaders([(SET_COOKIE, clear_cookie(kind))]), error).into_response()
+    } else {
+        error.into_response()
+    }
+}
+
+/// The user object JSON (built by PostgreSQL) as a value.
+pub fn user_value(json: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(json).map_err(|e| {
+        tracing::error!(error = %e, "user object is not JSON");
+        ApiError::internal()
+    })
+}

@@ -1,0 +1,67 @@
+//! `POST /api/auth/sessions`: sign-in with email and password.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::response::Response;
+use oxforge_auth::{Role, password};
+use oxforge_db::DbError;
+use oxforge_db::accounts;
+use serde_json::{Map, Value};
+
+use super::session::{self, SessionKind, unauthorized, user_value};
+use super::{email as email_routes, validate};
+use crate::extract::{JsonBody, required_strings};
+use crate::{ApiError, AppState};
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response, ApiError> {
+    match body.get("method").and_then(Value::as_str) {
+        None | Some("password") => {}
+        Some(_) => return Err(email_routes::not_configured()),
+    }
+    let [email, password] = required_strings(&body, ["email", "password"])?;
+    let email = validate::email(email)?;
+    super::rate_limit(&state, peer, &email)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let user = accounts::user_by_email(&client, &email).await?;
+    drop(client);
+    // The same answer, after about the same work, whether or not the email exists.
+    let owned = password.to_owned();
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => password::verify(&owned, &hash),
+        None => {
+            password::verify_nothing(&owned);
+            false
+        }
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    let Some(user) = user.filter(|_| matches) else {
+        return Err(unauthorized("Invalid credentials"));
+    };
+    let issued = session::issue(
+        &state,
+        SessionKind::User,
+        &user.id,
+        Some(&user.id),
+        Some(&user.email),
+        Role::Authenticated,
+    )
+    .await?;
+    let mut out = Map::new();
+    out.insert("user".into(), user_value(&user.json)?);
+    out.insert("accessToken".into(), Value::String(issued.access_token.clone()));
+    Ok(session::respond(
+        &state,
+        SessionKind::User,
+        session::is_web(query.as_deref()),
+        out,
+        issued,
+    ))
+}

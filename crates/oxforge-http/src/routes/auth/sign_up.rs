@@ -1,0 +1,90 @@
+//! `POST /api/auth/users`: sign-up with email and password.
+
+use axum::Json;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use oxforge_auth::{Principal, Role, password};
+use oxforge_db::DbError;
+use oxforge_db::accounts;
+use serde_json::{Map, Value, json};
+use std::net::SocketAddr;
+
+use super::session::{self, SessionKind, user_value};
+use super::validate;
+use crate::extract::{JsonBody, MaybeCaller, required_strings};
+use crate::{ApiError, AppState};
+
+pub async fn sign_up(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response, ApiError> {
+    let [email, password] = required_strings(&body, ["email", "password"])?;
+    let email = validate::email(email)?;
+    validate::password(password, state.settings.password_min_length)?;
+    super::rate_limit(&state, peer, &email)?;
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.trim().is_empty());
+    let profile = match name {
+        Some(name) => json!({ "name": name }),
+        None => json!({}),
+    };
+    let owned = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || password::hash(&owned))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            ApiError::internal()
+        })?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let Some(user) = accounts::create_user(&client, &email, &hash, &profile.to_string()).await? else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "AUTH_EMAIL_EXISTS",
+            "User already exists",
+        ));
+    };
+    drop(client);
+
+    let mut out = Map::new();
+    out.insert("user".into(), user_value(&user.json)?);
+    if matches!(caller, Some(Principal::Admin { .. })) {
+        // An admin creating a user gets the user and a token, but no session of their own.
+        let token = state
+            .auth
+            .sign_access_token(
+                &user.id,
+                Some(&user.email),
+                Role::Authenticated,
+                state.settings.access_token_ttl_seconds,
+            )
+            .map_err(|_| ApiError::internal())?;
+        out.insert("accessToken".into(), Value::String(token));
+        out.insert("requireEmailVerification".into(), Value::Bool(false));
+        return Ok(Json(Value::Object(out)).into_response());
+    }
+    let issued = session::issue(
+        &state,
+        SessionKind::User,
+        &user.id,
+        Some(&user.id),
+        Some(&user.email),
+        Role::Authenticated,
+    )
+    .await?;
+    out.insert("accessToken".into(), Value::String(issued.access_token.clone()));
+    out.insert("requireEmailVerification".into(), Value::Bool(false));
+    Ok(session::respond(
+        &state,
+        SessionKind::User,
+        session::is_web(query.as_deref()),
+        out,
+        issued,
+    ))
+}
