@@ -9,12 +9,13 @@ import { createInterface } from 'node:readline';
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.OXFORGE_BIN ?? resolve(here, '../../target/debug/oxforge');
 
-export async function startOxforge() {
+export async function startOxforge({ env: extraEnv = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'oxforge-sdk-'));
   chmodSync(dir, 0o755); // PostgreSQL runs as `postgres` when we are root
   const dataDir = join(dir, 'data');
   const env = { ...process.env };
   env.RUST_LOG ??= 'warn';
+  Object.assign(env, extraEnv);
   for (const k of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_API_KEY', 'ACCESS_ANON_KEY', 'OXFORGE_DATA_DIR']) delete env[k];
   const child = spawn(BIN, ['serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const summary = {};
