@@ -7,14 +7,34 @@ use subtle::ConstantTimeEq;
 
 use crate::credential::Presented;
 use crate::jwt::{sign_access_token, verify_access_token};
-use crate::{AuthError, Principal, ProjectKeyPair, Role};
+use crate::{AuthError, Principal, ProjectKeyPair, Role, now_seconds};
+
+/// An opaque key, with the time (seconds since the epoch) it stops working, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectKey {
+    pub value: String,
+    pub expires_at: Option<i64>,
+}
+
+impl ProjectKey {
+    pub fn permanent(value: impl Into<String>) -> Self {
+        ProjectKey {
+            value: value.into(),
+            expires_at: None,
+        }
+    }
+
+    fn live(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|at| at > now)
+    }
+}
 
 /// The project's key material. Lists hold the current key first, then keys still within a
 /// rotation grace period.
 #[derive(Debug)]
 pub struct ProjectCredentials {
-    pub api_keys: Vec<String>,
-    pub anon_keys: Vec<String>,
+    pub api_keys: Vec<ProjectKey>,
+    pub anon_keys: Vec<ProjectKey>,
     pub jwt_secret: String,
     pub keypair: ProjectKeyPair,
 }
@@ -24,9 +44,9 @@ pub struct Authenticator {
     credentials: ArcSwap<ProjectCredentials>,
 }
 
-fn constant_time_contains(candidates: &[String], presented: &str) -> bool {
-    candidates.iter().fold(false, |found, key| {
-        found | bool::from(key.as_bytes().ct_eq(presented.as_bytes()))
+fn constant_time_contains(candidates: &[ProjectKey], presented: &str, now: i64) -> bool {
+    candidates.iter().filter(|k| k.live(now)).fold(false, |found, key| {
+        found | bool::from(key.value.as_bytes().ct_eq(presented.as_bytes()))
     })
 }
 
@@ -51,14 +71,15 @@ impl Authenticator {
         match presented {
             Presented::None => Err(AuthError::NoToken),
             Presented::ApiKey(key) => {
-                if constant_time_contains(&creds.api_keys, key) {
+                if constant_time_contains(&creds.api_keys, key, now_seconds()) {
                     Ok(Principal::Admin { sub: None })
                 } else {
                     Err(AuthError::InvalidApiKey)
                 }
             }
             Presented::AnonKey(key) => {
-                if creds.anon_keys.iter().any(|k| k == key) {
+                let now = now_seconds();
+                if creds.anon_keys.iter().any(|k| k.live(now) && k.value == key) {
                     Ok(Principal::Anon)
                 } else {
                     Err(AuthError::InvalidAnonKey)
@@ -101,8 +122,15 @@ mod tests {
     fn authenticator() -> Authenticator {
         let stored = ProjectKeyPair::generate().unwrap();
         Authenticator::new(ProjectCredentials {
-            api_keys: vec!["ik_current".into(), "ik_old".into()],
-            anon_keys: vec!["anon_current".into()],
+            api_keys: vec![
+                ProjectKey::permanent("ik_current"),
+                ProjectKey::permanent("ik_old"),
+                ProjectKey {
+                    value: "ik_expired".into(),
+                    expires_at: Some(now_seconds() - 1),
+                },
+            ],
+            anon_keys: vec![ProjectKey::permanent("anon_current")],
             jwt_secret: "s".into(),
             keypair: ProjectKeyPair::load(&stored).unwrap(),
         })

@@ -17,7 +17,7 @@ pub mod keys;
 pub mod password;
 pub mod principal;
 
-pub use authenticator::{Authenticator, ProjectCredentials};
+pub use authenticator::{Authenticator, ProjectCredentials, ProjectKey};
 pub use error::AuthError;
 pub use keypair::ProjectKeyPair;
 pub use principal::{Principal, Role};

@@ -36,10 +36,15 @@ const STEPS: &[Step] = &[
         name: "accounts",
         sql: include_str!("../sql/0003_accounts.sql"),
     },
+    Step {
+        version: 4,
+        name: "custom_migrations",
+        sql: include_str!("../sql/0004_custom_migrations.sql"),
+    },
 ];
 
 /// The newest bootstrap version this build knows.
-pub const BOOTSTRAP_VERSION: i32 = 3;
+pub const BOOTSTRAP_VERSION: i32 = 4;
 
 /// Applies the missing bootstrap steps in an open transaction that holds the lock.
 async fn apply_steps(tx: &Transaction<'_>) -> Result<Vec<i32>, DbError> {

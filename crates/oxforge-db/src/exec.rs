@@ -13,12 +13,17 @@ use crate::{DbError, Pool};
 /// A parameter sent as text with no declared type: PostgreSQL types it from its context,
 /// exactly like an untyped literal (`'5'` compared with an integer column is an integer).
 #[derive(Debug)]
-struct Untyped<'a>(&'a str);
+pub(crate) struct Untyped<'a>(pub(crate) Option<&'a str>);
 
 impl ToSql for Untyped<'_> {
     fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        out.extend_from_slice(self.0.as_bytes());
-        Ok(IsNull::No)
+        match self.0 {
+            Some(text) => {
+                out.extend_from_slice(text.as_bytes());
+                Ok(IsNull::No)
+            }
+            None => Ok(IsNull::Yes),
+        }
     }
 
     fn accepts(_ty: &Type) -> bool {
@@ -80,10 +85,10 @@ pub struct Outcome {
 }
 
 fn untyped_params(params: &[String]) -> Vec<Untyped<'_>> {
-    params.iter().map(|p| Untyped(p)).collect()
+    params.iter().map(|p| Untyped(Some(p))).collect()
 }
 
-fn as_sql_params<'a>(untyped: &'a [Untyped<'a>]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+pub(crate) fn as_sql_params<'a>(untyped: &'a [Untyped<'a>]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
     untyped
         .iter()
         .map(|p| (p as &(dyn ToSql + Sync), Type::UNKNOWN))

@@ -4,10 +4,15 @@
 
 pub mod accounts;
 mod bootstrap;
+pub mod catalog;
 mod error;
 pub mod exec;
+pub mod listen;
+pub mod migrations;
 mod pool;
+pub mod raw_sql;
 pub mod secrets;
+pub mod sql_script;
 
 pub use bootstrap::{BOOTSTRAP_VERSION, bootstrap, migrate};
 pub use error::DbError;

@@ -9,6 +9,7 @@ use axum::routing::{any, get, patch, post};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::routes::admin::{catalog, migrations, sql};
 use crate::routes::auth::{admin, config, email, profiles, refresh, sign_in, sign_up, users};
 use crate::routes::{health, jwks, metadata, records, rpc, secrets, whoami};
 use crate::{ApiError, AppState};
@@ -43,9 +44,35 @@ fn router(state: AppState) -> Router {
         .route("/api/auth/profiles/{id}", get(profiles::get))
         .route("/api/auth/public-config", get(config::public_config))
         .route("/api/auth/email/{*rest}", any(email::unavailable))
+        .route("/api/metadata", get(metadata::metadata))
+        .route("/api/metadata/auth", get(metadata::auth_slice))
+        .route("/api/metadata/database", get(metadata::database_slice))
         .route("/api/metadata/api-key", get(metadata::api_key))
         .route("/api/metadata/anon-key", get(metadata::anon_key))
-        .route("/api/secrets/{key}", get(secrets::get_secret))
+        .route("/api/metadata/project-id", get(metadata::project_id))
+        .route("/api/auth/tokens/anon", post(metadata::anon_token))
+        .route("/api/usage/mcp", post(metadata::usage))
+        .route("/api/secrets", get(secrets::list).post(secrets::create))
+        .route("/api/secrets/api-key/rotate", post(secrets::rotate_api_key))
+        .route("/api/secrets/anon-key/rotate", post(secrets::rotate_anon_key))
+        .route(
+            "/api/secrets/{key}",
+            get(secrets::get_secret).put(secrets::update).delete(secrets::delete),
+        )
+        .route("/api/database/advance/rawsql", post(sql::restricted))
+        .route("/api/database/advance/rawsql/unrestricted", post(sql::unrestricted))
+        .route(
+            "/api/database/migrations",
+            get(migrations::list).post(migrations::create),
+        )
+        .route("/api/database/migrations/dry-run", post(migrations::dry_run))
+        .route("/api/database/tables", get(catalog::tables))
+        .route("/api/database/tables/{table}/schema", get(catalog::table_schema))
+        .route("/api/database/schemas", get(catalog::schemas))
+        .route("/api/database/functions", get(catalog::functions))
+        .route("/api/database/indexes", get(catalog::indexes))
+        .route("/api/database/policies", get(catalog::policies))
+        .route("/api/database/triggers", get(catalog::triggers))
         .route("/api/oxforge/whoami", get(whoami::whoami))
         .route("/api/database/records/{table}", any(records::records))
         .route("/api/database/rpc/{function}", any(rpc::rpc))

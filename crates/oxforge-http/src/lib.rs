@@ -5,6 +5,7 @@
 mod app;
 mod error;
 mod extract;
+pub mod keys;
 mod pgrst;
 pub mod rate_limit;
 mod routes;

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use tokio::sync::{Mutex, Notify};
-use tokio_postgres::AsyncMessage;
 
 use crate::SchemaCache;
 use crate::introspect::{LoadError, load};
@@ -76,9 +75,19 @@ impl SchemaCacheHandle {
     }
 }
 
-/// Starts the background tasks: a reloader, and a `LISTEN pgrst` connection that reconnects
-/// on failure. They end when the returned handle is aborted.
+/// Starts the background tasks: a reloader, and a `LISTEN pgrst` connection (reconnecting on
+/// failure; a reconnection reloads, since changes may have been missed). They end when the
+/// returned handle is aborted.
 pub fn spawn_listener(handle: Arc<SchemaCacheHandle>, connection_string: String) -> tokio::task::JoinHandle<()> {
+    spawn_listener_with(handle, connection_string, Vec::new())
+}
+
+/// The same, with more channels on the same connection (e.g. key rotations).
+pub fn spawn_listener_with(
+    handle: Arc<SchemaCacheHandle>,
+    connection_string: String,
+    mut channels: Vec<(&'static str, oxforge_db::listen::Callback)>,
+) -> tokio::task::JoinHandle<()> {
     let reloader = Arc::clone(&handle);
     tokio::spawn(async move {
         let reload_task = tokio::spawn(async move {
@@ -89,16 +98,19 @@ pub fn spawn_listener(handle: Arc<SchemaCacheHandle>, connection_string: String)
                 }
             }
         });
-        let _guard = AbortOnDrop(reload_task);
-        loop {
-            match listen(&handle, &connection_string).await {
-                Ok(()) => tracing::warn!("schema listener connection closed; reconnecting"),
-                Err(e) => tracing::warn!(error = %e, "schema listener failed; reconnecting"),
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            // Changes may have been missed while disconnected.
-            handle.request_reload();
-        }
+        let _reloads = AbortOnDrop(reload_task);
+        let on_schema: oxforge_db::listen::Callback = {
+            let handle = Arc::clone(&handle);
+            Arc::new(move |payload: &str| {
+                if payload.is_empty() || payload == "reload schema" {
+                    handle.request_reload();
+                }
+            })
+        };
+        channels.push(("pgrst", on_schema));
+        let listener = oxforge_db::listen::spawn(connection_string, channels);
+        let _listener = AbortOnDrop(listener);
+        std::future::pending::<()>().await;
     })
 }
 
@@ -108,34 +120,4 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
-}
-
-async fn listen(handle: &SchemaCacheHandle, connection_string: &str) -> Result<(), tokio_postgres::Error> {
-    let (client, mut connection) = tokio_postgres::connect(connection_string, tokio_postgres::NoTls).await?;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let driver = tokio::spawn(async move {
-        loop {
-            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                Some(Ok(AsyncMessage::Notification(n))) => {
-                    if tx.send(n.payload().to_owned()).is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
-                    tracing::warn!(error = %e, "schema listener connection error");
-                    break;
-                }
-                None => break,
-            }
-        }
-    });
-    let _driver = AbortOnDrop(driver);
-    client.batch_execute("LISTEN pgrst").await?;
-    while let Some(payload) = rx.recv().await {
-        if payload.is_empty() || payload == "reload schema" {
-            handle.request_reload();
-        }
-    }
-    Ok(())
 }

@@ -10,6 +10,6 @@ mod cache;
 mod introspect;
 mod model;
 
-pub use cache::{SchemaCacheHandle, spawn_listener};
+pub use cache::{SchemaCacheHandle, spawn_listener, spawn_listener_with};
 pub use introspect::load;
 pub use model::{Column, ForeignKey, Param, Routine, SchemaCache, Table};

@@ -12,7 +12,7 @@ pub enum StartError {
     #[error("cannot load the schema cache: {0}")]
     Schema(String),
     #[error("project keys: {0}")]
-    Keys(#[from] oxforge_auth::keypair::KeyPairError),
+    Keys(String),
     #[error("the stored secret {0} is missing")]
     MissingSecret(&'static str),
     #[error("cannot listen on {addr}: {source}")]

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use oxforge_auth::keypair::StoredKeyPair;
-use oxforge_auth::{ProjectCredentials, ProjectKeyPair, keys};
+use oxforge_auth::{ProjectKeyPair, keys};
 use oxforge_db::secrets::{
     ANON_KEY, API_KEY, JWT_KEY_ID, JWT_PRIVATE_KEY, JWT_PUBLIC_KEY, JWT_SECRET, ROOT_ADMIN_PASSWORD,
 };
@@ -96,15 +96,6 @@ impl ProjectSecrets {
             },
             admin_username: config.root_admin_username.clone().unwrap_or_else(|| "admin".into()),
             admin_password,
-        })
-    }
-
-    pub fn credentials(&self) -> Result<ProjectCredentials, StartError> {
-        Ok(ProjectCredentials {
-            api_keys: vec![self.api_key.clone()],
-            anon_keys: vec![self.anon_key.clone()],
-            jwt_secret: self.jwt_secret.clone(),
-            keypair: ProjectKeyPair::load(&self.key_pair)?,
         })
     }
 }

@@ -12,7 +12,7 @@ use oxforge_db::{Pool, PoolOptions};
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
 use oxforge_http::rate_limit::RateLimiter;
 use oxforge_http::{AppState, HttpSettings};
-use oxforge_schema::{SchemaCacheHandle, spawn_listener};
+use oxforge_schema::{SchemaCacheHandle, spawn_listener_with};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -89,10 +89,27 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     let schema = SchemaCacheHandle::load(pool.clone())
         .await
         .map_err(|e| StartError::Schema(e.to_string()))?;
-    let listener_task = spawn_listener(Arc::clone(&schema), connection_string.clone());
+    let auth = Arc::new(Authenticator::new(
+        oxforge_http::keys::load(&pool)
+            .await
+            .map_err(|e| StartError::Keys(e.to_string()))?,
+    ));
+    // Another process rotated a key: reload ours.
+    let on_keys: oxforge_db::listen::Callback = {
+        let (pool, auth) = (pool.clone(), Arc::clone(&auth));
+        Arc::new(move |_payload: &str| {
+            let (pool, auth) = (pool.clone(), Arc::clone(&auth));
+            tokio::spawn(async move { oxforge_http::keys::reload(&pool, &auth).await });
+        })
+    };
+    let listener_task = spawn_listener_with(
+        Arc::clone(&schema),
+        connection_string.clone(),
+        vec![(oxforge_db::secrets::KEYS_CHANNEL, on_keys)],
+    );
 
     let state = AppState {
-        auth: Arc::new(Authenticator::new(secrets.credentials()?)),
+        auth,
         pool: pool.clone(),
         schema,
         admin: Arc::new(AdminCredentials {

@@ -1,14 +1,20 @@
-//! `GET /api/metadata/api-key` and `/anon-key` (admin).
+//! `GET /api/metadata` (JSON or markdown) and its slices; the keys; InsForge CLI conveniences.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use oxforge_auth::ProjectKey;
+use oxforge_db::{DbError, catalog};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::extract::Admin;
+use crate::routes::auth::config::public_config_value;
 use crate::{ApiError, AppState};
 
-fn current(keys: &[String]) -> Result<&str, ApiError> {
-    keys.first().map(String::as_str).ok_or_else(ApiError::internal)
+fn current(keys: &[ProjectKey]) -> Result<&str, ApiError> {
+    keys.first().map(|k| k.value.as_str()).ok_or_else(ApiError::internal)
 }
 
 pub async fn api_key(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -19,4 +25,98 @@ pub async fn api_key(_: Admin, State(state): State<AppState>) -> Result<Json<Val
 pub async fn anon_key(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let creds = state.auth.credentials();
     Ok(Json(json!({ "anonKey": current(&creds.anon_keys)? })))
+}
+
+/// The deprecated `POST /api/auth/tokens/anon` the InsForge CLI still calls.
+pub async fn anon_token(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let creds = state.auth.credentials();
+    Ok(Json(
+        json!({ "accessToken": current(&creds.anon_keys)?, "message": "Use GET /api/metadata/anon-key" }),
+    ))
+}
+
+/// oxforge has no cloud project id.
+pub async fn project_id(_: Admin) -> Json<Value> {
+    Json(json!({ "projectId": null }))
+}
+
+/// InsForge's CLI reports usage here; answer at once so it never waits.
+pub async fn usage(_: Admin) -> Json<Value> {
+    Json(json!({ "success": true }))
+}
+
+#[derive(Deserialize)]
+pub struct Format {
+    format: Option<String>,
+}
+
+async fn metadata_value(state: &AppState) -> Result<Value, ApiError> {
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let database: Value =
+        serde_json::from_str(&catalog::database_summary(&client, "public").await?).map_err(|_| ApiError::internal())?;
+    let mut auth = public_config_value(state);
+    if let Some(auth) = auth.as_object_mut() {
+        auth.insert(
+            "smtpConfig".into(),
+            json!({"enabled": false, "host": null, "port": null, "username": null, "hasPassword": false,
+                   "senderEmail": null, "senderName": null, "minIntervalSeconds": null}),
+        );
+        auth.insert("allowedRedirectUrls".into(), json!([]));
+    }
+    Ok(json!({
+        "auth": auth,
+        "database": database,
+        "storage": { "buckets": [], "totalSizeInGB": 0 },
+        "functions": [],
+        "version": state.settings.version,
+    }))
+}
+
+fn markdown(meta: &Value) -> String {
+    let mut out = String::from("# Project metadata\n\n");
+    out.push_str(&format!(
+        "Server: oxforge {}\n\n## Database\n\n",
+        meta["version"].as_str().unwrap_or("")
+    ));
+    let tables = meta["database"]["tables"].as_array().cloned().unwrap_or_default();
+    if tables.is_empty() {
+        out.push_str("No tables in `public`.\n");
+    } else {
+        out.push_str("| Table | Records (estimate) |\n|---|---|\n");
+        for t in tables {
+            out.push_str(&format!(
+                "| {} | {} |\n",
+                t["tableName"].as_str().unwrap_or(""),
+                t["recordCount"]
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "\n## Auth\n\n- Password minimum length: {}\n- Email verification required: {}\n- OAuth providers: none\n",
+        meta["auth"]["passwordMinLength"], meta["auth"]["requireEmailVerification"]
+    ));
+    out
+}
+
+pub async fn metadata(
+    _: Admin,
+    State(state): State<AppState>,
+    Query(format): Query<Format>,
+) -> Result<Response, ApiError> {
+    let meta = metadata_value(&state).await?;
+    match format.format.as_deref() {
+        Some("markdown") => Ok(([(CONTENT_TYPE, "text/markdown; charset=utf-8")], markdown(&meta)).into_response()),
+        None | Some("json") => Ok(Json(meta).into_response()),
+        Some(other) => Err(ApiError::invalid_input(format!(
+            "format: Expected json or markdown, got {other}"
+        ))),
+    }
+}
+
+pub async fn auth_slice(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(metadata_value(&state).await?["auth"].clone()))
+}
+
+pub async fn database_slice(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(metadata_value(&state).await?["database"].clone()))
 }

@@ -1,24 +1,166 @@
-//! `GET /api/secrets/{key}` (admin): one secret's active value, e.g. `JWT_SECRET` for the
-//! integration guides that sign tokens with it.
+//! `/api/secrets`: the project's secrets (admin). Values are shown one at a time; reserved
+//! secrets (keys, JWT secret, signing key) cannot be deleted; the API and anon keys rotate with a
+//! grace period during which the old key keeps working.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use oxforge_auth::keys;
+use oxforge_db::DbError;
+use oxforge_db::secrets::{self, Deleted, SecretUpdate};
 use serde_json::{Value, json};
 
-use crate::extract::Admin;
+use crate::extract::{Admin, JsonBody, required_strings};
 use crate::{ApiError, AppState};
+
+fn not_found(key: &str) -> ApiError {
+    ApiError::not_found("SECRET_NOT_FOUND", format!("Secret not found: {key}"))
+}
+
+fn valid_key(key: &str) -> Result<(), ApiError> {
+    if key.is_empty()
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(ApiError::invalid_input(
+            "key: Expected uppercase letters, digits and underscores",
+        ));
+    }
+    Ok(())
+}
 
 pub async fn get_secret(
     _: Admin,
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let client = state.pool.get().await.map_err(oxforge_db::DbError::from)?;
-    match oxforge_db::secrets::get(&client, &key).await? {
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    match secrets::get(&client, &key).await? {
         Some(value) => Ok(Json(json!({ "key": key, "value": value }))),
-        None => Err(ApiError::not_found(
-            "SECRET_NOT_FOUND",
-            format!("Secret not found: {key}"),
+        None => Err(not_found(&key)),
+    }
+}
+
+pub async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let text = secrets::list(&client).await?;
+    Ok(Json(serde_json::from_str(&text).map_err(|_| ApiError::internal())?))
+}
+
+pub async fn create(
+    _: Admin,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response, ApiError> {
+    let [key, value] = required_strings(&body, ["key", "value"])?;
+    valid_key(key)?;
+    let reserved = body.get("isReserved").and_then(Value::as_bool).unwrap_or(false);
+    let expires = body.get("expiresAt").and_then(Value::as_str);
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    match secrets::create(&client, key, value, reserved, expires).await {
+        Ok(Some(id)) => Ok((
+            StatusCode::CREATED,
+            Json(
+                json!({ "success": true, "message": format!("Secret {key} has been created successfully"), "id": id }),
+            ),
+        )
+            .into_response()),
+        Ok(None) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "SECRET_ALREADY_EXISTS",
+            format!("Secret {key} already exists"),
+        )),
+        Err(e) if e.sqlstate() == Some("22007") || e.sqlstate() == Some("22008") => {
+            Err(ApiError::invalid_input("expiresAt: Invalid date"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn update(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let change = SecretUpdate {
+        value: body.get("value").and_then(Value::as_str).map(str::to_owned),
+        is_active: body.get("isActive").and_then(Value::as_bool),
+        is_reserved: body.get("isReserved").and_then(Value::as_bool),
+        expires_at: body.get("expiresAt").map(|v| v.as_str().map(str::to_owned)),
+    };
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    match secrets::update(&client, &key, &change).await {
+        Ok(true) => Ok(Json(
+            json!({ "success": true, "message": format!("Secret {key} has been updated successfully") }),
+        )),
+        Ok(false) => Err(not_found(&key)),
+        Err(e) if e.sqlstate() == Some("22007") || e.sqlstate() == Some("22008") => {
+            Err(ApiError::invalid_input("expiresAt: Invalid date"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn delete(_: Admin, State(state): State<AppState>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    match secrets::delete(&client, &key).await? {
+        Deleted::Yes => Ok(Json(
+            json!({ "success": true, "message": format!("Secret {key} has been deleted successfully") }),
+        )),
+        Deleted::NotFound => Err(not_found(&key)),
+        Deleted::Reserved => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            format!("Cannot delete reserved secret: {key}"),
         )),
     }
+}
+
+async fn rotate(
+    state: &AppState,
+    body: &Value,
+    key: &str,
+    max_hours: f64,
+    default_hours: f64,
+) -> Result<Json<Value>, ApiError> {
+    let grace = match body.get("gracePeriodHours") {
+        None | Some(Value::Null) => default_hours,
+        Some(v) => v.as_f64().filter(|h| (0.0..=max_hours).contains(h)).ok_or_else(|| {
+            ApiError::invalid_input(format!("gracePeriodHours: Expected a number from 0 to {max_hours}"))
+        })?,
+    };
+    let new_key = if key == secrets::API_KEY {
+        keys::generate_api_key()
+    } else {
+        keys::generate_anon_key()
+    };
+    let old_expires = secrets::rotate(&state.pool, key, &new_key, grace).await?;
+    crate::keys::reload(&state.pool, &state.auth).await;
+    let field = if key == secrets::API_KEY { "apiKey" } else { "anonKey" };
+    Ok(Json(json!({
+        "success": true,
+        "message": format!("{key} rotated; the old key works until {}", old_expires.as_deref().unwrap_or("now")),
+        field: new_key,
+        "oldKeyExpiresAt": old_expires,
+    })))
+}
+
+/// The rotation body is optional (`{gracePeriodHours?}`).
+fn optional_json(body: &Bytes) -> Result<Value, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::invalid_input(format!("Invalid JSON body: {e}")))
+}
+
+pub async fn rotate_api_key(_: Admin, State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    rotate(&state, &optional_json(&body)?, secrets::API_KEY, 168.0, 24.0).await
+}
+
+pub async fn rotate_anon_key(_: Admin, State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    rotate(&state, &optional_json(&body)?, secrets::ANON_KEY, 720.0, 168.0).await
 }

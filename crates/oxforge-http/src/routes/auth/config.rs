@@ -7,7 +7,11 @@ use serde_json::{Value, json};
 use crate::AppState;
 
 pub async fn public_config(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
+    Json(public_config_value(&state))
+}
+
+pub fn public_config_value(state: &AppState) -> Value {
+    json!({
         "oAuthProviders": [],
         "customOAuthProviders": [],
         "requireEmailVerification": false,
@@ -19,5 +23,5 @@ pub async fn public_config(State(state): State<AppState>) -> Json<Value> {
         "verifyEmailMethod": "code",
         "resetPasswordMethod": "code",
         "disableSignup": false,
-    }))
+    })
 }

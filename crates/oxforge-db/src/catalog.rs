@@ -1,0 +1,131 @@
+//! Introspection for the admin API: tables, schemas, functions, indexes, policies, triggers and
+//! one table's schema, each built as JSON by PostgreSQL.
+
+use deadpool_postgres::GenericClient;
+
+use crate::DbError;
+
+async fn json(client: &impl GenericClient, sql: &str, schema: &str) -> Result<String, DbError> {
+    let row = client.query_one(sql, &[&schema]).await?;
+    Ok(row.try_get(0)?)
+}
+
+/// `["a","b"]`: base tables of a schema, by name.
+pub async fn tables(client: &impl GenericClient, schema: &str) -> Result<String, DbError> {
+    json(
+        client,
+        "SELECT coalesce(json_agg(c.relname ORDER BY c.relname), '[]'::json)::text FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')",
+        schema,
+    )
+    .await
+}
+
+/// `{schemas:[{name,isProtected}]}` (the `schema` argument is unused).
+pub async fn schemas(client: &impl GenericClient) -> Result<String, DbError> {
+    json(
+        client,
+        "SELECT json_build_object('schemas', coalesce(json_agg(json_build_object('name', nspname,
+           'isProtected', nspname IN ('auth', 'system', 'storage')) ORDER BY nspname), '[]'::json))::text
+         FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' AND $1::text IS NOT NULL",
+        "",
+    )
+    .await
+}
+
+pub async fn functions(client: &impl GenericClient, schema: &str) -> Result<String, DbError> {
+    json(
+        client,
+        "SELECT json_build_object('functions', coalesce(json_agg(json_build_object(
+           'name', p.proname, 'schema', n.nspname, 'arguments', pg_get_function_arguments(p.oid),
+           'returnType', pg_get_function_result(p.oid), 'language', l.lanname,
+           'volatility', CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END,
+           'securityDefiner', p.prosecdef, 'definition', pg_get_functiondef(p.oid)) ORDER BY p.proname), '[]'::json))::text
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+         WHERE n.nspname = $1 AND p.prokind = 'f'",
+        schema,
+    )
+    .await
+}
+
+pub async fn indexes(client: &impl GenericClient, schema: &str) -> Result<String, DbError> {
+    json(
+        client,
+        "SELECT json_build_object('indexes', coalesce(json_agg(json_build_object(
+           'tableName', t.relname, 'indexName', i.relname, 'definition', pg_get_indexdef(i.oid),
+           'isUnique', x.indisunique, 'isPrimary', x.indisprimary) ORDER BY t.relname, i.relname), '[]'::json))::text
+         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = $1",
+        schema,
+    )
+    .await
+}
+
+/// `{policies:[…]}` with `pg_policies`' columns (as InsForge passes them through).
+pub async fn policies(client: &impl GenericClient, schema: &str) -> Result<String, DbError> {
+    json(
+        client,
+        "SELECT json_build_object('policies', coalesce(json_agg(json_build_object(
+           'schemaname', schemaname, 'tablename', tablename, 'policyname', policyname, 'permissive', permissive,
+           'roles', roles, 'cmd', cmd, 'qual', qual, 'with_check', with_check) ORDER BY tablename, policyname), '[]'::json))::text
+         FROM pg_policies WHERE schemaname = $1",
+        schema,
+    )
+    .await
+}
+
+pub async fn triggers(client: &impl GenericClient, schema: &str) -> Result<String, DbError> {
+    json(
+        client,
+        "SELECT json_build_object('triggers', coalesce(json_agg(json_build_object(
+           'tableName', c.relname, 'triggerName', t.tgname, 'definition', pg_get_triggerdef(t.oid),
+           'enabled', t.tgenabled <> 'D') ORDER BY c.relname, t.tgname), '[]'::json))::text
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND NOT t.tgisinternal",
+        schema,
+    )
+    .await
+}
+
+/// One table's schema, or `None` if there is no such table.
+pub async fn table_schema(client: &impl GenericClient, schema: &str, table: &str) -> Result<Option<String>, DbError> {
+    let row = client
+        .query_opt(
+            "SELECT json_build_object(
+               'schemaName', n.nspname, 'tableName', c.relname,
+               'columns', (SELECT coalesce(json_agg(json_build_object(
+                   'columnName', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'isNullable', NOT a.attnotnull,
+                   'isPrimaryKey', EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY(i.indkey)),
+                   'isUnique', EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indnatts = 1 AND i.indkey[0] = a.attnum),
+                   'defaultValue', pg_get_expr(d.adbin, d.adrelid)) ORDER BY a.attnum), '[]'::json)
+                 FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+               'foreignKeys', (SELECT coalesce(json_agg(json_build_object(
+                   'constraintName', con.conname, 'definition', pg_get_constraintdef(con.oid),
+                   'referenceTable', con.confrelid::regclass::text)), '[]'::json)
+                 FROM pg_constraint con WHERE con.conrelid = c.oid AND con.contype = 'f'),
+               'rlsEnabled', c.relrowsecurity,
+               'recordCount', greatest(c.reltuples, 0)::bigint
+             )::text
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+            &[&schema, &table],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// `{tables:[{tableName, recordCount}], totalSizeInGB}` for `GET /api/metadata`.
+pub async fn database_summary(client: &impl GenericClient, schema: &str) -> Result<String, DbError> {
+    json(
+        client,
+        "SELECT json_build_object(
+           'tables', (SELECT coalesce(json_agg(json_build_object('tableName', c.relname, 'recordCount', greatest(c.reltuples, 0)::bigint)
+                        ORDER BY c.relname), '[]'::json)
+                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')),
+           'totalSizeInGB', round(pg_database_size(current_database()) / 1073741824.0, 6))::text",
+        schema,
+    )
+    .await
+}

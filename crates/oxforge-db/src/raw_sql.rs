@@ -1,0 +1,167 @@
+//! The SQL editor (`/api/database/advance/rawsql`): any statement, as `project_admin` or as the
+//! owner, with a statement timeout; rows come back as JSON objects built by PostgreSQL.
+
+use crate::exec::{Untyped, as_sql_params};
+use crate::{DbError, Pool};
+
+/// Who runs the SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runner {
+    /// `project_admin` (BYPASSRLS, owns `public` objects), as InsForge's SQL editor.
+    ProjectAdmin,
+    /// The role oxforge connects as (`/rawsql/unrestricted`).
+    Owner,
+}
+
+/// `{rows, rowCount, fields:[{name, dataTypeID}]}` in parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlResult {
+    /// A JSON array of row objects.
+    pub rows: String,
+    pub row_count: u64,
+    pub fields: Vec<(String, u32)>,
+}
+
+const MULTIPLE_COMMANDS: &str = "cannot insert multiple commands into a prepared statement";
+
+/// Runs `query` in its own transaction as `runner`, with `params` bound as untyped text.
+pub async fn run(
+    pool: &Pool,
+    runner: Runner,
+    query: &str,
+    params: &[Option<String>],
+    timeout_ms: u64,
+) -> Result<SqlResult, DbError> {
+    let query = query.trim().trim_end_matches(';').trim_end();
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let mut setup = format!("SET LOCAL statement_timeout = {timeout_ms};");
+    if runner == Runner::ProjectAdmin {
+        setup.push_str("SET LOCAL ROLE project_admin;");
+    }
+    tx.batch_execute(&setup).await?;
+    let untyped: Vec<Untyped<'_>> = params.iter().map(|p| Untyped(p.as_deref())).collect();
+    let typed = as_sql_params(&untyped);
+    let result = match tx.prepare(query).await {
+        Err(e) if params.is_empty() && e.as_db_error().is_some_and(|d| d.message() == MULTIPLE_COMMANDS) => {
+            script(&tx, query).await?
+        }
+        Err(e) => return Err(e.into()),
+        Ok(statement) if statement.columns().is_empty() => {
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = untyped
+                .iter()
+                .map(|u| u as &(dyn tokio_postgres::types::ToSql + Sync))
+                .collect();
+            SqlResult {
+                rows: "[]".into(),
+                row_count: tx.execute(&statement, &refs).await?,
+                fields: Vec::new(),
+            }
+        }
+        Ok(statement) => {
+            let fields = statement
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_owned(), c.type_().oid()))
+                .collect();
+            tx.batch_execute("SAVEPOINT oxforge_rawsql").await?;
+            let wrapped = format!(
+                "WITH \"rawsql\" AS ({query}\n) SELECT coalesce(json_agg(\"rawsql\"), '[]'::json)::text, count(*) FROM \"rawsql\""
+            );
+            match tx.query_typed(&wrapped, &typed).await {
+                Ok(rows) => {
+                    let row = rows.first().ok_or_else(|| DbError::Protocol("no result row".into()))?;
+                    let count: i64 = row.try_get(1)?;
+                    SqlResult {
+                        rows: row.try_get(0)?,
+                        row_count: count.unsigned_abs(),
+                        fields,
+                    }
+                }
+                // Statements that cannot sit in a CTE (SHOW, EXPLAIN…): text values, without parameters.
+                Err(_) if params.is_empty() => {
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT oxforge_rawsql").await?;
+                    script(&tx, query).await?
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    tx.commit().await?;
+    Ok(result)
+}
+
+/// Runs a script with the simple protocol; the last result's rows, as text values.
+async fn script(tx: &deadpool_postgres::Transaction<'_>, query: &str) -> Result<SqlResult, DbError> {
+    use tokio_postgres::SimpleQueryMessage;
+    let messages = tx.simple_query(query).await?;
+    let mut rows: Vec<serde_like::Row> = Vec::new();
+    let mut fields: Vec<(String, u32)> = Vec::new();
+    let mut row_count = 0;
+    for message in messages {
+        match message {
+            SimpleQueryMessage::RowDescription(columns) => {
+                rows.clear();
+                fields = columns.iter().map(|c| (c.name().to_owned(), 25)).collect();
+            }
+            SimpleQueryMessage::Row(row) => {
+                let values = (0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect();
+                rows.push(values);
+            }
+            SimpleQueryMessage::CommandComplete(n) => row_count = n,
+            _ => {}
+        }
+    }
+    Ok(SqlResult {
+        rows: serde_like::to_json(&fields, &rows),
+        row_count,
+        fields,
+    })
+}
+
+/// Minimal JSON writing for text rows (no serde dependency in this crate).
+mod serde_like {
+    pub type Row = Vec<Option<String>>;
+
+    fn string(s: &str) -> String {
+        let mut out = String::with_capacity(s.len() + 2);
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    pub fn to_json(fields: &[(String, u32)], rows: &[Row]) -> String {
+        let objects: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                let pairs: Vec<String> = fields
+                    .iter()
+                    .zip(row)
+                    .map(|((name, _), v)| format!("{}:{}", string(name), v.as_deref().map_or("null".into(), string)))
+                    .collect();
+                format!("{{{}}}", pairs.join(","))
+            })
+            .collect();
+        format!("[{}]", objects.join(","))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn escapes() {
+            let json = super::to_json(&[("a\"b".into(), 25)], &[vec![Some("x\ny\u{1}".into())], vec![None]]);
+            assert_eq!(json, r#"[{"a\"b":"x\ny\u0001"},{"a\"b":null}]"#);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `GET /api/database/{tables,schemas,functions,indexes,policies,triggers}` and
+//! `GET /api/database/tables/{table}/schema`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use oxforge_db::{DbError, catalog};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::extract::Admin;
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct SchemaQuery {
+    schema: Option<String>,
+}
+
+impl SchemaQuery {
+    fn name(&self) -> &str {
+        self.schema.as_deref().filter(|s| !s.is_empty()).unwrap_or("public")
+    }
+}
+
+fn parse(text: &str) -> Result<Json<Value>, ApiError> {
+    serde_json::from_str(text).map(Json).map_err(|_| ApiError::internal())
+}
+
+macro_rules! listing {
+    ($name:ident, $query:path) => {
+        pub async fn $name(
+            _: Admin,
+            State(state): State<AppState>,
+            Query(q): Query<SchemaQuery>,
+        ) -> Result<Json<Value>, ApiError> {
+            let client = state.pool.get().await.map_err(DbError::from)?;
+            parse(&$query(&client, q.name()).await?)
+        }
+    };
+}
+
+listing!(tables, catalog::tables);
+listing!(functions, catalog::functions);
+listing!(indexes, catalog::indexes);
+listing!(policies, catalog::policies);
+listing!(triggers, catalog::triggers);
+
+pub async fn schemas(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    parse(&catalog::schemas(&client).await?)
+}
+
+pub async fn table_schema(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(table): Path<String>,
+    Query(q): Query<SchemaQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    match catalog::table_schema(&client, q.name(), &table).await? {
+        Some(text) => parse(&text),
+        None => Err(ApiError::not_found(
+            "TABLE_NOT_FOUND",
+            format!("Table {}.{table} not found", q.name()),
+        )),
+    }
+}

@@ -1,0 +1,66 @@
+//! `POST /api/database/advance/rawsql` (as `project_admin`) and `/rawsql/unrestricted` (as the owner).
+
+use axum::Json;
+use axum::extract::State;
+use oxforge_db::DbError;
+use oxforge_db::raw_sql::{self, Runner};
+use serde_json::{Value, json};
+
+use super::{SQL_TIMEOUT_MS, sql_error};
+use crate::extract::{Admin, JsonBody, required_strings};
+use crate::{ApiError, AppState};
+
+fn params(body: &Value) -> Result<Vec<Option<String>>, ApiError> {
+    match body.get("params") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => Ok(items
+            .iter()
+            .map(|v| match v {
+                Value::Null => None,
+                Value::String(s) => Some(s.clone()),
+                other => Some(other.to_string()),
+            })
+            .collect()),
+        Some(_) => Err(ApiError::invalid_input("params: Expected array")),
+    }
+}
+
+async fn run(state: &AppState, runner: Runner, body: &Value) -> Result<Json<Value>, ApiError> {
+    let [query] = required_strings(body, ["query"])?;
+    if query.trim().is_empty() {
+        return Err(ApiError::invalid_input(
+            "query: String must contain at least 1 character(s)",
+        ));
+    }
+    let params = params(body)?;
+    let result = match raw_sql::run(&state.pool, runner, query, &params, SQL_TIMEOUT_MS).await {
+        Ok(result) => result,
+        Err(DbError::Postgres(e)) => return Err(sql_error(&e)),
+        Err(e) => return Err(e.into()),
+    };
+    let rows: Value = serde_json::from_str(&result.rows).map_err(|_| ApiError::internal())?;
+    let fields: Vec<Value> = result
+        .fields
+        .iter()
+        .map(|(name, oid)| json!({ "name": name, "dataTypeID": oid }))
+        .collect();
+    Ok(Json(
+        json!({ "rows": rows, "rowCount": result.row_count, "fields": fields }),
+    ))
+}
+
+pub async fn restricted(
+    _: Admin,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    run(&state, Runner::ProjectAdmin, &body).await
+}
+
+pub async fn unrestricted(
+    _: Admin,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    run(&state, Runner::Owner, &body).await
+}
