@@ -39,11 +39,14 @@ pub async fn run(
     if runner == Runner::ProjectAdmin {
         setup.push_str("SET LOCAL ROLE project_admin;");
     }
+    // A failed attempt (prepare of a script, wrapping of SHOW/EXPLAIN) rolls back to here.
+    setup.push_str("SAVEPOINT oxforge_rawsql;");
     tx.batch_execute(&setup).await?;
     let untyped: Vec<Untyped<'_>> = params.iter().map(|p| Untyped(p.as_deref())).collect();
     let typed = as_sql_params(&untyped);
     let result = match tx.prepare(query).await {
         Err(e) if params.is_empty() && e.as_db_error().is_some_and(|d| d.message() == MULTIPLE_COMMANDS) => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT oxforge_rawsql").await?;
             script(&tx, query).await?
         }
         Err(e) => return Err(e.into()),
@@ -64,7 +67,6 @@ pub async fn run(
                 .iter()
                 .map(|c| (c.name().to_owned(), c.type_().oid()))
                 .collect();
-            tx.batch_execute("SAVEPOINT oxforge_rawsql").await?;
             let wrapped = format!(
                 "WITH \"rawsql\" AS ({query}\n) SELECT coalesce(json_agg(\"rawsql\"), '[]'::json)::text, count(*) FROM \"rawsql\""
             );

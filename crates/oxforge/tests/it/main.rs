@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod admin;
+mod admin_api;
 mod bootstrap;
 mod credentials;
 mod embedding;
