@@ -1,9 +1,9 @@
-//! `oxforge`: the server (`oxforge serve`) and, in time, the client-side commands.
+//! `oxforge`: the server (`oxforge serve`) and the client commands that talk to one.
 
 mod serve;
 mod summary;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -12,6 +12,12 @@ use clap::{Parser, Subcommand};
     about = "A self-hostable backend that speaks InsForge's HTTP API"
 )]
 struct Cli {
+    /// Machine-readable output (errors as JSON on stderr)
+    #[arg(long, global = true)]
+    json: bool,
+    /// Answer yes to confirmations
+    #[arg(short = 'y', long, global = true)]
+    yes: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -20,6 +26,10 @@ struct Cli {
 enum Command {
     /// Run the server (with its own PostgreSQL unless DATABASE_URL is set).
     Serve(serve::ServeArgs),
+    /// Shell completions: `oxforge completions bash > /etc/bash_completion.d/oxforge`.
+    Completions { shell: clap_complete::Shell },
+    #[command(flatten)]
+    Client(oxforge_cli::Command),
 }
 
 fn main() -> std::process::ExitCode {
@@ -38,16 +48,23 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+    match cli.command {
+        Command::Serve(args) => match runtime.block_on(serve::run(args)) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "oxforge", &mut std::io::stdout());
+            std::process::ExitCode::SUCCESS
         }
-    });
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+        Command::Client(command) => {
+            let out = oxforge_cli::Output::new(cli.json, cli.yes);
+            let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
+            let code = runtime.block_on(oxforge_cli::run(command, out, &dir));
+            std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
     }
 }

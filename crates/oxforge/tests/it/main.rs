@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod admin_api;
 mod bootstrap;
+mod cli;
 mod credentials;
 mod embedding;
 mod http_basics;

@@ -1,0 +1,227 @@
+//! The `oxforge` CLI against a live server: the Auth0 guide's path with only oxforge commands.
+
+use std::path::Path;
+
+use oxforge_testkit::{TestServer, http};
+use serde_json::{Value, json};
+
+use crate::support::send;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+async fn oxforge(dir: &Path, args: &[&str]) -> Run {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_oxforge"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("INSFORGE_URL")
+        .env_remove("INSFORGE_API_KEY")
+        .env_remove("ROOT_ADMIN_PASSWORD")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("run oxforge");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+const GUIDE_SQL: &str = "create or replace function public.requesting_user_id()
+returns text
+language sql stable
+as $$
+  select nullif(
+    current_setting('request.jwt.claims', true)::json->>'sub',
+    ''
+  )::text
+$$;
+
+create table public.todos (
+  id uuid primary key default gen_random_uuid(),
+  user_id text not null default requesting_user_id(),
+  title text not null,
+  is_complete boolean default false,
+  created_at timestamptz default now()
+);
+
+alter table public.todos enable row level security;
+
+create policy \"Users can manage own todos\"
+  on public.todos for all to authenticated
+  using (user_id = requesting_user_id())
+  with check (user_id = requesting_user_id());
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth0_guide_with_only_oxforge_commands() {
+    let server = TestServer::start_with(|c| c.root_admin_password = Some("guide-pass".into())).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+
+    // Not linked yet: exit 3, JSON error on stderr.
+    let r = oxforge(dir, &["db", "tables", "--json"]).await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(
+        serde_json::from_str::<Value>(r.stderr.trim()).unwrap()["code"],
+        "NOT_LINKED"
+    );
+    // A wrong key is caught when linking (exit 2), and nothing is written.
+    let r = oxforge(dir, &["link", "--api-base-url", &server.url, "--api-key", "ik_wrong"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!dir.join(".insforge/project.json").exists());
+
+    let r = oxforge(dir, &["link", "--url", &server.url, "--api-key", server.api_key()]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("✓ Linked to"), "{}", r.stdout);
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(".insforge/project.json")).unwrap()).unwrap();
+    assert_eq!(
+        file["project_id"], "fa4e0000-1234-5678-90ab-cd1234567890",
+        "InsForge's self-hosted sentinel"
+    );
+    assert_eq!(
+        (file["oss_host"].as_str(), file["api_key"].as_str()),
+        (Some(server.url.as_str()), Some(server.api_key()))
+    );
+    let r = oxforge(dir, &["current", "--json"]).await;
+    assert_eq!(r.json()["url"], server.url.as_str());
+    assert!(!r.stdout.contains(server.api_key()), "current never prints the key");
+
+    // The JWT secret and the app's env file.
+    let r = oxforge(dir, &["secrets", "get", "JWT_SECRET", "--json"]).await;
+    assert_eq!(r.json()["value"], server.jwt_secret());
+    std::fs::write(
+        dir.join(".env.local"),
+        "NEXT_PUBLIC_INSFORGE_URL=https://keep.example\n",
+    )
+    .unwrap();
+    let r = oxforge(dir, &["env", "pull"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let env = std::fs::read_to_string(dir.join(".env.local")).unwrap();
+    assert!(
+        env.contains("NEXT_PUBLIC_INSFORGE_URL=https://keep.example"),
+        "existing values stay: {env}"
+    );
+    assert!(
+        env.contains(&format!("NEXT_PUBLIC_INSFORGE_ANON_KEY={}", server.anon_key())),
+        "{env}"
+    );
+    assert!(
+        env.contains(&format!("INSFORGE_JWT_SECRET={}", server.jwt_secret())),
+        "{env}"
+    );
+
+    // The guide's SQL as a migration.
+    let r = oxforge(dir, &["db", "migrations", "new", "create-todos", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let created = r.json();
+    let path = created["path"].as_str().unwrap().to_owned();
+    assert!(created["filename"].as_str().unwrap().ends_with("_create-todos.sql"));
+    std::fs::write(&path, GUIDE_SQL).unwrap();
+    let r = oxforge(dir, &["db", "migrations", "up", "--all", "--dry-run"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("risk SAFE"), "{}", r.stdout);
+    let r = oxforge(dir, &["db", "migrations", "up", "--all", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["appliedMigrations"].as_array().unwrap().len(), 1);
+    let r = oxforge(dir, &["db", "migrations", "status", "--json"]).await;
+    assert_eq!(r.json()["migrations"][0]["state"], "applied");
+    let r = oxforge(dir, &["db", "migrations", "up", "--all"]).await;
+    assert!(r.stdout.contains("Nothing to apply"), "{}", r.stdout);
+    let r = oxforge(dir, &["db", "policies"]).await;
+    assert!(
+        r.stdout.contains("Users can manage own todos") && r.stdout.contains("todos"),
+        "{}",
+        r.stdout
+    );
+    let r = oxforge(dir, &["db", "describe", "todos"]).await;
+    assert!(
+        r.stdout.contains("user_id") && r.stdout.contains("Row Level Security: enabled"),
+        "{}",
+        r.stdout
+    );
+
+    // Test tokens like the Post-Login Action's, and RLS proven over plain HTTP.
+    let mint = |sub: &'static str| {
+        let dir = dir.to_owned();
+        async move {
+            let r = oxforge(&dir, &["token", "mint", "--sub", sub, "--email", "u@example.com"]).await;
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            r.stdout.trim().to_owned()
+        }
+    };
+    let (alice, bob) = (mint("auth0|alice").await, mint("auth0|bob").await);
+    let todos = server.at("/api/database/records/todos");
+    let (status, body) = send(
+        http()
+            .post(&todos)
+            .bearer_auth(&alice)
+            .header("Prefer", "return=representation")
+            .json(&json!({"title": "alice's"})),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body[0]["user_id"].as_str()),
+        (201, Some("auth0|alice"))
+    );
+    assert_eq!(send(http().get(&todos).bearer_auth(&bob)).await.1, json!([]));
+    assert_eq!(
+        send(http().get(&todos).bearer_auth(&alice))
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let r = oxforge(dir, &["db", "query", "select count(*) as n from todos", "--json"]).await;
+    assert_eq!(r.json()["rows"], json!([{"n": 1}]));
+    let r = oxforge(dir, &["db", "query", "select $1::int * 2 as d", "--param", "21"]).await;
+    assert!(
+        r.stdout.contains("42") && r.stdout.contains("1 row(s) returned."),
+        "{}",
+        r.stdout
+    );
+
+    // Confirmations: required without a terminal, and the server's 403 maps to exit 5.
+    let r = oxforge(dir, &["secrets", "delete", "JWT_SECRET"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let r = oxforge(dir, &["secrets", "delete", "JWT_SECRET", "-y", "--json"]).await;
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert_eq!(
+        serde_json::from_str::<Value>(r.stderr.trim()).unwrap()["code"],
+        "FORBIDDEN"
+    );
+    let r = oxforge(dir, &["secrets", "get", "NOPE"]).await;
+    assert_eq!(r.code, 4, "{}", r.stderr);
+
+    // login with the admin password links another directory.
+    let other = tempfile::tempdir().unwrap();
+    let r = oxforge(
+        other.path(),
+        &["login", "--url", &server.url, "--password", "guide-pass"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(other.path().join(".insforge/project.json")).unwrap()).unwrap();
+    assert_eq!(file["api_key"], server.api_key());
+    let r = oxforge(other.path(), &["unlink"]).await;
+    assert_eq!(r.code, 0);
+    let r = oxforge(dir, &["completions", "bash"]).await;
+    assert!(r.code == 0 && r.stdout.contains("oxforge"), "{}", r.stderr);
+    server.stop().await;
+}
