@@ -41,10 +41,15 @@ const STEPS: &[Step] = &[
         name: "custom_migrations",
         sql: include_str!("../sql/0004_custom_migrations.sql"),
     },
+    Step {
+        version: 5,
+        name: "table_helpers",
+        sql: include_str!("../sql/0005_table_helpers.sql"),
+    },
 ];
 
 /// The newest bootstrap version this build knows.
-pub const BOOTSTRAP_VERSION: i32 = 4;
+pub const BOOTSTRAP_VERSION: i32 = 5;
 
 /// Applies the missing bootstrap steps in an open transaction that holds the lock.
 async fn apply_steps(tx: &Transaction<'_>) -> Result<Vec<i32>, DbError> {

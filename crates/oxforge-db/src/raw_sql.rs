@@ -167,3 +167,24 @@ mod serde_like {
         }
     }
 }
+
+/// Runs DDL statements built by the server (table management) in one transaction as `runner`.
+pub async fn run_statements(
+    pool: &Pool,
+    runner: Runner,
+    statements: &[String],
+    timeout_ms: u64,
+) -> Result<(), DbError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let mut setup = format!("SET LOCAL statement_timeout = {timeout_ms};");
+    if runner == Runner::ProjectAdmin {
+        setup.push_str("SET LOCAL ROLE project_admin;");
+    }
+    tx.batch_execute(&setup).await?;
+    for statement in statements {
+        tx.batch_execute(statement).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

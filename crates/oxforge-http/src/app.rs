@@ -9,7 +9,7 @@ use axum::routing::{any, get, patch, post};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::routes::admin::{catalog, migrations, sql};
+use crate::routes::admin::{catalog, migrations, sql, tables};
 use crate::routes::auth::{admin, config, email, profiles, refresh, sign_in, sign_up, users};
 use crate::routes::{health, jwks, metadata, records, rpc, secrets, whoami};
 use crate::{ApiError, AppState};
@@ -66,8 +66,12 @@ fn router(state: AppState) -> Router {
             get(migrations::list).post(migrations::create),
         )
         .route("/api/database/migrations/dry-run", post(migrations::dry_run))
-        .route("/api/database/tables", get(catalog::tables))
-        .route("/api/database/tables/{table}/schema", get(catalog::table_schema))
+        .route("/api/database/tables", get(catalog::tables).post(tables::create))
+        .route("/api/database/tables/{table}", axum::routing::delete(tables::delete))
+        .route(
+            "/api/database/tables/{table}/schema",
+            get(catalog::table_schema).patch(tables::alter),
+        )
         .route("/api/database/schemas", get(catalog::schemas))
         .route("/api/database/functions", get(catalog::functions))
         .route("/api/database/indexes", get(catalog::indexes))

@@ -8,6 +8,7 @@
 
 mod builder;
 mod call;
+pub mod ddl;
 mod expr;
 mod mutate;
 mod read;

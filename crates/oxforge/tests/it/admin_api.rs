@@ -409,3 +409,124 @@ async fn metadata_and_cli_conveniences() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn tables_api() {
+    let server = TestServer::start().await;
+    let create = |body: Value| send(admin(&server, Method::POST, "/api/database/tables").json(&body));
+    let (status, body) = create(
+        json!({"tableName": "authors", "columns": [{"columnName": "name", "type": "string", "isNullable": false}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = create(json!({
+        "tableName": "posts",
+        "columns": [
+            {"columnName": "title", "type": "string", "isNullable": false},
+            {"columnName": "views", "type": "integer", "defaultValue": "0"},
+            {"columnName": "price", "type": "numeric(10,2)"},
+            {"columnName": "author_id", "type": "uuid"}
+        ],
+        "foreignKeys": [{"referenceTable": "authors", "referenceColumns": [{"sourceColumn": "author_id", "referenceColumn": "id"}], "onDelete": "CASCADE"}],
+        "rlsEnabled": true
+    }))
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        (body["message"].as_str(), body["autoFields"].clone()),
+        (
+            Some("table created successfully"),
+            json!(["id", "created_at", "updated_at"])
+        )
+    );
+    assert_eq!(body["columns"][2]["sqlType"], "numeric(10,2)");
+    let (status, body) = create(json!({"tableName": "posts", "columns": []})).await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (400, Some("DATABASE_DUPLICATE"))
+    );
+    for bad in [
+        json!({"tableName": "x", "columns": [{"columnName": "a", "type": "text; drop table posts"}]}),
+        json!({"tableName": "x", "columns": [{"columnName": "id", "type": "string"}]}),
+        json!({"columns": []}),
+    ] {
+        assert_eq!(create(bad).await.0, 400);
+    }
+
+    // The table works through the data API: auto id, defaults, the FK embed, the updated_at trigger.
+    let data = Data::new(&server, server.api_key());
+    let (_, author) = send(
+        data.post("authors?select=id", json!({"name": "Ann"}))
+            .header("Prefer", "return=representation"),
+    )
+    .await;
+    let author_id = author[0]["id"].as_str().unwrap().to_owned();
+    let (status, post) = send(
+        data.post(
+            "posts?select=id,views,created_at,updated_at,authors(name)",
+            json!({"title": "t", "author_id": author_id}),
+        )
+        .header("Prefer", "return=representation"),
+    )
+    .await;
+    assert_eq!(status, 201, "{post}");
+    assert_eq!(
+        (post[0]["views"].clone(), post[0]["authors"]["name"].clone()),
+        (json!(0), json!("Ann"))
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let (_, updated) = send(
+        data.patch("posts?select=created_at,updated_at", json!({"views": 5}))
+            .header("Prefer", "return=representation"),
+    )
+    .await;
+    assert_ne!(
+        updated[0]["updated_at"], updated[0]["created_at"],
+        "the trigger moved updated_at"
+    );
+    assert_eq!(
+        send(Data::new(&server, server.anon_key()).get("posts")).await.1,
+        json!([]),
+        "RLS on, no policy"
+    );
+
+    let alter = |body: Value| send(admin(&server, Method::PATCH, "/api/database/tables/posts/schema").json(&body));
+    let (status, body) = alter(json!({"addColumns": [{"columnName": "body", "type": "string"}], "updateColumns": [{"columnName": "views", "defaultValue": "10", "newColumnName": "hits"}]})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["operations"].as_array().unwrap().len(), 3);
+    let (_, schema) = send(admin(&server, Method::GET, "/api/database/tables/posts/schema")).await;
+    let names: Vec<&str> = schema["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["columnName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "id",
+            "title",
+            "hits",
+            "price",
+            "author_id",
+            "created_at",
+            "updated_at",
+            "body"
+        ]
+    );
+    let (status, body) = alter(json!({"renameTable": {"newTableName": "articles"}})).await;
+    assert_eq!((status.as_u16(), body["tableName"].as_str()), (200, Some("articles")));
+    assert_eq!(alter(json!({})).await.0, 400);
+
+    let (status, body) = send(admin(&server, Method::DELETE, "/api/database/tables/articles")).await;
+    assert_eq!(
+        (status.as_u16(), body["message"].as_str()),
+        (200, Some("table deleted successfully"))
+    );
+    let (status, body) = send(admin(&server, Method::DELETE, "/api/database/tables/articles")).await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (404, Some("TABLE_NOT_FOUND"))
+    );
+    server.stop().await;
+}

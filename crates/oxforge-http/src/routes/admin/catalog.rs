@@ -16,7 +16,7 @@ pub struct SchemaQuery {
 }
 
 impl SchemaQuery {
-    fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         self.schema.as_deref().filter(|s| !s.is_empty()).unwrap_or("public")
     }
 }

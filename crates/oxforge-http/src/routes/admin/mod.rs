@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod migrations;
 pub mod sql;
+pub mod tables;
 
 use axum::http::StatusCode;
 use oxforge_db::DbError;
