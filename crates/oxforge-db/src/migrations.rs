@@ -49,6 +49,28 @@ impl From<deadpool_postgres::PoolError> for ApplyError {
     }
 }
 
+/// Runs a migration's statements as `project_admin` with `search_path = public`; an error names
+/// the statement.
+async fn run_statements(
+    tx: &deadpool_postgres::Transaction<'_>,
+    statements: &[String],
+    timeout_ms: u64,
+) -> Result<(), ApplyError> {
+    tx.batch_execute(&format!(
+        "SET LOCAL statement_timeout = {timeout_ms}; SET LOCAL ROLE project_admin; SET LOCAL search_path TO public"
+    ))
+    .await?;
+    for (index, statement) in statements.iter().enumerate() {
+        tx.batch_execute(statement)
+            .await
+            .map_err(|source| ApplyError::Statement {
+                index: index + 1,
+                source,
+            })?;
+    }
+    Ok(())
+}
+
 /// Applies one migration; returns the stored row as JSON text.
 pub async fn apply(
     pool: &Pool,
@@ -77,18 +99,7 @@ pub async fn apply(
             });
         }
     }
-    tx.batch_execute(&format!(
-        "SET LOCAL statement_timeout = {timeout_ms}; SET LOCAL ROLE project_admin; SET LOCAL search_path TO public"
-    ))
-    .await?;
-    for (index, statement) in statements.iter().enumerate() {
-        tx.batch_execute(statement)
-            .await
-            .map_err(|source| ApplyError::Statement {
-                index: index + 1,
-                source,
-            })?;
-    }
+    run_statements(&tx, statements, timeout_ms).await?;
     tx.batch_execute("RESET ROLE; RESET search_path").await?;
     let row = tx
         .query_one(
@@ -108,18 +119,7 @@ pub async fn apply(
 pub async fn dry_run(pool: &Pool, statements: &[String], timeout_ms: u64) -> Result<(), ApplyError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
-    tx.batch_execute(&format!(
-        "SET LOCAL statement_timeout = {timeout_ms}; SET LOCAL ROLE project_admin; SET LOCAL search_path TO public"
-    ))
-    .await?;
-    for (index, statement) in statements.iter().enumerate() {
-        tx.batch_execute(statement)
-            .await
-            .map_err(|source| ApplyError::Statement {
-                index: index + 1,
-                source,
-            })?;
-    }
+    run_statements(&tx, statements, timeout_ms).await?;
     tx.rollback().await?;
     Ok(())
 }

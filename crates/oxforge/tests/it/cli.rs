@@ -5,7 +5,7 @@ use std::path::Path;
 use oxforge_testkit::{TestServer, http};
 use serde_json::{Value, json};
 
-use crate::support::send;
+use crate::support::{AUTH0_GUIDE_SQL as GUIDE_SQL, send};
 
 struct Run {
     code: i32,
@@ -38,32 +38,6 @@ async fn oxforge(dir: &Path, args: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
-
-const GUIDE_SQL: &str = "create or replace function public.requesting_user_id()
-returns text
-language sql stable
-as $$
-  select nullif(
-    current_setting('request.jwt.claims', true)::json->>'sub',
-    ''
-  )::text
-$$;
-
-create table public.todos (
-  id uuid primary key default gen_random_uuid(),
-  user_id text not null default requesting_user_id(),
-  title text not null,
-  is_complete boolean default false,
-  created_at timestamptz default now()
-);
-
-alter table public.todos enable row level security;
-
-create policy \"Users can manage own todos\"
-  on public.todos for all to authenticated
-  using (user_id = requesting_user_id())
-  with check (user_id = requesting_user_id());
-";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth0_guide_with_only_oxforge_commands() {

@@ -5,35 +5,7 @@ use oxforge_testkit::{TestServer, hs256, now};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Data, assert_pgrst, send_raw};
-
-/// The guide's SQL, verbatim.
-const GUIDE_SQL: &str = r#"
-create or replace function public.requesting_user_id()
-returns text
-language sql stable
-as $$
-  select nullif(
-    current_setting('request.jwt.claims', true)::json->>'sub',
-    ''
-  )::text
-$$;
-
-create table public.todos (
-  id uuid primary key default gen_random_uuid(),
-  user_id text not null default requesting_user_id(),
-  title text not null,
-  is_complete boolean default false,
-  created_at timestamptz default now()
-);
-
-alter table public.todos enable row level security;
-
-create policy "Users can manage own todos"
-  on public.todos for all to authenticated
-  using (user_id = requesting_user_id())
-  with check (user_id = requesting_user_id());
-"#;
+use crate::support::{AUTH0_GUIDE_SQL as GUIDE_SQL, Data, assert_pgrst, send_raw};
 
 /// A token as the guide's Post-Login Action signs it.
 fn action_token(secret: &str, sub: &str) -> String {

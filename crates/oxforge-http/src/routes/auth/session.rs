@@ -109,6 +109,19 @@ pub async fn issue(
     )
 }
 
+/// Starts a user session (sign-up, sign-in).
+pub async fn issue_for_user(state: &AppState, user: &accounts::UserRow) -> Result<Issued, ApiError> {
+    issue(
+        state,
+        SessionKind::User,
+        &user.id,
+        Some(&user.id),
+        Some(&user.email),
+        Role::Authenticated,
+    )
+    .await
+}
+
 /// Verifies a refresh token of `kind` (signature, expiry, type).
 pub fn verify(state: &AppState, kind: SessionKind, token: &str) -> Result<RefreshClaims, ApiError> {
     let secret = state.auth.credentials().jwt_secret.clone();

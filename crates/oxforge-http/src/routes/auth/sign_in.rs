@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::response::Response;
-use oxforge_auth::{Role, password};
+use oxforge_auth::password;
 use oxforge_db::DbError;
 use oxforge_db::accounts;
 use serde_json::{Map, Value};
@@ -45,15 +45,7 @@ pub async fn sign_in(
     let Some(user) = user.filter(|_| matches) else {
         return Err(unauthorized("Invalid credentials"));
     };
-    let issued = session::issue(
-        &state,
-        SessionKind::User,
-        &user.id,
-        Some(&user.id),
-        Some(&user.email),
-        Role::Authenticated,
-    )
-    .await?;
+    let issued = session::issue_for_user(&state, &user).await?;
     let mut out = Map::new();
     out.insert("user".into(), user_value(&user.json)?);
     out.insert("accessToken".into(), Value::String(issued.access_token.clone()));

@@ -69,15 +69,7 @@ pub async fn sign_up(
         out.insert("requireEmailVerification".into(), Value::Bool(false));
         return Ok(Json(Value::Object(out)).into_response());
     }
-    let issued = session::issue(
-        &state,
-        SessionKind::User,
-        &user.id,
-        Some(&user.id),
-        Some(&user.email),
-        Role::Authenticated,
-    )
-    .await?;
+    let issued = session::issue_for_user(&state, &user).await?;
     out.insert("accessToken".into(), Value::String(issued.access_token.clone()));
     out.insert("requireEmailVerification".into(), Value::Bool(false));
     Ok(session::respond(
