@@ -7,6 +7,7 @@ use subtle::ConstantTimeEq;
 
 use crate::credential::Presented;
 use crate::jwt::{sign_access_token, verify_access_token};
+use crate::providers::{Providers, is_asymmetric};
 use crate::{AuthError, Principal, ProjectKeyPair, Role, now_seconds};
 
 /// An opaque key, with the time (seconds since the epoch) it stops working, if any.
@@ -42,6 +43,7 @@ pub struct ProjectCredentials {
 /// Verifies credentials; the key material can be swapped at run time (rotation, reload).
 pub struct Authenticator {
     credentials: ArcSwap<ProjectCredentials>,
+    providers: Providers,
 }
 
 fn constant_time_contains(candidates: &[ProjectKey], presented: &str, now: i64) -> bool {
@@ -52,9 +54,18 @@ fn constant_time_contains(candidates: &[ProjectKey], presented: &str, now: i64) 
 
 impl Authenticator {
     pub fn new(credentials: ProjectCredentials) -> Self {
+        Self::with_providers(credentials, Providers::none())
+    }
+
+    pub fn with_providers(credentials: ProjectCredentials, providers: Providers) -> Self {
         Authenticator {
             credentials: ArcSwap::from_pointee(credentials),
+            providers,
         }
+    }
+
+    pub fn providers(&self) -> &Providers {
+        &self.providers
     }
 
     pub fn replace(&self, credentials: ProjectCredentials) {
@@ -65,8 +76,23 @@ impl Authenticator {
         self.credentials.load_full()
     }
 
-    /// Any valid credential (InsForge's `verifyUser`).
-    pub fn authenticate(&self, presented: Presented<'_>) -> Result<Principal, AuthError> {
+    /// Any valid credential (InsForge's `verifyUser`). An asymmetric token that is not the
+    /// project's own and claims a configured provider's issuer is verified by that provider.
+    pub async fn authenticate(&self, presented: Presented<'_>) -> Result<Principal, AuthError> {
+        if let Presented::Jwt(token) = presented
+            && !self.providers.is_empty()
+            && let Ok(header) = jsonwebtoken::decode_header(token)
+        {
+            let project_kid = header.kid.as_deref() == Some(self.credentials.load().keypair.kid());
+            if is_asymmetric(header.alg) && !project_kid && self.providers.claims_provider(token) {
+                return self.providers.verify(token).await;
+            }
+        }
+        self.authenticate_local(presented)
+    }
+
+    /// Project credentials only: API key, anon key, project JWTs.
+    pub fn authenticate_local(&self, presented: Presented<'_>) -> Result<Principal, AuthError> {
         let creds = self.credentials.load();
         match presented {
             Presented::None => Err(AuthError::NoToken),
@@ -90,11 +116,11 @@ impl Authenticator {
     }
 
     /// An admin credential: the API key or a `project_admin` JWT (InsForge's `verifyAdmin`).
-    pub fn authenticate_admin(&self, presented: Presented<'_>) -> Result<Principal, AuthError> {
+    pub async fn authenticate_admin(&self, presented: Presented<'_>) -> Result<Principal, AuthError> {
         if presented == Presented::None {
             return Err(AuthError::NoAdminToken);
         }
-        let principal = self.authenticate(presented)?;
+        let principal = self.authenticate(presented).await?;
         if principal.is_admin() {
             Ok(principal)
         } else {
@@ -139,49 +165,38 @@ mod tests {
     #[test]
     fn dispatch_never_falls_back() {
         let auth = authenticator();
-        assert_eq!(auth.authenticate(Presented::None), Err(AuthError::NoToken));
+        let auth = |p| auth.authenticate_local(p);
+        assert_eq!(auth(Presented::None), Err(AuthError::NoToken));
         assert_eq!(
-            auth.authenticate(Presented::ApiKey("ik_current")),
+            auth(Presented::ApiKey("ik_current")),
             Ok(Principal::Admin { sub: None })
         );
-        assert_eq!(
-            auth.authenticate(Presented::ApiKey("ik_old")),
-            Ok(Principal::Admin { sub: None })
-        );
-        assert_eq!(
-            auth.authenticate(Presented::ApiKey("ik_wrong")),
-            Err(AuthError::InvalidApiKey)
-        );
-        assert_eq!(
-            auth.authenticate(Presented::AnonKey("anon_current")),
-            Ok(Principal::Anon)
-        );
-        assert_eq!(
-            auth.authenticate(Presented::AnonKey("anon_wrong")),
-            Err(AuthError::InvalidAnonKey)
-        );
-        assert_eq!(
-            auth.authenticate(Presented::Jwt("garbage")),
-            Err(AuthError::InvalidToken)
-        );
+        assert_eq!(auth(Presented::ApiKey("ik_old")), Ok(Principal::Admin { sub: None }));
+        assert_eq!(auth(Presented::ApiKey("ik_wrong")), Err(AuthError::InvalidApiKey));
+        assert_eq!(auth(Presented::AnonKey("anon_current")), Ok(Principal::Anon));
+        assert_eq!(auth(Presented::AnonKey("anon_wrong")), Err(AuthError::InvalidAnonKey));
+        assert_eq!(auth(Presented::Jwt("garbage")), Err(AuthError::InvalidToken));
     }
 
-    #[test]
-    fn admin_routes() {
+    #[tokio::test]
+    async fn admin_routes() {
         let auth = authenticator();
-        assert_eq!(auth.authenticate_admin(Presented::None), Err(AuthError::NoAdminToken));
         assert_eq!(
-            auth.authenticate_admin(Presented::AnonKey("anon_current")),
+            auth.authenticate_admin(Presented::None).await,
+            Err(AuthError::NoAdminToken)
+        );
+        assert_eq!(
+            auth.authenticate_admin(Presented::AnonKey("anon_current")).await,
             Err(AuthError::AdminRequired)
         );
         let user = auth.sign_access_token("u", None, Role::Authenticated, 60).unwrap();
         assert_eq!(
-            auth.authenticate_admin(Presented::Jwt(&user)),
+            auth.authenticate_admin(Presented::Jwt(&user)).await,
             Err(AuthError::AdminRequired)
         );
         let admin = auth
             .sign_access_token("local:admin", None, Role::ProjectAdmin, 60)
             .unwrap();
-        assert!(auth.authenticate_admin(Presented::Jwt(&admin)).is_ok());
+        assert!(auth.authenticate_admin(Presented::Jwt(&admin)).await.is_ok());
     }
 }

@@ -21,4 +21,7 @@ pub enum AuthError {
     AdminRequired,
     #[error("Invalid admin credentials")]
     InvalidAdminCredentials,
+    /// A third-party token refused, with the precise reason.
+    #[error("{0}")]
+    Provider(String),
 }

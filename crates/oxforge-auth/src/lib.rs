@@ -16,6 +16,7 @@ pub mod keypair;
 pub mod keys;
 pub mod password;
 pub mod principal;
+pub mod providers;
 
 pub use authenticator::{Authenticator, ProjectCredentials, ProjectKey};
 pub use error::AuthError;

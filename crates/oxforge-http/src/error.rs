@@ -79,7 +79,8 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidToken
             | AuthError::InvalidSubject
             | AuthError::RefreshTokenAsAccessToken
-            | AuthError::InvalidAdminCredentials => (StatusCode::UNAUTHORIZED, "AUTH_UNAUTHORIZED"),
+            | AuthError::InvalidAdminCredentials
+            | AuthError::Provider(_) => (StatusCode::UNAUTHORIZED, "AUTH_UNAUTHORIZED"),
             AuthError::AdminRequired => (StatusCode::FORBIDDEN, "AUTH_UNAUTHORIZED"),
             AuthError::InvalidRole => (StatusCode::FORBIDDEN, "FORBIDDEN"),
         };

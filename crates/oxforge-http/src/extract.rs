@@ -22,7 +22,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Caller(state.auth.authenticate(presented(parts))?))
+        Ok(Caller(state.auth.authenticate(presented(parts)).await?))
     }
 }
 
@@ -35,7 +35,7 @@ impl FromRequestParts<AppState> for MaybeCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match presented(parts) {
             Presented::None => Ok(MaybeCaller(None)),
-            p => Ok(MaybeCaller(Some(state.auth.authenticate(p)?))),
+            p => Ok(MaybeCaller(Some(state.auth.authenticate(p).await?))),
         }
     }
 }
@@ -53,7 +53,7 @@ impl FromRequestParts<AppState> for SignedIn {
             // Keys are not user tokens.
             Presented::ApiKey(_) | Presented::AnonKey(_) => return Err(oxforge_auth::AuthError::InvalidToken.into()),
         };
-        match state.auth.authenticate(Presented::Jwt(token))? {
+        match state.auth.authenticate(Presented::Jwt(token)).await? {
             Principal::User(user) => Ok(SignedIn(user)),
             _ => Err(oxforge_auth::AuthError::InvalidToken.into()),
         }
@@ -67,7 +67,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Admin(state.auth.authenticate_admin(presented(parts))?))
+        Ok(Admin(state.auth.authenticate_admin(presented(parts)).await?))
     }
 }
 

@@ -36,6 +36,10 @@ pub struct Config {
     pub auth_rate_limit: u32,
     /// Shortest accepted password.
     pub password_min_length: usize,
+    /// Third-party identity providers verified by their published keys (`[[providers]]`).
+    pub providers: Vec<oxforge_auth::providers::ProviderConfig>,
+    /// Shortest time between two key refetches caused by unknown key ids, in seconds.
+    pub provider_key_cooldown: u64,
     /// `false` runs the embedded cluster without fsync (throw-away test clusters only).
     pub embedded_durable: bool,
 }
@@ -59,6 +63,8 @@ impl Default for Config {
             pool_size: 16,
             auth_rate_limit: 30,
             password_min_length: 6,
+            providers: Vec::new(),
+            provider_key_cooldown: 30,
             embedded_durable: true,
         }
     }
@@ -121,7 +127,18 @@ impl Config {
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|e| StartError::Config(e.to_string()))?;
-        Ok(config.without_empty_values())
+        let mut config = config.without_empty_values();
+        // Providers from the environment: a JSON array of `[[providers]]` tables.
+        if let Some(json) = std::env::var("OXFORGE_AUTH_PROVIDERS")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            let extra: Vec<oxforge_auth::providers::ProviderConfig> = serde_json::from_str(&json).map_err(|e| {
+                StartError::Config(format!("OXFORGE_AUTH_PROVIDERS is not a JSON array of providers: {e}"))
+            })?;
+            config.providers.extend(extra);
+        }
+        Ok(config)
     }
 
     /// `JWT_SECRET=` in a shell means "not set", not "the empty secret".

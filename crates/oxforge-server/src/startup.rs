@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use oxforge_auth::Authenticator;
 use oxforge_auth::admin::AdminCredentials;
+use oxforge_auth::providers::Providers;
 use oxforge_db::{Pool, PoolOptions};
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
 use oxforge_http::rate_limit::RateLimiter;
@@ -89,10 +90,13 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     let schema = SchemaCacheHandle::load(pool.clone())
         .await
         .map_err(|e| StartError::Schema(e.to_string()))?;
-    let auth = Arc::new(Authenticator::new(
+    let providers = Providers::new(&config.providers, Duration::from_secs(config.provider_key_cooldown))
+        .map_err(|e| StartError::Config(format!("providers: {e}")))?;
+    let auth = Arc::new(Authenticator::with_providers(
         oxforge_http::keys::load(&pool)
             .await
             .map_err(|e| StartError::Keys(e.to_string()))?,
+        providers,
     ));
     // Another process rotated a key: reload ours.
     let on_keys: oxforge_db::listen::Callback = {

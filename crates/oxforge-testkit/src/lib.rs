@@ -10,10 +10,12 @@
 //! never pass silently.
 
 mod cluster;
+mod issuer;
 mod server;
 mod tokens;
 
 pub use cluster::{TestCluster, cluster};
+pub use issuer::{KeyKind, TestIssuer};
 pub use server::TestServer;
 pub use tokens::{hs256, now};
 
