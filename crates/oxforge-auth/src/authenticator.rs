@@ -91,6 +91,32 @@ impl Authenticator {
         self.authenticate_local(presented)
     }
 
+    /// Which verification a credential goes through (for `oxforge auth check`).
+    pub fn route(&self, presented: Presented<'_>) -> String {
+        let token = match presented {
+            Presented::None => return "nothing (no credential)".into(),
+            Presented::ApiKey(_) => return "the project's API key".into(),
+            Presented::AnonKey(_) => return "the project's anon key".into(),
+            Presented::Jwt(token) => token,
+        };
+        let Ok(header) = jsonwebtoken::decode_header(token) else {
+            return "nothing: not a JWT".into();
+        };
+        if !is_asymmetric(header.alg) {
+            return format!("the project's JWT secret ({:?})", header.alg);
+        }
+        if header.kid.as_deref() == Some(self.credentials.load().keypair.kid()) {
+            return "the project's signing key (RS256, project kid)".into();
+        }
+        if self.providers.claims_provider(token) {
+            return "a third-party provider, by its issuer's published keys".into();
+        }
+        format!(
+            "nothing: {:?} with a foreign kid, and no provider is configured for its issuer",
+            header.alg
+        )
+    }
+
     /// Project credentials only: API key, anon key, project JWTs.
     pub fn authenticate_local(&self, presented: Presented<'_>) -> Result<Principal, AuthError> {
         let creds = self.credentials.load();

@@ -11,7 +11,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::routes::admin::{catalog, migrations, sql, tables};
 use crate::routes::auth::{admin, config, email, profiles, refresh, sign_in, sign_up, users};
-use crate::routes::{health, jwks, metadata, records, rpc, secrets, whoami};
+use crate::routes::{auth_diagnostics, health, jwks, metadata, records, rpc, secrets, whoami};
 use crate::{ApiError, AppState};
 
 /// The whole HTTP service: the router behind a path normaliser.
@@ -78,6 +78,8 @@ fn router(state: AppState) -> Router {
         .route("/api/database/policies", get(catalog::policies))
         .route("/api/database/triggers", get(catalog::triggers))
         .route("/api/oxforge/whoami", get(whoami::whoami))
+        .route("/api/oxforge/auth/providers", get(auth_diagnostics::providers))
+        .route("/api/oxforge/auth/check", post(auth_diagnostics::check))
         .route("/api/database/records/{table}", any(records::records))
         .route("/api/database/rpc/{function}", any(rpc::rpc))
         .fallback(not_found)

@@ -1,5 +1,6 @@
 //! The commands and their arguments (clap), and the dispatcher.
 
+mod auth;
 mod db;
 mod env;
 mod link;
@@ -35,6 +36,9 @@ pub enum Command {
     /// Environment files for your app.
     #[command(subcommand)]
     Env(env::EnvCommand),
+    /// Identity providers and token checks.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
     /// Test tokens signed with the project's JWT secret.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -58,6 +62,7 @@ pub async fn run(command: Command, out: Output, dir: &Path) -> i32 {
         Command::Metadata => db::metadata(out, dir).await,
         Command::Env(cmd) => env::run(cmd, out, dir).await,
         Command::Token(cmd) => token::run(cmd, out, dir).await,
+        Command::Auth(cmd) => auth::run(cmd, out, dir).await,
     };
     match result {
         Ok(()) => 0,

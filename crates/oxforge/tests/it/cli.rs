@@ -195,6 +195,19 @@ async fn auth0_guide_with_only_oxforge_commands() {
     assert_eq!(file["api_key"], server.api_key());
     let r = oxforge(other.path(), &["unlink"]).await;
     assert_eq!(r.code, 0);
+    // Token checks: what the server would do with a token.
+    let r = oxforge(dir, &["auth", "check", &alice]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("JWT secret") && r.stdout.contains("Accepted as authenticated"),
+        "{}",
+        r.stdout
+    );
+    let r = oxforge(dir, &["auth", "check", "not-a-token", "--json"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.json()["valid"], false);
+    let r = oxforge(dir, &["auth", "providers"]).await;
+    assert!(r.stdout.contains("No third-party providers configured"), "{}", r.stdout);
     let r = oxforge(dir, &["completions", "bash"]).await;
     assert!(r.code == 0 && r.stdout.contains("oxforge"), "{}", r.stderr);
     server.stop().await;

@@ -212,3 +212,50 @@ async fn provider_users_get_rls_scoped_rows() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn providers_and_token_checks_are_visible_to_the_admin() {
+    let (one, _two, server) = two_issuers().await;
+    assert_eq!(whoami(&server, &one.sign("rsa-1", &claims(&one, "a"))).await.0, 200);
+    let admin = |req: reqwest::RequestBuilder| req.bearer_auth(server.api_key().to_owned());
+    let (status, body) = send(admin(http().get(server.at("/api/oxforge/auth/providers")))).await;
+    assert_eq!(status, 200);
+    let providers = body["providers"].as_array().unwrap();
+    assert_eq!(providers.len(), 2);
+    let first = providers.iter().find(|p| p["name"] == "test-oidc").unwrap();
+    assert_eq!(first["issuer"], one.url.as_str());
+    assert_eq!(first["keys"]["keyIds"], json!(["ec-1", "ed-1", "rsa-1"]));
+    let with_roles = providers.iter().find(|p| p["name"] == "with-roles").unwrap();
+    assert_eq!(with_roles["role"]["claim"], "app.role");
+
+    let check = |token: String| {
+        send(admin(
+            http()
+                .post(server.at("/api/oxforge/auth/check"))
+                .json(&json!({ "token": token })),
+        ))
+    };
+    let (_, body) = check(one.sign("ec-1", &claims(&one, "idp|z"))).await;
+    assert_eq!(
+        (body["valid"].clone(), body["role"].clone()),
+        (json!(true), json!("authenticated"))
+    );
+    assert!(body["verifiedBy"].as_str().unwrap().contains("third-party"), "{body}");
+    assert_eq!(body["claims"]["sub"], "idp|z");
+    let mut wrong = claims(&one, "x");
+    wrong["aud"] = json!("nope");
+    let (_, body) = check(one.sign("rsa-1", &wrong)).await;
+    assert_eq!(
+        (body["valid"].clone(), body["status"].clone()),
+        (json!(false), json!(401))
+    );
+    assert!(body["message"].as_str().unwrap().contains("audience"), "{body}");
+    let (_, body) = check(hs256(server.jwt_secret(), &json!({"sub": "s", "exp": now() + 60}))).await;
+    assert!(body["verifiedBy"].as_str().unwrap().contains("JWT secret"), "{body}");
+    let (_, body) = check(server.anon_key().to_owned()).await;
+    assert_eq!(
+        (body["valid"].clone(), body["role"].clone()),
+        (json!(true), json!("anon"))
+    );
+    server.stop().await;
+}
