@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
 import { createClient } from '@insforge/sdk';
-import { startOxforge } from './harness.mjs';
+import { GUIDE_SQL, startOxforge } from './harness.mjs';
 
 let ox;
 let admin;
@@ -22,22 +22,12 @@ INSERT INTO public.authors VALUES (1, 'Ann'), (2, 'Ben');
 INSERT INTO public.books VALUES (10, 'Alpha', 1), (11, 'Beta', 1), (12, 'Gamma', 2);
 CREATE FUNCTION public.add(a int, b int) RETURNS int LANGUAGE sql AS 'SELECT a + b';
 CREATE FUNCTION public.big_items(min_qty int) RETURNS SETOF public.items LANGUAGE sql STABLE AS 'SELECT * FROM public.items WHERE qty >= min_qty';
-create or replace function public.requesting_user_id() returns text language sql stable as $$
-  select nullif(current_setting('request.jwt.claims', true)::json->>'sub', '')::text $$;
-create table public.todos (
-  id uuid primary key default gen_random_uuid(),
-  user_id text not null default requesting_user_id(),
-  title text not null,
-  is_complete boolean default false,
-  created_at timestamptz default now());
-alter table public.todos enable row level security;
-create policy "Users can manage own todos" on public.todos for all to authenticated
-  using (user_id = requesting_user_id()) with check (user_id = requesting_user_id());
 `;
 
 before(async () => {
   ox = await startOxforge();
   ox.sql(FIXTURE);
+  ox.sql(GUIDE_SQL);
   admin = createClient({ baseUrl: ox.url, accessToken: ox.apiKey });
   anon = createClient({ baseUrl: ox.url, anonKey: ox.anonKey });
 });

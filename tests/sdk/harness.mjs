@@ -55,3 +55,18 @@ export async function startOxforge({ env: extraEnv = {} } = {}) {
     },
   };
 }
+
+/** The "Auth0 + InsForge" guide's SQL (requesting_user_id(), todos, RLS policy). */
+export const GUIDE_SQL = `
+create or replace function public.requesting_user_id() returns text language sql stable as $$
+  select nullif(current_setting('request.jwt.claims', true)::json->>'sub', '')::text $$;
+create table public.todos (
+  id uuid primary key default gen_random_uuid(),
+  user_id text not null default requesting_user_id(),
+  title text not null,
+  is_complete boolean default false,
+  created_at timestamptz default now());
+alter table public.todos enable row level security;
+create policy "Users can manage own todos" on public.todos for all to authenticated
+  using (user_id = requesting_user_id()) with check (user_id = requesting_user_id());
+`;

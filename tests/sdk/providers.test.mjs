@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { createClient } from '@insforge/sdk';
-import { startOxforge } from './harness.mjs';
+import { GUIDE_SQL, startOxforge } from './harness.mjs';
 
 let ox;
 let mock;
@@ -22,18 +22,7 @@ before(async () => {
       OXFORGE_AUTH_RATE_LIMIT: '0',
     },
   });
-  ox.sql(`
-    create or replace function public.requesting_user_id() returns text language sql stable as $$
-      select nullif(current_setting('request.jwt.claims', true)::json->>'sub', '')::text $$;
-    create table public.todos (
-      id uuid primary key default gen_random_uuid(),
-      user_id text not null default requesting_user_id(),
-      title text not null,
-      created_at timestamptz default now());
-    alter table public.todos enable row level security;
-    create policy own on public.todos for all to authenticated
-      using (user_id = requesting_user_id()) with check (user_id = requesting_user_id());
-  `);
+  ox.sql(GUIDE_SQL);
 });
 
 after(async () => {

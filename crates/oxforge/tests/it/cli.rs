@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use oxforge_testkit::{TestServer, http};
+use oxforge_testkit::TestServer;
 use serde_json::{Value, json};
 
-use crate::support::{AUTH0_GUIDE_SQL as GUIDE_SQL, send};
+use crate::support::AUTH0_GUIDE_SQL as GUIDE_SQL;
 
 struct Run {
     code: i32,
@@ -138,29 +138,7 @@ async fn auth0_guide_with_only_oxforge_commands() {
         }
     };
     let (alice, bob) = (mint("auth0|alice").await, mint("auth0|bob").await);
-    let todos = server.at("/api/database/records/todos");
-    let (status, body) = send(
-        http()
-            .post(&todos)
-            .bearer_auth(&alice)
-            .header("Prefer", "return=representation")
-            .json(&json!({"title": "alice's"})),
-    )
-    .await;
-    assert_eq!(
-        (status.as_u16(), body[0]["user_id"].as_str()),
-        (201, Some("auth0|alice"))
-    );
-    assert_eq!(send(http().get(&todos).bearer_auth(&bob)).await.1, json!([]));
-    assert_eq!(
-        send(http().get(&todos).bearer_auth(&alice))
-            .await
-            .1
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    crate::support::assert_todos_isolated(&server, (&alice, "auth0|alice"), &bob).await;
     let r = oxforge(dir, &["db", "query", "select count(*) as n from todos", "--json"]).await;
     assert_eq!(r.json()["rows"], json!([{"n": 1}]));
     let r = oxforge(dir, &["db", "query", "select $1::int * 2 as d", "--param", "21"]).await;

@@ -190,26 +190,7 @@ async fn provider_users_get_rls_scoped_rows() {
     server.sql(crate::support::AUTH0_GUIDE_SQL).await;
     let alice = one.sign("rsa-1", &claims(&one, "idp|alice"));
     let bob = one.sign("ed-1", &claims(&one, "idp|bob"));
-    let todos = server.at("/api/database/records/todos");
-    let (status, body) = send(
-        http()
-            .post(&todos)
-            .bearer_auth(&alice)
-            .header("Prefer", "return=representation")
-            .json(&json!({"title": "a"})),
-    )
-    .await;
-    assert_eq!((status.as_u16(), body[0]["user_id"].as_str()), (201, Some("idp|alice")));
-    assert_eq!(send(http().get(&todos).bearer_auth(&bob)).await.1, json!([]));
-    assert_eq!(
-        send(http().get(&todos).bearer_auth(&alice))
-            .await
-            .1
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    crate::support::assert_todos_isolated(&server, (&alice, "idp|alice"), &bob).await;
     server.stop().await;
 }
 

@@ -127,3 +127,39 @@ create policy "Users can manage own todos"
   using (user_id = requesting_user_id())
   with check (user_id = requesting_user_id());
 "#;
+
+/// On the guide's `todos` table: the first user's insert lands under their `sub`, the second user
+/// sees none of it, the first sees exactly one row.
+pub async fn assert_todos_isolated(
+    server: &oxforge_testkit::TestServer,
+    (first, first_sub): (&str, &str),
+    second: &str,
+) {
+    let todos = server.at("/api/database/records/todos");
+    let http = oxforge_testkit::http;
+    let (status, body) = send(
+        http()
+            .post(&todos)
+            .bearer_auth(first)
+            .header("Prefer", "return=representation")
+            .json(&serde_json::json!({"title": "mine"})),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body[0]["user_id"].as_str()),
+        (201, Some(first_sub)),
+        "{body}"
+    );
+    assert_eq!(
+        send(http().get(&todos).bearer_auth(second)).await.1,
+        serde_json::json!([])
+    );
+    assert_eq!(
+        send(http().get(&todos).bearer_auth(first))
+            .await
+            .1
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
