@@ -81,8 +81,10 @@ impl ProviderKeys {
         {
             return;
         }
+        let result = self.fetch().await;
+        // Recorded when the fetch ends, so that requests which queued behind it use its result.
         guard.0 = Some(Instant::now());
-        match self.fetch().await {
+        match result {
             Ok(set) => {
                 self.current.store(Arc::new(set));
                 guard.1 = None;

@@ -157,6 +157,24 @@ async fn key_rotation_outages_and_the_shared_secret_path() {
     assert_eq!(one.fetches(), fetches + 1, "one refetch for the unknown kid");
     assert_eq!(whoami(&server, &one.sign("rsa-2", &claims(&one, "a"))).await.0, 200);
     assert_eq!(one.fetches(), fetches + 1, "known keys need no fetch");
+    // Many concurrent requests naming a new key share one fetch.
+    one.add_key(KeyKind::P256, "ec-2");
+    let token = one.sign("ec-2", &claims(&one, "a"));
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (url, token) = (server.at("/api/oxforge/whoami"), token.clone());
+        burst.spawn(async move {
+            http()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        });
+    }
+    let statuses: Vec<u16> = burst.join_all().await.into_iter().map(|r| r.unwrap_or(0)).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(one.fetches(), fetches + 2, "one fetch for the whole burst");
 
     // Issuer one goes down: its cached keys still verify, an unknown kid is refused quickly, and the
     // other provider and the shared-secret path are unaffected.
