@@ -17,4 +17,5 @@ mod providers;
 mod records;
 mod rls;
 mod rpc;
+mod rust_client;
 mod schema_cache;
