@@ -23,6 +23,24 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// The database could not be reached or went away (as opposed to refusing a statement):
+    /// the client should retry shortly.
+    pub fn is_unavailable(&self) -> bool {
+        use deadpool_postgres::PoolError;
+        let connection_failure = |e: &tokio_postgres::Error| match e.as_db_error() {
+            None => true,
+            Some(db) => {
+                let code = db.code().code();
+                code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+            }
+        };
+        match self {
+            DbError::Pool(PoolError::Backend(e)) | DbError::Postgres(e) => connection_failure(e),
+            DbError::Pool(_) => true,
+            _ => false,
+        }
+    }
+
     /// The PostgreSQL error behind this one, if any.
     pub fn as_db_error(&self) -> Option<&tokio_postgres::error::DbError> {
         match self {

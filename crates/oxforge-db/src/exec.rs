@@ -72,6 +72,8 @@ pub struct RequestContext<'a> {
     pub read_only: bool,
     /// `Prefer: tx=rollback`.
     pub rollback: bool,
+    /// `statement_timeout` for this request, in milliseconds (0: none).
+    pub statement_timeout_ms: u64,
 }
 
 /// The single row every data-API statement returns.
@@ -120,14 +122,19 @@ pub async fn run_as(
         let text = rows.first().map(|r| r.try_get::<_, RawText>(0)).transpose()?;
         Ok::<_, tokio_postgres::Error>(text.and_then(|t| plan_rows(&t.0)))
     };
-    let setup_params: [(&(dyn ToSql + Sync), Type); 2] = [(&ctx.role, Type::TEXT), (&ctx.claims, Type::TEXT)];
+    let timeout = ctx.statement_timeout_ms.to_string();
+    let setup_params: [(&(dyn ToSql + Sync), Type); 3] = [
+        (&ctx.role, Type::TEXT),
+        (&ctx.claims, Type::TEXT),
+        (&timeout, Type::TEXT),
+    ];
     let begin = if ctx.read_only { "BEGIN READ ONLY" } else { "BEGIN" };
     let end = if ctx.rollback { "ROLLBACK" } else { "COMMIT" };
     // Issued together: tokio-postgres sends them in the order first polled (join! polls in order).
     let (began, setup, planned, main, ended) = tokio::join!(
         client.batch_execute(begin),
         client.query_typed(
-            "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)",
+            "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('statement_timeout', $3, true)",
             &setup_params,
         ),
         explain_query,

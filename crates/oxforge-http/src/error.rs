@@ -13,6 +13,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub next_actions: Option<String>,
+    /// Seconds for a `Retry-After` header (503s).
+    pub retry_after: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -32,6 +34,7 @@ impl ApiError {
             code,
             message: message.into(),
             next_actions: None,
+            retry_after: None,
         }
     }
 
@@ -65,7 +68,13 @@ impl IntoResponse for ApiError {
             status_code: self.status.as_u16(),
             next_actions: self.next_actions.as_deref(),
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -90,15 +99,15 @@ impl From<AuthError> for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        if let DbError::Pool(pool_error) = &e
-            && matches!(pool_error, oxforge_db::deadpool_postgres::PoolError::Timeout(_))
-        {
+        if e.is_unavailable() {
             tracing::warn!(error = %e, "database unavailable");
-            return ApiError::new(
+            let mut err = ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "DATABASE_UNAVAILABLE",
-                "The database is not reachable right now",
+                "The database is not reachable right now; retry shortly",
             );
+            err.retry_after = Some(1);
+            return err;
         }
         tracing::error!(error = %e, "database error");
         ApiError::internal()

@@ -30,6 +30,8 @@ pub fn status_for_sqlstate(code: &str, role: Role) -> u16 {
         "23503" | "23505" => 409,
         "25006" => 405,
         "P0001" => 400,
+        // A statement timeout: the gateway waited too long (PostgREST says 500).
+        "57014" => 504,
         "42883" | "42P01" => 404,
         "42P17" => 500,
         "42501" => {
@@ -56,6 +58,9 @@ pub fn status_for_sqlstate(code: &str, role: Role) -> u16 {
 
 /// Turns a database failure into the answer the client gets.
 pub fn database_error(e: DbError, role: Role) -> crate::routes::data::Reject {
+    if e.is_unavailable() {
+        return ApiError::from(e).into();
+    }
     if let Some(db) = e.as_db_error() {
         let code = db.code().code();
         let mut err = PgrstError::new(status_for_sqlstate(code, role), code, db.message());
@@ -82,7 +87,8 @@ mod tests {
         assert_eq!(status_for_sqlstate("22P02", Role::Anon), 400);
         assert_eq!(status_for_sqlstate("42P01", Role::Anon), 404);
         assert_eq!(status_for_sqlstate("25006", Role::Anon), 405);
-        assert_eq!(status_for_sqlstate("57014", Role::Anon), 500);
+        assert_eq!(status_for_sqlstate("57014", Role::Anon), 504);
+        assert_eq!(status_for_sqlstate("57000", Role::Anon), 500);
         assert_eq!(status_for_sqlstate("08006", Role::Anon), 503);
         assert_eq!(status_for_sqlstate("P0001", Role::Anon), 400);
     }

@@ -22,6 +22,8 @@ pub struct HttpSettings {
     pub refresh_token_ttl_seconds: i64,
     /// Shortest accepted password (InsForge's default: 6).
     pub password_min_length: usize,
+    /// Longest a data-API statement may run, in milliseconds (0: no limit).
+    pub statement_timeout_ms: u64,
 }
 
 impl Default for HttpSettings {
@@ -32,6 +34,7 @@ impl Default for HttpSettings {
             access_token_ttl_seconds: 15 * 60,
             refresh_token_ttl_seconds: 7 * 24 * 3600,
             password_min_length: 6,
+            statement_timeout_ms: 30_000,
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct Config {
     pub auth_rate_limit: u32,
     /// Shortest accepted password.
     pub password_min_length: usize,
+    /// Longest a data-API statement may run, in milliseconds (0: no limit).
+    pub statement_timeout_ms: u64,
     /// Third-party identity providers verified by their published keys (`[[providers]]`).
     pub providers: Vec<oxforge_auth::providers::ProviderConfig>,
     /// Shortest time between two key refetches caused by unknown key ids, in seconds.
@@ -63,6 +65,7 @@ impl Default for Config {
             pool_size: 16,
             auth_rate_limit: 30,
             password_min_length: 6,
+            statement_timeout_ms: 30_000,
             providers: Vec::new(),
             provider_key_cooldown: 30,
             embedded_durable: true,
@@ -88,6 +91,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_POOL_SIZE", "pool_size"),
     ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
     ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
+    ("OXFORGE_STATEMENT_TIMEOUT_MS", "statement_timeout_ms"),
 ];
 
 /// Settings given on the command line; `None` leaves the lower layers in force.

@@ -124,6 +124,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             body_limit: config.body_limit,
             access_token_ttl_seconds: config.access_token_ttl,
             password_min_length: config.password_min_length,
+            statement_timeout_ms: config.statement_timeout_ms,
             ..HttpSettings::default()
         }),
         limiter: (config.auth_rate_limit > 0)

@@ -214,6 +214,7 @@ pub async fn execute_with_explain(
         claims: &claims,
         read_only,
         rollback: prefs.tx_rollback,
+        statement_timeout_ms: state.settings.statement_timeout_ms,
     };
     let explain = explain.map(|e| (e.sql.as_str(), e.params.as_slice()));
     run_as(&state.pool, ctx, (&statement.sql, &statement.params), explain)

@@ -13,6 +13,7 @@ mod credentials;
 mod embedding;
 mod http_basics;
 mod lifecycle;
+mod outage;
 mod providers;
 mod records;
 mod rls;

@@ -106,3 +106,24 @@ async fn errors() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn statement_timeout_per_request() {
+    let server = TestServer::start_with(|c| c.statement_timeout_ms = 300).await;
+    server
+        .sql("CREATE FUNCTION public.slow() RETURNS int LANGUAGE sql AS 'SELECT 1 FROM pg_sleep(5)'")
+        .await;
+    let started = std::time::Instant::now();
+    let raw = send_raw(
+        Data::new(&server, server.anon_key())
+            .rpc(Method::POST, "slow")
+            .json(&json!({})),
+    )
+    .await;
+    assert_pgrst(&raw, 504, "57014");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "the statement was cancelled"
+    );
+    server.stop().await;
+}
