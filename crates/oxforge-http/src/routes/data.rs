@@ -223,22 +223,25 @@ pub async fn execute_with_explain(
 }
 
 /// The body for the chosen media type; `.single()` needs exactly one row.
-pub fn shaped_body(media: MediaType, outcome: &Outcome) -> Result<String, Reject> {
+/// Takes the body out of `outcome` (no copy of the JSON text).
+pub fn shaped_body(media: MediaType, outcome: &mut Outcome) -> Result<String, Reject> {
     let empty = if media == MediaType::Csv { "" } else { "[]" };
-    let body = outcome.body.clone().unwrap_or_else(|| empty.into());
+    let mut body = outcome.body.take().unwrap_or_else(|| empty.into());
     if media != MediaType::SingleObject {
         return Ok(body);
     }
     if outcome.page_count != 1 {
         return Err(reject(PgrstError::not_single(outcome.page_count)));
     }
-    // `[{...}]` → `{...}`: the array PostgreSQL built holds exactly one element.
-    let inner = body.trim();
-    Ok(inner
-        .strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .map(str::to_owned)
-        .unwrap_or(body))
+    // `[{...}]` → `{...}`, in place: the array PostgreSQL built holds exactly one element.
+    let trimmed_end = body.trim_end().len();
+    body.truncate(trimmed_end);
+    if body.ends_with(']') {
+        body.pop();
+        let start = body.find('[').map_or(0, |i| i + 1);
+        body.drain(..start);
+    }
+    Ok(body)
 }
 
 /// `Preference-Applied` for the preferences oxforge honoured.

@@ -194,7 +194,7 @@ async fn read(
         Some(total) if outcome.page_count < total => StatusCode::PARTIAL_CONTENT,
         _ => StatusCode::OK,
     };
-    let body = shaped_body(media, &outcome)?;
+    let body = shaped_body(media, &mut outcome)?;
     Ok(reply(
         status,
         media,
@@ -221,14 +221,14 @@ async fn mutate(
         return Ok(reply(success, media, Some("[]".into()), Some("*/0".into()), applied));
     }
     let statement = mutate_statement(&plan, if want_body { body_shape(media) } else { Shape::None });
-    let outcome = execute(state, principal, &statement, false, prefs).await?;
+    let mut outcome = execute(state, principal, &statement, false, prefs).await?;
     let range = Some(content_range(
         0,
         outcome.page_count,
         prefs.count.map(|_| outcome.page_count),
     ));
     if want_body {
-        let body = shaped_body(media, &outcome)?;
+        let body = shaped_body(media, &mut outcome)?;
         Ok(reply(success, media, Some(body), range, applied))
     } else if is_insert {
         // PostgREST sends an empty body; InsForge turns it into `[]`.

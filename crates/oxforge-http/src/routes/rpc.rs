@@ -63,7 +63,7 @@ async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
     };
     let plan = plan_call(&cache, schema, function, args, &params).map_err(reject)?;
     let (statement, shape) = call_statement(&plan, prefs.count.is_some());
-    let outcome = execute(state, &request.principal, &statement, read_only, prefs).await?;
+    let mut outcome = execute(state, &request.principal, &statement, read_only, prefs).await?;
     let head = *method == Method::HEAD;
     let applied = applied(prefs, &[]);
     match shape {
@@ -79,7 +79,7 @@ async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
             ))
         }
         CallShape::Set => {
-            let body = shaped_body(media, &outcome)?;
+            let body = shaped_body(media, &mut outcome)?;
             let offset = plan.read.page.offset.unwrap_or(0);
             let range = Some(content_range(offset, outcome.page_count, outcome.total));
             let status = match outcome.total {
