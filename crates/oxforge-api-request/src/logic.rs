@@ -11,9 +11,19 @@ pub enum LogicTree {
     Condition(Condition),
 }
 
+/// Deepest nesting of `and(…)`/`or(…)` accepted: the parser recurses per level.
+pub const MAX_LOGIC_DEPTH: usize = 16;
+
 impl LogicTree {
     /// Parses the value of an `or=` / `and=` / `not.or=` parameter: `(<item>,<item>,…)`.
     pub fn parse(is_or: bool, negated: bool, value: &str) -> Result<LogicTree, String> {
+        Self::parse_at(is_or, negated, value, 0)
+    }
+
+    fn parse_at(is_or: bool, negated: bool, value: &str, depth: usize) -> Result<LogicTree, String> {
+        if depth > MAX_LOGIC_DEPTH {
+            return Err(format!("logic trees nested deeper than {MAX_LOGIC_DEPTH} levels"));
+        }
         let inner = value
             .trim()
             .strip_prefix('(')
@@ -21,7 +31,7 @@ impl LogicTree {
             .ok_or("expected \"(…)\"")?;
         let children = split_top_level(inner, ',')?
             .into_iter()
-            .map(|item| parse_item(item.trim()))
+            .map(|item| parse_item(item.trim(), depth))
             .collect::<Result<Vec<_>, _>>()?;
         if children.is_empty() {
             return Err("empty logic tree".into());
@@ -34,7 +44,7 @@ impl LogicTree {
     }
 }
 
-fn parse_item(item: &str) -> Result<LogicTree, String> {
+fn parse_item(item: &str, depth: usize) -> Result<LogicTree, String> {
     let (negated, rest) = match item.strip_prefix("not.") {
         Some(rest) if rest.starts_with("and(") || rest.starts_with("or(") => (true, rest),
         _ => (false, item),
@@ -42,12 +52,12 @@ fn parse_item(item: &str) -> Result<LogicTree, String> {
     if let Some(body) = rest.strip_prefix("and")
         && body.starts_with('(')
     {
-        return LogicTree::parse(false, negated, body);
+        return LogicTree::parse_at(false, negated, body, depth + 1);
     }
     if let Some(body) = rest.strip_prefix("or")
         && body.starts_with('(')
     {
-        return LogicTree::parse(true, negated, body);
+        return LogicTree::parse_at(true, negated, body, depth + 1);
     }
     // `<field>.<filter>`: the field ends at the first '.' outside a JSON arrow.
     let dot = item
@@ -84,6 +94,17 @@ mod tests {
         };
         assert!(matches!(&inner[1], LogicTree::Condition(c) if c.negated && c.op == Operator::Lt));
         assert!(matches!(&children[3], LogicTree::Or { negated: true, .. }));
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let nested = |n: usize| format!("({}a.eq.1{})", "and(".repeat(n), ")".repeat(n));
+        assert!(LogicTree::parse(true, false, &nested(MAX_LOGIC_DEPTH)).is_ok());
+        assert!(LogicTree::parse(true, false, &nested(MAX_LOGIC_DEPTH + 1)).is_err());
+        assert!(
+            LogicTree::parse(true, false, &nested(100_000)).is_err(),
+            "no stack overflow"
+        );
     }
 
     #[test]

@@ -58,18 +58,47 @@ pub fn valid_cast(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ' ')
 }
 
+/// Deepest nesting of embedded resources accepted (`a(b(c(…)))`): the parser recurses per level.
+pub const MAX_EMBED_DEPTH: usize = 16;
+/// Most embedded resources in one `select`.
+pub const MAX_EMBEDS: usize = 64;
+
 pub fn parse_select(value: &str) -> Result<Vec<SelectItem>, String> {
+    let items = parse_level(value, 0)?;
+    let embeds = count_embeds(&items);
+    if embeds > MAX_EMBEDS {
+        return Err(format!("too many embedded resources ({embeds}; at most {MAX_EMBEDS})"));
+    }
+    Ok(items)
+}
+
+fn count_embeds(items: &[SelectItem]) -> usize {
+    items
+        .iter()
+        .map(|i| match i {
+            SelectItem::Embed(e) => 1 + count_embeds(&e.items),
+            _ => 0,
+        })
+        .sum()
+}
+
+fn parse_level(value: &str, depth: usize) -> Result<Vec<SelectItem>, String> {
+    if depth > MAX_EMBED_DEPTH {
+        return Err(format!(
+            "embedded resources nested deeper than {MAX_EMBED_DEPTH} levels"
+        ));
+    }
     let value = value.trim();
     if value.is_empty() {
         return Ok(vec![SelectItem::Star]);
     }
     split_top_level(value, ',')?
         .into_iter()
-        .map(|item| parse_item(item.trim()))
+        .map(|item| parse_item(item.trim(), depth))
         .collect()
 }
 
-fn parse_item(item: &str) -> Result<SelectItem, String> {
+fn parse_item(item: &str, depth: usize) -> Result<SelectItem, String> {
     if item.is_empty() {
         return Err("empty select item".into());
     }
@@ -77,7 +106,7 @@ fn parse_item(item: &str) -> Result<SelectItem, String> {
         return Ok(SelectItem::Star);
     }
     if let Some(rest) = item.strip_prefix("...") {
-        let SelectItem::Embed(mut embed) = parse_item(rest)? else {
+        let SelectItem::Embed(mut embed) = parse_item(rest, depth)? else {
             return Err(format!("\"...\" must precede an embedded resource in \"{item}\""));
         };
         if embed.alias.is_some() {
@@ -114,7 +143,7 @@ fn parse_item(item: &str) -> Result<SelectItem, String> {
             hint,
             inner,
             spread: false,
-            items: parse_select(body)?,
+            items: parse_level(body, depth + 1)?,
         }));
     }
     let (field_part, cast) = match rest.find("::") {
@@ -169,6 +198,19 @@ mod tests {
         let SelectItem::Embed(genre) = &items[3] else { panic!() };
         assert!(genre.spread);
         assert_eq!(parse_select("").unwrap(), vec![SelectItem::Star]);
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let nested = |n: usize| format!("{}id{}", "a(".repeat(n), ")".repeat(n));
+        assert!(parse_select(&nested(MAX_EMBED_DEPTH)).is_ok());
+        assert!(parse_select(&nested(MAX_EMBED_DEPTH + 1)).is_err());
+        assert!(parse_select(&nested(100_000)).is_err(), "no stack overflow");
+        let wide = (0..=MAX_EMBEDS)
+            .map(|i| format!("r{i}(id)"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(parse_select(&wide).unwrap_err().contains("too many"));
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub fn reject(e: impl Into<Reject>) -> Reject {
     e.into()
 }
 
+/// Longest query string the data API accepts (postgrest-js queries are far shorter).
+pub const MAX_QUERY_LENGTH: usize = 32 * 1024;
+
 /// Everything a records or RPC handler takes from the request, with the steps they share done:
 /// the verified caller (InsForge envelope on failure), the checked table or function name, the
 /// schema, the media type and the preferences; the raw query and body are left for the parser.
@@ -75,6 +78,17 @@ impl FromRequest<AppState> for DataCall {
             .map_err(IntoResponse::into_response)?;
         let method = parts.method.clone();
         let raw_query = parts.uri.query().unwrap_or("").to_owned();
+        if raw_query.len() > MAX_QUERY_LENGTH {
+            return Err(ApiError::new(
+                StatusCode::URI_TOO_LONG,
+                "URI_TOO_LONG",
+                format!(
+                    "The query string is {} bytes; at most {MAX_QUERY_LENGTH} are accepted",
+                    raw_query.len()
+                ),
+            )
+            .into_response());
+        }
         let headers = parts.headers.clone();
         let shared = validate_name(&name)
             .and_then(|()| Ok((schema(&method, &headers, &raw_query)?, media_type(&headers)?)))

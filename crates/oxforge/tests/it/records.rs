@@ -389,3 +389,43 @@ async fn missing_default_and_csv() {
     assert_eq!(raw.text, "name,body\napple,\"say \"\"hi\"\", then go\"");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn hostile_nesting_and_sizes_are_4xx_not_crashes() {
+    let (server, data) = server().await;
+    // Deep nesting used to overflow a worker's stack and abort the process.
+    let deep_select = format!("items?select={}id{}", "a(".repeat(5_000), ")".repeat(5_000));
+    assert_pgrst(&send_raw(data.get(&deep_select)).await, 400, "PGRST100");
+    let deep_or = format!("items?or=({}id.eq.1{})", "and(".repeat(5_000), ")".repeat(5_000));
+    assert_pgrst(&send_raw(data.get(&deep_or)).await, 400, "PGRST100");
+    let many = (0..100).map(|i| format!("r{i}(id)")).collect::<Vec<_>>().join(",");
+    let body = assert_pgrst(
+        &send_raw(data.get(&format!("items?select={many}"))).await,
+        400,
+        "PGRST100",
+    );
+    assert!(
+        body["details"]
+            .as_str()
+            .unwrap()
+            .contains("too many embedded resources"),
+        "{body}"
+    );
+    let long = format!("items?name=in.({})", "x,".repeat(20_000));
+    let (status, body) = send(data.get(&long)).await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (414, Some("URI_TOO_LONG")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().starts_with("The query string is"),
+        "{body}"
+    );
+    // Still serving.
+    assert_eq!(
+        send(data.get("items?select=name&id=eq.1")).await.1,
+        json!([{"name": "apple"}])
+    );
+    server.stop().await;
+}
