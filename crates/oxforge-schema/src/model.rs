@@ -17,6 +17,17 @@ pub struct Column {
 }
 
 impl Column {
+    /// A nullable column without default (for building caches by hand, e.g. in tests and benches).
+    pub fn new(name: &str, data_type: &str) -> Self {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            nullable: true,
+            has_default: false,
+            default_expr: None,
+        }
+    }
+
     /// Text-like columns keep `""` values (InsForge drops `""` for all other types).
     pub fn is_text_like(&self) -> bool {
         let t = self.data_type.as_str();
@@ -40,6 +51,17 @@ pub struct Table {
 }
 
 impl Table {
+    /// An ordinary table of `text` columns keyed by `id`.
+    pub fn with_text_columns(schema: &str, name: &str, columns: &[&str]) -> Self {
+        Table {
+            schema: schema.into(),
+            name: name.into(),
+            kind: "r".into(),
+            columns: columns.iter().map(|c| Column::new(c, "text")).collect(),
+            primary_key: vec!["id".into()],
+        }
+    }
+
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
@@ -55,6 +77,21 @@ pub struct ForeignKey {
     pub ref_schema: String,
     pub ref_table: String,
     pub ref_columns: Vec<String>,
+}
+
+impl ForeignKey {
+    /// A one-column foreign key `schema.table(column) → schema.ref_table(id)`.
+    pub fn to_id(name: &str, schema: &str, table: &str, column: &str, ref_table: &str) -> Self {
+        ForeignKey {
+            name: name.into(),
+            schema: schema.into(),
+            table: table.into(),
+            columns: vec![column.into()],
+            ref_schema: schema.into(),
+            ref_table: ref_table.into(),
+            ref_columns: vec!["id".into()],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

@@ -6,48 +6,26 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use oxforge_api_request::QueryParams;
 use oxforge_plan::plan_read;
-use oxforge_schema::{Column, ForeignKey, SchemaCache, Table};
+use oxforge_schema::{ForeignKey, SchemaCache, Table};
 use oxforge_sql::{Shape, Total, read_statement};
 
 const GET_BY_ID: &str = "select=*&id=eq.707";
 const LIST: &str = "select=id,title,price,author:authors(name),tags(label)&category=eq.1&price=gte.10&or=(title.ilike.*a*,title.ilike.*e*)&order=created_at.desc.nullslast,id&limit=50&offset=100";
 
 fn cache() -> SchemaCache {
-    let column = |name: &str| Column {
-        name: name.into(),
-        data_type: "text".into(),
-        nullable: true,
-        has_default: false,
-        default_expr: None,
-    };
-    let table = |name: &str, cols: &[&str]| Table {
-        schema: "public".into(),
-        name: name.into(),
-        kind: "r".into(),
-        columns: cols.iter().map(|c| column(c)).collect(),
-        primary_key: vec!["id".into()],
-    };
-    let fk = |name: &str, table: &str, column: &str, target: &str| ForeignKey {
-        name: name.into(),
-        schema: "public".into(),
-        table: table.into(),
-        columns: vec![column.into()],
-        ref_schema: "public".into(),
-        ref_table: target.into(),
-        ref_columns: vec!["id".into()],
-    };
     SchemaCache::new(
         vec![
-            table(
+            Table::with_text_columns(
+                "public",
                 "bench_items",
                 &["id", "title", "price", "category", "created_at", "author_id"],
             ),
-            table("authors", &["id", "name"]),
-            table("tags", &["id", "label", "item_id"]),
+            Table::with_text_columns("public", "authors", &["id", "name"]),
+            Table::with_text_columns("public", "tags", &["id", "label", "item_id"]),
         ],
         vec![
-            fk("items_author", "bench_items", "author_id", "authors"),
-            fk("tags_item", "tags", "item_id", "bench_items"),
+            ForeignKey::to_id("items_author", "public", "bench_items", "author_id", "authors"),
+            ForeignKey::to_id("tags_item", "public", "tags", "item_id", "bench_items"),
         ],
         vec![],
     )

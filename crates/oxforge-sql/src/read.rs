@@ -224,34 +224,21 @@ mod tests {
     use super::*;
     use oxforge_api_request::QueryParams;
     use oxforge_plan::plan_read;
-    use oxforge_schema::{Column, ForeignKey, SchemaCache, Table};
+    use oxforge_schema::{ForeignKey, SchemaCache, Table};
 
     fn cache() -> SchemaCache {
-        let column = |name: &str| Column {
-            name: name.into(),
-            data_type: "text".into(),
-            nullable: true,
-            has_default: false,
-            default_expr: None,
-        };
-        let table = |name: &str, cols: &[&str]| Table {
-            schema: "public".into(),
-            name: name.into(),
-            kind: "r".into(),
-            columns: cols.iter().map(|c| column(c)).collect(),
-            primary_key: vec!["id".into()],
-        };
         SchemaCache::new(
-            vec![table("odd\"name", &["id", "x"]), table("kids", &["id", "parent_id"])],
-            vec![ForeignKey {
-                name: "kids_parent".into(),
-                schema: "public".into(),
-                table: "kids".into(),
-                columns: vec!["parent_id".into()],
-                ref_schema: "public".into(),
-                ref_table: "odd\"name".into(),
-                ref_columns: vec!["id".into()],
-            }],
+            vec![
+                Table::with_text_columns("public", "odd\"name", &["id", "x"]),
+                Table::with_text_columns("public", "kids", &["id", "parent_id"]),
+            ],
+            vec![ForeignKey::to_id(
+                "kids_parent",
+                "public",
+                "kids",
+                "parent_id",
+                "odd\"name",
+            )],
             vec![],
         )
     }

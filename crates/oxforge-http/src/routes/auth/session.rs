@@ -122,6 +122,23 @@ pub async fn issue_for_user(state: &AppState, user: &accounts::UserRow) -> Resul
     .await
 }
 
+/// Starts a user session and answers `{user, accessToken, …extra, csrfToken|refreshToken}`.
+pub async fn user_session_response(
+    state: &AppState,
+    user: &accounts::UserRow,
+    raw_query: Option<&str>,
+    extra: &[(&str, Value)],
+) -> Result<Response, ApiError> {
+    let issued = issue_for_user(state, user).await?;
+    let mut out = Map::new();
+    out.insert("user".into(), user_value(&user.json)?);
+    out.insert("accessToken".into(), Value::String(issued.access_token.clone()));
+    for (key, value) in extra {
+        out.insert((*key).to_owned(), value.clone());
+    }
+    Ok(respond(state, SessionKind::User, is_web(raw_query), out, issued))
+}
+
 /// Verifies a refresh token of `kind` (signature, expiry, type).
 pub fn verify(state: &AppState, kind: SessionKind, token: &str) -> Result<RefreshClaims, ApiError> {
     let secret = state.auth.credentials().jwt_secret.clone();

@@ -7,9 +7,9 @@ use axum::response::Response;
 use oxforge_auth::password;
 use oxforge_db::DbError;
 use oxforge_db::accounts;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::session::{self, SessionKind, unauthorized, user_value};
+use super::session::{self, unauthorized};
 use super::{email as email_routes, validate};
 use crate::extract::{JsonBody, required_strings};
 use crate::{ApiError, AppState};
@@ -45,15 +45,5 @@ pub async fn sign_in(
     let Some(user) = user.filter(|_| matches) else {
         return Err(unauthorized("Invalid credentials"));
     };
-    let issued = session::issue_for_user(&state, &user).await?;
-    let mut out = Map::new();
-    out.insert("user".into(), user_value(&user.json)?);
-    out.insert("accessToken".into(), Value::String(issued.access_token.clone()));
-    Ok(session::respond(
-        &state,
-        SessionKind::User,
-        session::is_web(query.as_deref()),
-        out,
-        issued,
-    ))
+    session::user_session_response(&state, &user, query.as_deref(), &[]).await
 }

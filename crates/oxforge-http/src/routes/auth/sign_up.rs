@@ -10,7 +10,7 @@ use oxforge_db::accounts;
 use serde_json::{Map, Value, json};
 use std::net::SocketAddr;
 
-use super::session::{self, SessionKind, user_value};
+use super::session::{self, user_value};
 use super::validate;
 use crate::extract::{JsonBody, MaybeCaller, required_strings};
 use crate::{ApiError, AppState};
@@ -52,9 +52,9 @@ pub async fn sign_up(
     };
     drop(client);
 
-    let mut out = Map::new();
-    out.insert("user".into(), user_value(&user.json)?);
     if matches!(caller, Some(Principal::Admin { .. })) {
+        let mut out = Map::new();
+        out.insert("user".into(), user_value(&user.json)?);
         // An admin creating a user gets the user and a token, but no session of their own.
         let token = state
             .auth
@@ -69,14 +69,11 @@ pub async fn sign_up(
         out.insert("requireEmailVerification".into(), Value::Bool(false));
         return Ok(Json(Value::Object(out)).into_response());
     }
-    let issued = session::issue_for_user(&state, &user).await?;
-    out.insert("accessToken".into(), Value::String(issued.access_token.clone()));
-    out.insert("requireEmailVerification".into(), Value::Bool(false));
-    Ok(session::respond(
+    session::user_session_response(
         &state,
-        SessionKind::User,
-        session::is_web(query.as_deref()),
-        out,
-        issued,
-    ))
+        &user,
+        query.as_deref(),
+        &[("requireEmailVerification", Value::Bool(false))],
+    )
+    .await
 }
