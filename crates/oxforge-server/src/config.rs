@@ -32,6 +32,8 @@ pub struct Config {
     /// Lifetime of issued access tokens, in seconds.
     pub access_token_ttl: i64,
     pub pool_size: usize,
+    /// How long a request waits for a free database connection before a 503, in milliseconds.
+    pub pool_timeout_ms: u64,
     /// Sign-in and sign-up attempts allowed per minute per client address and per email; 0 turns it off.
     pub auth_rate_limit: u32,
     /// Shortest accepted password.
@@ -63,6 +65,7 @@ impl Default for Config {
             body_limit: 10 * 1024 * 1024,
             access_token_ttl: 15 * 60,
             pool_size: 16,
+            pool_timeout_ms: 5_000,
             auth_rate_limit: 30,
             password_min_length: 6,
             statement_timeout_ms: 30_000,
@@ -89,6 +92,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_BODY_LIMIT", "body_limit"),
     ("OXFORGE_ACCESS_TOKEN_TTL", "access_token_ttl"),
     ("OXFORGE_POOL_SIZE", "pool_size"),
+    ("OXFORGE_POOL_TIMEOUT_MS", "pool_timeout_ms"),
     ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
     ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
     ("OXFORGE_STATEMENT_TIMEOUT_MS", "statement_timeout_ms"),

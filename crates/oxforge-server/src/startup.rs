@@ -82,6 +82,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
 
     let pool_options = PoolOptions {
         max_size: config.pool_size,
+        wait_timeout: Duration::from_millis(config.pool_timeout_ms),
         ..PoolOptions::default()
     };
     let pool = oxforge_db::connect(&connection_string, &pool_options)?;

@@ -94,3 +94,34 @@ async fn postgres_restart_gives_fast_503s_then_recovers() {
     }
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_exhausted_pool_answers_503_after_the_configured_wait() {
+    let server = oxforge_testkit::TestServer::start_with(|c| {
+        c.pool_size = 1;
+        c.pool_timeout_ms = 200;
+    })
+    .await;
+    server
+        .sql(
+            "CREATE TABLE public.t (id int); GRANT SELECT ON public.t TO anon; \
+             CREATE FUNCTION public.hold() RETURNS int LANGUAGE sql AS 'SELECT 1 FROM pg_sleep(2)'",
+        )
+        .await;
+    let data = crate::support::Data::new(&server, server.anon_key());
+    // Let the schema cache learn both first (its reload also needs the one connection).
+    assert_eq!(data.get("t").send().await.unwrap().status(), 200);
+    let holder = tokio::spawn(data.rpc(reqwest::Method::POST, "hold").json(&json!({})).send());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let response = data.get("t").send().await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(response.status(), 503, "{:?}", response.text().await);
+    assert!(elapsed < Duration::from_millis(1500), "waited {elapsed:?}");
+    assert_eq!(
+        holder.await.unwrap().unwrap().status(),
+        200,
+        "the request holding the connection completes"
+    );
+    server.stop().await;
+}
