@@ -16,6 +16,9 @@ pub enum DbError {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// PostgreSQL text cannot hold NUL; the wire protocol would cut the statement short.
+    #[error("invalid byte sequence for encoding \"UTF8\": 0x00")]
+    NulByte,
     #[error("unexpected answer from the database: {0}")]
     Protocol(String),
     #[error("cannot prepare the project's secrets: {0}")]

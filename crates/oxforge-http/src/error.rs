@@ -109,6 +109,9 @@ impl From<DbError> for ApiError {
             err.retry_after = Some(1);
             return err;
         }
+        if matches!(e, DbError::NulByte) {
+            return ApiError::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", e.to_string());
+        }
         tracing::error!(error = %e, "database error");
         ApiError::internal()
     }

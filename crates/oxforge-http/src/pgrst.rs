@@ -61,6 +61,9 @@ pub fn database_error(e: DbError, role: Role) -> crate::routes::data::Reject {
     if e.is_unavailable() {
         return ApiError::from(e).into();
     }
+    if matches!(e, DbError::NulByte) {
+        return PgrstError::new(400, "22021", e.to_string()).into();
+    }
     if let Some(db) = e.as_db_error() {
         let code = db.code().code();
         let mut err = PgrstError::new(status_for_sqlstate(code, role), code, db.message());

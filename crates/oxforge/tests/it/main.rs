@@ -12,6 +12,7 @@ mod cli;
 mod credentials;
 mod embedding;
 mod http_basics;
+mod injection;
 mod lifecycle;
 mod outage;
 mod providers;
