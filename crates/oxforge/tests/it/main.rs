@@ -18,6 +18,7 @@ mod outage;
 mod providers;
 mod records;
 mod rls;
+mod rls_leak;
 mod rpc;
 mod rust_client;
 mod schema_cache;
