@@ -138,7 +138,7 @@ async fn no_user_reads_or_changes_another_users_rows() {
                 assert_eq!(raw.status, 200, "{ctx}: update {}", raw.text);
                 let todo = model.get_mut(&id).unwrap();
                 if todo.owner == u {
-                    assert_eq!(ids(&raw.json()), [id.clone()], "{ctx}");
+                    assert_eq!(ids(&raw.json()), std::slice::from_ref(&id), "{ctx}");
                     todo.title = title;
                 } else {
                     assert_eq!(raw.json(), json!([]), "{ctx}: updated another user's row");
@@ -154,7 +154,7 @@ async fn no_user_reads_or_changes_another_users_rows() {
                 .await;
                 assert_eq!(raw.status, 200, "{ctx}: delete {}", raw.text);
                 if model[&id].owner == u {
-                    assert_eq!(ids(&raw.json()), [id.clone()], "{ctx}");
+                    assert_eq!(ids(&raw.json()), std::slice::from_ref(&id), "{ctx}");
                     model.remove(&id);
                 } else {
                     assert_eq!(raw.json(), json!([]), "{ctx}: deleted another user's row");
