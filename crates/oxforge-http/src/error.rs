@@ -109,8 +109,14 @@ impl From<DbError> for ApiError {
             err.retry_after = Some(1);
             return err;
         }
-        if matches!(e, DbError::NulByte) {
-            return ApiError::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", e.to_string());
+        // Class 22 (data exception: a NUL byte, a bad encoding, a value out of range) is
+        // always about what the client sent.
+        let data_exception = e.as_db_error().is_some_and(|db| db.code().code().starts_with("22"));
+        if matches!(e, DbError::NulByte) || data_exception {
+            let message = e
+                .as_db_error()
+                .map_or_else(|| e.to_string(), |db| db.message().to_owned());
+            return ApiError::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", message);
         }
         tracing::error!(error = %e, "database error");
         ApiError::internal()

@@ -548,3 +548,27 @@ async fn admin_session_refresh_logout_current() {
     assert_pgrst(&send_raw(Data::new(&server, &token).get("nothing")).await, 404, "42P01");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn nul_bytes_in_account_fields_are_400_not_500() {
+    let server = TestServer::start().await;
+    let bodies = [
+        (
+            "/api/auth/users",
+            json!({"email":"nul\u{0}@x.io","password":"secret123","name":"n"}),
+        ),
+        (
+            "/api/auth/users",
+            json!({"email":"nul@x.io","password":"secret123","name":"a\u{0}b"}),
+        ),
+        (
+            "/api/auth/sessions",
+            json!({"email":"nul\u{0}@x.io","password":"secret123"}),
+        ),
+    ];
+    for (path, body) in bodies {
+        let (status, reply) = send(http().post(server.at(path)).json(&body)).await;
+        assert!(status.is_client_error(), "{path} {body}: {status} {reply}");
+    }
+    server.stop().await;
+}
