@@ -25,6 +25,15 @@ pub enum DbError {
     Seed(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// PostgreSQL's protocol ends statement text at a NUL byte (the rest would be read as the next
+/// message) and text values cannot hold one; every client-supplied text is checked here first.
+pub(crate) fn reject_nul<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<(), DbError> {
+    match texts.into_iter().any(|t| t.contains('\0')) {
+        true => Err(DbError::NulByte),
+        false => Ok(()),
+    }
+}
+
 impl DbError {
     /// The database could not be reached or went away (as opposed to refusing a statement):
     /// the client should retry shortly.

@@ -108,13 +108,8 @@ pub async fn run_as(
     (sql, params): Sql<'_>,
     explain: Option<Sql<'_>>,
 ) -> Result<Outcome, DbError> {
-    let texts = std::iter::once(sql).chain(params.iter().map(String::as_str));
-    let explain_texts = explain
-        .into_iter()
-        .flat_map(|(s, p)| std::iter::once(s).chain(p.iter().map(String::as_str)));
-    if texts.chain(explain_texts).any(|t| t.contains('\0')) {
-        return Err(DbError::NulByte);
-    }
+    let statements = std::iter::once((sql, params)).chain(explain);
+    crate::error::reject_nul(statements.flat_map(|(s, p)| std::iter::once(s).chain(p.iter().map(String::as_str))))?;
     let client = pool.get().await?;
     let untyped = untyped_params(params);
     let main_params = as_sql_params(&untyped);

@@ -56,6 +56,7 @@ async fn run_statements(
     statements: &[String],
     timeout_ms: u64,
 ) -> Result<(), ApplyError> {
+    crate::error::reject_nul(statements.iter().map(String::as_str)).map_err(ApplyError::Db)?;
     tx.batch_execute(&format!(
         "SET LOCAL statement_timeout = {timeout_ms}; SET LOCAL ROLE project_admin; SET LOCAL search_path TO public"
     ))

@@ -33,9 +33,7 @@ pub async fn run(
     timeout_ms: u64,
 ) -> Result<SqlResult, DbError> {
     let query = query.trim().trim_end_matches(';').trim_end();
-    if query.contains('\0') || params.iter().flatten().any(|p| p.contains('\0')) {
-        return Err(DbError::NulByte);
-    }
+    crate::error::reject_nul(std::iter::once(query).chain(params.iter().flatten().map(String::as_str)))?;
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let mut setup = format!("SET LOCAL statement_timeout = {timeout_ms};");

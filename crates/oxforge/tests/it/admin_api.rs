@@ -530,3 +530,24 @@ async fn tables_api() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn nul_bytes_in_admin_sql_and_migrations_are_400() {
+    let server = TestServer::start_with(|c| c.pool_size = 1).await;
+    let (status, body) = sql(&server, "SELECT 1\u{0}; SELECT 2").await;
+    assert_eq!(
+        (status.as_u16(), &body["error"]),
+        (400, &json!("INVALID_INPUT")),
+        "{body}"
+    );
+    let (status, body) = migrate(&server, "20260101000000", "nul", "create table nul (id int)\u{0};").await;
+    assert_eq!(status, 400, "{body}");
+    // The one pooled connection is still in step with PostgreSQL.
+    let (status, body) = sql(&server, "SELECT to_regclass('public.nul') IS NULL AS absent").await;
+    assert_eq!(
+        (status.as_u16(), &body["rows"]),
+        (200, &json!([{"absent": true}])),
+        "{body}"
+    );
+    server.stop().await;
+}
