@@ -89,7 +89,8 @@ impl FromRequest<AppState> for DataCall {
             )
             .into_response());
         }
-        let headers = parts.headers.clone();
+        // The body extractor needs only the extensions (its size limit); the headers move out.
+        let headers = std::mem::take(&mut parts.headers);
         let shared = validate_name(&name)
             .and_then(|()| Ok((schema(&method, &headers, &raw_query)?, media_type(&headers)?)))
             .map_err(IntoResponse::into_response);
