@@ -35,6 +35,17 @@ impl Client {
         self
     }
 
+    /// A client for one user that shares this client's connection pool but has its own token:
+    /// what a server handling many users' requests wants (clones would share one session).
+    pub fn as_user(&self, token: impl Into<String>) -> Client {
+        Client {
+            base: self.base.clone(),
+            anon_key: self.anon_key.clone(),
+            access_token: Arc::new(RwLock::new(Some(token.into()))),
+            http: self.http.clone(),
+        }
+    }
+
     /// Replaces (or, with `None`, forgets) the user's access token.
     pub fn set_access_token(&self, token: Option<String>) {
         if let Ok(mut slot) = self.access_token.write() {
@@ -83,5 +94,26 @@ impl Client {
             return Err(Error::from_body(status, &body));
         }
         Ok((status, headers, body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_user_has_its_own_token_and_clones_share_theirs() {
+        let server = Client::new("http://127.0.0.1:1", "anon_x").unwrap();
+        let alice = server.as_user("token-a");
+        let bob = server.as_user("token-b");
+        assert_eq!(alice.access_token().as_deref(), Some("token-a"));
+        assert_eq!(bob.access_token().as_deref(), Some("token-b"));
+        assert_eq!(server.access_token(), None, "the shared client keeps sending the anon key");
+        let clone = alice.clone();
+        clone.set_access_token(Some("token-c".into()));
+        assert_eq!(alice.access_token().as_deref(), Some("token-c"), "clones share one session");
+        assert_eq!(bob.access_token().as_deref(), Some("token-b"));
+        let sent = bob.request(Method::GET, "/x").build().unwrap();
+        assert_eq!(sent.headers()["authorization"], "Bearer token-b");
     }
 }
