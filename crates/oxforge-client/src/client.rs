@@ -108,10 +108,18 @@ mod tests {
         let bob = server.as_user("token-b");
         assert_eq!(alice.access_token().as_deref(), Some("token-a"));
         assert_eq!(bob.access_token().as_deref(), Some("token-b"));
-        assert_eq!(server.access_token(), None, "the shared client keeps sending the anon key");
+        assert_eq!(
+            server.access_token(),
+            None,
+            "the shared client keeps sending the anon key"
+        );
         let clone = alice.clone();
         clone.set_access_token(Some("token-c".into()));
-        assert_eq!(alice.access_token().as_deref(), Some("token-c"), "clones share one session");
+        assert_eq!(
+            alice.access_token().as_deref(),
+            Some("token-c"),
+            "clones share one session"
+        );
         assert_eq!(bob.access_token().as_deref(), Some("token-b"));
         let sent = bob.request(Method::GET, "/x").build().unwrap();
         assert_eq!(sent.headers()["authorization"], "Bearer token-b");
