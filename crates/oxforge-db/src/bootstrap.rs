@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use deadpool_postgres::Transaction;
 
-use crate::{DbError, Pool, secrets};
+use crate::{DbError, Pool, SecretCipher, secrets};
 
 /// `pg_advisory_xact_lock` key: "oxforge" in ASCII.
 const BOOTSTRAP_LOCK: i64 = 0x006f_7866_6f72_6765;
@@ -103,6 +103,7 @@ pub async fn migrate(pool: &Pool) -> Result<Vec<i32>, DbError> {
 /// in the same locked transaction, so concurrent starts agree on one set of generated keys.
 pub async fn bootstrap<F>(
     pool: &Pool,
+    cipher: &SecretCipher,
     configured: &[(&str, String)],
     fill_missing: F,
 ) -> Result<HashMap<String, String>, DbError>
@@ -117,13 +118,21 @@ where
     if !newly.is_empty() {
         tracing::info!(steps = ?newly, "applied bootstrap schema");
     }
-    for (key, value) in configured {
-        secrets::put_reserved(&tx, key, value).await?;
+    let sealed = secrets::seal_plaintext(&tx, cipher).await?;
+    if sealed > 0 {
+        tracing::info!(count = sealed, "encrypted secrets that were stored in plain text");
     }
-    let mut stored = secrets::active_map(&tx).await?;
+    // Opening every active secret also proves the key is the right one.
+    let mut stored = secrets::active_map(&tx, cipher).await?;
+    for (key, value) in configured {
+        if stored.get(*key) != Some(value) {
+            secrets::put_reserved(&tx, cipher, key, value).await?;
+            stored.insert((*key).to_owned(), value.clone());
+        }
+    }
     let generated = fill_missing(&stored).map_err(DbError::Seed)?;
     for (key, value) in generated {
-        secrets::put_reserved(&tx, &key, &value).await?;
+        secrets::put_reserved(&tx, cipher, &key, &value).await?;
         stored.insert(key, value);
     }
     tx.commit().await?;

@@ -21,6 +21,8 @@ pub enum DbError {
     NulByte,
     #[error("unexpected answer from the database: {0}")]
     Protocol(String),
+    #[error("cannot use the stored secret {key}: {reason}")]
+    Secret { key: String, reason: String },
     #[error("cannot prepare the project's secrets: {0}")]
     Seed(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

@@ -11,12 +11,14 @@ pub mod listen;
 pub mod migrations;
 mod pool;
 pub mod raw_sql;
+pub mod secret_cipher;
 pub mod secrets;
 pub mod sql_script;
 
 pub use bootstrap::{BOOTSTRAP_VERSION, bootstrap, migrate};
 pub use error::DbError;
 pub use pool::{Pool, PoolOptions, connect};
+pub use secret_cipher::SecretCipher;
 
 pub use deadpool_postgres;
 pub use tokio_postgres;

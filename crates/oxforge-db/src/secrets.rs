@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use deadpool_postgres::GenericClient;
 
-use crate::DbError;
+use crate::{DbError, SecretCipher};
 
 /// Reserved secrets oxforge itself keeps.
 pub const API_KEY: &str = "API_KEY";
@@ -16,7 +16,10 @@ pub const JWT_KEY_ID: &str = "JWT_KEY_ID";
 pub const ROOT_ADMIN_PASSWORD: &str = "ROOT_ADMIN_PASSWORD";
 
 /// Every active, unexpired secret.
-pub async fn active_map(client: &impl GenericClient) -> Result<HashMap<String, String>, DbError> {
+pub async fn active_map(
+    client: &impl GenericClient,
+    cipher: &SecretCipher,
+) -> Result<HashMap<String, String>, DbError> {
     let rows = client
         .query(
             "SELECT key, value FROM system.secrets
@@ -24,11 +27,17 @@ pub async fn active_map(client: &impl GenericClient) -> Result<HashMap<String, S
             &[],
         )
         .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    rows.iter()
+        .map(|r| {
+            let key: String = r.try_get(0)?;
+            let value = cipher.open(&key, r.try_get(1)?)?;
+            Ok((key, value))
+        })
+        .collect()
 }
 
 /// The active value of one secret.
-pub async fn get(client: &impl GenericClient, key: &str) -> Result<Option<String>, DbError> {
+pub async fn get(client: &impl GenericClient, cipher: &SecretCipher, key: &str) -> Result<Option<String>, DbError> {
     let row = client
         .query_opt(
             "SELECT value FROM system.secrets
@@ -36,21 +45,52 @@ pub async fn get(client: &impl GenericClient, key: &str) -> Result<Option<String
             &[&key],
         )
         .await?;
-    Ok(row.map(|r| r.get(0)))
+    row.map(|r| cipher.open(key, r.try_get(0)?)).transpose()
 }
 
-/// Sets a reserved secret, replacing its active value if it differs.
-pub async fn put_reserved(client: &impl GenericClient, key: &str, value: &str) -> Result<(), DbError> {
+/// Sets a reserved secret, replacing its active value.
+pub async fn put_reserved(
+    client: &impl GenericClient,
+    cipher: &SecretCipher,
+    key: &str,
+    value: &str,
+) -> Result<(), DbError> {
+    let stored = cipher.seal(key, value)?;
     client
         .execute(
             "INSERT INTO system.secrets (key, value, is_reserved) VALUES ($1, $2, true)
              ON CONFLICT (key) WHERE is_active DO UPDATE
-               SET value = excluded.value, is_reserved = true, updated_at = now()
-               WHERE system.secrets.value IS DISTINCT FROM excluded.value",
-            &[&key, &value],
+               SET value = excluded.value, is_reserved = true, updated_at = now()",
+            &[&key, &stored],
         )
         .await?;
     Ok(())
+}
+
+/// Seals every value still stored in plain text (from before a key was configured); returns how
+/// many. Run under the bootstrap lock.
+pub async fn seal_plaintext(client: &impl GenericClient, cipher: &SecretCipher) -> Result<usize, DbError> {
+    if !cipher.is_enabled() {
+        return Ok(0);
+    }
+    let rows = client
+        .query(
+            "SELECT id::text, key, value FROM system.secrets WHERE value NOT LIKE 'enc:v1:%'",
+            &[],
+        )
+        .await?;
+    for row in &rows {
+        let id: String = row.try_get(0)?;
+        let key: String = row.try_get(1)?;
+        let sealed = cipher.seal(&key, row.try_get(2)?)?;
+        client
+            .execute(
+                "UPDATE system.secrets SET value = $2 WHERE id = $1::text::uuid",
+                &[&id, &sealed],
+            )
+            .await?;
+    }
+    Ok(rows.len())
 }
 
 const SECRET_JSON: &str = r#"json_build_object('id', id, 'key', key, 'isActive', is_active, 'isReserved', is_reserved,
@@ -71,6 +111,7 @@ pub async fn list(client: &impl GenericClient) -> Result<String, DbError> {
 /// Creates a secret; `None` if an active one with this key exists.
 pub async fn create(
     client: &impl GenericClient,
+    cipher: &SecretCipher,
     key: &str,
     value: &str,
     reserved: bool,
@@ -80,7 +121,7 @@ pub async fn create(
         .query_opt(
             "INSERT INTO system.secrets (key, value, is_reserved, expires_at) VALUES ($1, $2, $3, $4::text::timestamptz)
              ON CONFLICT (key) WHERE is_active DO NOTHING RETURNING id::text",
-            &[&key, &value, &reserved, &expires_at],
+            &[&key, &cipher.seal(key, value)?, &reserved, &expires_at],
         )
         .await?;
     Ok(row.map(|r| r.get(0)))
@@ -97,7 +138,13 @@ pub struct SecretUpdate {
 }
 
 /// Updates the current (newest) secret with this key; `false` if there is none.
-pub async fn update(client: &impl GenericClient, key: &str, change: &SecretUpdate) -> Result<bool, DbError> {
+pub async fn update(
+    client: &impl GenericClient,
+    cipher: &SecretCipher,
+    key: &str,
+    change: &SecretUpdate,
+) -> Result<bool, DbError> {
+    let value = change.value.as_deref().map(|v| cipher.seal(key, v)).transpose()?;
     let set_expiry = change.expires_at.is_some();
     let expiry = change.expires_at.clone().flatten();
     let n = client
@@ -106,7 +153,7 @@ pub async fn update(client: &impl GenericClient, key: &str, change: &SecretUpdat
                value = coalesce($2, value), is_active = coalesce($3, is_active), is_reserved = coalesce($4, is_reserved),
                expires_at = CASE WHEN $5 THEN $6::text::timestamptz ELSE expires_at END, updated_at = now()
              WHERE id = (SELECT id FROM system.secrets WHERE key = $1 ORDER BY is_active DESC, created_at DESC LIMIT 1)",
-            &[&key, &change.value, &change.is_active, &change.is_reserved, &set_expiry, &expiry],
+            &[&key, &value, &change.is_active, &change.is_reserved, &set_expiry, &expiry],
         )
         .await?;
     Ok(n > 0)
@@ -149,6 +196,7 @@ pub const KEYS_CHANNEL: &str = "oxforge_keys";
 /// `<KEY>_OLD_<epoch>`) for `grace_hours`. Returns the old key's expiry (ISO-8601).
 pub async fn rotate(
     pool: &crate::Pool,
+    cipher: &SecretCipher,
     key: &str,
     new_value: &str,
     grace_hours: f64,
@@ -167,7 +215,7 @@ pub async fn rotate(
         .await?;
     tx.execute(
         "INSERT INTO system.secrets (key, value, is_reserved) VALUES ($1, $2, true)",
-        &[&key, &new_value],
+        &[&key, &cipher.seal(key, new_value)?],
     )
     .await?;
     tx.batch_execute(&format!("NOTIFY {KEYS_CHANNEL}, 'rotated'")).await?;
@@ -177,14 +225,20 @@ pub async fn rotate(
 
 /// The current value of `base` and the rotated-out ones still in their grace period, with
 /// their expiry (seconds since the epoch).
-pub async fn key_versions(client: &impl GenericClient, base: &str) -> Result<Vec<(String, Option<i64>)>, DbError> {
+pub async fn key_versions(
+    client: &impl GenericClient,
+    cipher: &SecretCipher,
+    base: &str,
+) -> Result<Vec<(String, Option<i64>)>, DbError> {
     let rows = client
         .query(
-            "SELECT value, floor(extract(epoch FROM expires_at))::bigint FROM system.secrets
+            "SELECT key, value, floor(extract(epoch FROM expires_at))::bigint FROM system.secrets
              WHERE is_active AND (key = $1 OR key LIKE $1 || '\\_OLD\\_%') AND (expires_at IS NULL OR expires_at > now())
              ORDER BY (key = $1) DESC, created_at DESC",
             &[&base],
         )
         .await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    rows.iter()
+        .map(|r| Ok((cipher.open(r.try_get(0)?, r.try_get(1)?)?, r.try_get(2)?)))
+        .collect()
 }

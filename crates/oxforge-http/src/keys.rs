@@ -4,7 +4,7 @@
 use oxforge_auth::keypair::{KeyPairError, StoredKeyPair};
 use oxforge_auth::{Authenticator, ProjectCredentials, ProjectKey, ProjectKeyPair};
 use oxforge_db::secrets::{self, ANON_KEY, API_KEY, JWT_KEY_ID, JWT_PRIVATE_KEY, JWT_PUBLIC_KEY, JWT_SECRET};
-use oxforge_db::{DbError, Pool};
+use oxforge_db::{DbError, Pool, SecretCipher};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -17,16 +17,16 @@ pub enum LoadError {
 }
 
 /// Reads every key, including rotated-out ones still in their grace period.
-pub async fn load(pool: &Pool) -> Result<ProjectCredentials, LoadError> {
+pub async fn load(pool: &Pool, cipher: &SecretCipher) -> Result<ProjectCredentials, LoadError> {
     let client = pool.get().await.map_err(DbError::from)?;
     let versions = |rows: Vec<(String, Option<i64>)>| -> Vec<ProjectKey> {
         rows.into_iter()
             .map(|(value, expires_at)| ProjectKey { value, expires_at })
             .collect()
     };
-    let api_keys = versions(secrets::key_versions(&client, API_KEY).await?);
-    let anon_keys = versions(secrets::key_versions(&client, ANON_KEY).await?);
-    let map = secrets::active_map(&client).await?;
+    let api_keys = versions(secrets::key_versions(&client, cipher, API_KEY).await?);
+    let anon_keys = versions(secrets::key_versions(&client, cipher, ANON_KEY).await?);
+    let map = secrets::active_map(&client, cipher).await?;
     let get = |key: &'static str| map.get(key).cloned().ok_or(LoadError::Missing(key));
     if api_keys.is_empty() {
         return Err(LoadError::Missing(API_KEY));
@@ -47,8 +47,8 @@ pub async fn load(pool: &Pool) -> Result<ProjectCredentials, LoadError> {
 }
 
 /// Reloads into `auth`, logging (not failing) on error: the old keys stay in force.
-pub async fn reload(pool: &Pool, auth: &Authenticator) {
-    match load(pool).await {
+pub async fn reload(pool: &Pool, cipher: &SecretCipher, auth: &Authenticator) {
+    match load(pool, cipher).await {
         Ok(credentials) => auth.replace(credentials),
         Err(e) => tracing::warn!(error = %e, "could not reload the project's keys; keeping the current ones"),
     }

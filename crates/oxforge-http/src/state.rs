@@ -48,4 +48,6 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     /// Sign-in and sign-up attempts per client address and per email; `None` turns it off.
     pub limiter: Option<Arc<RateLimiter>>,
+    /// Seals and opens `system.secrets` values (ENCRYPTION_KEY).
+    pub secret_cipher: Arc<oxforge_db::SecretCipher>,
 }

@@ -27,6 +27,9 @@ pub struct Config {
     pub root_admin_password: Option<String>,
     pub access_api_key: Option<String>,
     pub access_anon_key: Option<String>,
+    /// Seals the project's secrets in the database (InsForge's `ENCRYPTION_KEY`); with the
+    /// embedded PostgreSQL a key file in the data directory is used when this is not set.
+    pub encryption_key: Option<String>,
     /// Largest request body in bytes.
     pub body_limit: usize,
     /// Lifetime of issued access tokens, in seconds.
@@ -62,6 +65,7 @@ impl Default for Config {
             root_admin_password: None,
             access_api_key: None,
             access_anon_key: None,
+            encryption_key: None,
             body_limit: 10 * 1024 * 1024,
             access_token_ttl: 15 * 60,
             pool_size: 16,
@@ -89,6 +93,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("ROOT_ADMIN_PASSWORD", "root_admin_password"),
     ("ACCESS_API_KEY", "access_api_key"),
     ("ACCESS_ANON_KEY", "access_anon_key"),
+    ("ENCRYPTION_KEY", "encryption_key"),
     ("OXFORGE_BODY_LIMIT", "body_limit"),
     ("OXFORGE_ACCESS_TOKEN_TTL", "access_token_ttl"),
     ("OXFORGE_POOL_SIZE", "pool_size"),
@@ -158,6 +163,7 @@ impl Config {
             &mut self.root_admin_password,
             &mut self.access_api_key,
             &mut self.access_anon_key,
+            &mut self.encryption_key,
         ] {
             if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
                 *field = None;

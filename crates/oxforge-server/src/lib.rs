@@ -2,11 +2,13 @@
 //! schema, the project's keys, the HTTP server, and an orderly shutdown.
 
 mod config;
+mod encryption;
 mod error;
 mod project;
 mod startup;
 
 pub use config::{CliOverrides, Config, DEFAULT_PORT};
+pub use encryption::KeySource;
 pub use error::StartError;
 pub use project::ProjectSecrets;
 pub use startup::{DatabaseInfo, Server, StartupInfo, start};

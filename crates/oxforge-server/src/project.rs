@@ -75,9 +75,13 @@ fn take(map: &mut HashMap<String, String>, key: &'static str) -> Result<String, 
 
 impl ProjectSecrets {
     /// Applies the bootstrap schema and loads (or creates) the project's secrets.
-    pub async fn bootstrap(pool: &Pool, config: &Config) -> Result<Self, StartError> {
+    pub async fn bootstrap(
+        pool: &Pool,
+        cipher: &oxforge_db::SecretCipher,
+        config: &Config,
+    ) -> Result<Self, StartError> {
         let need_admin_password = config.root_admin_password.is_none();
-        let mut map = oxforge_db::bootstrap(pool, &configured(config), |stored| {
+        let mut map = oxforge_db::bootstrap(pool, cipher, &configured(config), |stored| {
             generate_missing(stored, need_admin_password)
         })
         .await?;

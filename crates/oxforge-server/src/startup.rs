@@ -10,6 +10,8 @@ use oxforge_auth::Authenticator;
 use oxforge_auth::admin::AdminCredentials;
 use oxforge_auth::providers::Providers;
 use oxforge_db::{Pool, PoolOptions};
+
+use crate::KeySource;
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
 use oxforge_http::rate_limit::RateLimiter;
 use oxforge_http::{AppState, HttpSettings};
@@ -42,6 +44,8 @@ pub struct StartupInfo {
     pub api_url: String,
     pub secrets: ProjectSecrets,
     pub database: DatabaseInfo,
+    /// How the secrets in the database are encrypted.
+    pub encryption: KeySource,
 }
 
 /// A running oxforge: the HTTP server, its pool and (in embedded mode) its PostgreSQL.
@@ -87,24 +91,26 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     };
     let pool = oxforge_db::connect(&connection_string, &pool_options)?;
     wait_for_database(&pool).await?;
-    let secrets = ProjectSecrets::bootstrap(&pool, &config).await?;
+    let (cipher, encryption) = crate::encryption::secret_cipher(&config, embedded.is_some())?;
+    let cipher = Arc::new(cipher);
+    let secrets = ProjectSecrets::bootstrap(&pool, &cipher, &config).await?;
     let schema = SchemaCacheHandle::load(pool.clone())
         .await
         .map_err(|e| StartError::Schema(e.to_string()))?;
     let providers = Providers::new(&config.providers, Duration::from_secs(config.provider_key_cooldown))
         .map_err(|e| StartError::Config(format!("providers: {e}")))?;
     let auth = Arc::new(Authenticator::with_providers(
-        oxforge_http::keys::load(&pool)
+        oxforge_http::keys::load(&pool, &cipher)
             .await
             .map_err(|e| StartError::Keys(e.to_string()))?,
         providers,
     ));
     // Another process rotated a key: reload ours.
     let on_keys: oxforge_db::listen::Callback = {
-        let (pool, auth) = (pool.clone(), Arc::clone(&auth));
+        let (pool, cipher, auth) = (pool.clone(), Arc::clone(&cipher), Arc::clone(&auth));
         Arc::new(move |_payload: &str| {
-            let (pool, auth) = (pool.clone(), Arc::clone(&auth));
-            tokio::spawn(async move { oxforge_http::keys::reload(&pool, &auth).await });
+            let (pool, cipher, auth) = (pool.clone(), Arc::clone(&cipher), Arc::clone(&auth));
+            tokio::spawn(async move { oxforge_http::keys::reload(&pool, &cipher, &auth).await });
         })
     };
     let listener_task = spawn_listener_with(
@@ -130,6 +136,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         }),
         limiter: (config.auth_rate_limit > 0)
             .then(|| Arc::new(RateLimiter::new(config.auth_rate_limit, Duration::from_secs(60)))),
+        secret_cipher: cipher,
     };
 
     let bind = format!("{}:{}", config.host, config.port);
@@ -161,6 +168,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             api_url: format!("http://{addr}"),
             secrets,
             database,
+            encryption,
         },
         pool,
         stop: Some(stop_tx),

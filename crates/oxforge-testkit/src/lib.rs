@@ -16,7 +16,7 @@ mod tokens;
 
 pub use cluster::{TestCluster, cluster};
 pub use issuer::{KeyKind, TestIssuer};
-pub use server::TestServer;
+pub use server::{TEST_ENCRYPTION_KEY, TestServer};
 pub use tokens::{hs256, now};
 
 /// An HTTP client for tests (no proxy, short timeout).

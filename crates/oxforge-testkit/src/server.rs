@@ -4,6 +4,9 @@ use oxforge_server::{Config, Server, StartupInfo};
 
 use crate::cluster;
 
+/// The `ENCRYPTION_KEY` test servers use unless a test sets another.
+pub const TEST_ENCRYPTION_KEY: &str = "oxforge-test-encryption-key-0123456789";
+
 pub struct TestServer {
     pub url: String,
     pub database: String,
@@ -41,6 +44,8 @@ impl TestServer {
             pool_size: 4,
             // Tests sign in many times from one address; the limiter has its own test.
             auth_rate_limit: 0,
+            // Every test server seals its secrets, as a production one should.
+            encryption_key: Some(TEST_ENCRYPTION_KEY.into()),
             ..Config::default()
         };
         adjust(&mut config);

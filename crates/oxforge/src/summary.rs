@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use oxforge_server::{DatabaseInfo, StartupInfo};
+use oxforge_server::{DatabaseInfo, KeySource, StartupInfo};
 
 pub fn print(info: &StartupInfo) {
     let s = &info.secrets;
@@ -34,6 +34,14 @@ pub fn print(info: &StartupInfo) {
         }
         DatabaseInfo::External => out.push_str("  Data         the PostgreSQL at DATABASE_URL\n"),
     }
+    out.push_str(&match &info.encryption {
+        KeySource::Configured => "  Secrets      encrypted in the database (ENCRYPTION_KEY)\n".to_owned(),
+        KeySource::File(path) => format!(
+            "  Secrets      encrypted in the database, key in {} (back it up)\n",
+            path.display()
+        ),
+        KeySource::None => "  Secrets      PLAIN TEXT in the database: set ENCRYPTION_KEY to encrypt them\n".to_owned(),
+    });
     out.push('\n');
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());

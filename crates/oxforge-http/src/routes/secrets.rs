@@ -38,7 +38,7 @@ pub async fn get_secret(
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let client = state.pool.get().await.map_err(DbError::from)?;
-    match secrets::get(&client, &key).await? {
+    match secrets::get(&client, &state.secret_cipher, &key).await? {
         Some(value) => Ok(Json(json!({ "key": key, "value": value }))),
         None => Err(not_found(&key)),
     }
@@ -60,7 +60,7 @@ pub async fn create(
     let reserved = body.get("isReserved").and_then(Value::as_bool).unwrap_or(false);
     let expires = body.get("expiresAt").and_then(Value::as_str);
     let client = state.pool.get().await.map_err(DbError::from)?;
-    match secrets::create(&client, key, value, reserved, expires).await {
+    match secrets::create(&client, &state.secret_cipher, key, value, reserved, expires).await {
         Ok(Some(id)) => Ok((
             StatusCode::CREATED,
             Json(
@@ -93,7 +93,7 @@ pub async fn update(
         expires_at: body.get("expiresAt").map(|v| v.as_str().map(str::to_owned)),
     };
     let client = state.pool.get().await.map_err(DbError::from)?;
-    match secrets::update(&client, &key, &change).await {
+    match secrets::update(&client, &state.secret_cipher, &key, &change).await {
         Ok(true) => Ok(Json(
             json!({ "success": true, "message": format!("Secret {key} has been updated successfully") }),
         )),
@@ -138,8 +138,8 @@ async fn rotate(
     } else {
         keys::generate_anon_key()
     };
-    let old_expires = secrets::rotate(&state.pool, key, &new_key, grace).await?;
-    crate::keys::reload(&state.pool, &state.auth).await;
+    let old_expires = secrets::rotate(&state.pool, &state.secret_cipher, key, &new_key, grace).await?;
+    crate::keys::reload(&state.pool, &state.secret_cipher, &state.auth).await;
     let field = if key == secrets::API_KEY { "apiKey" } else { "anonKey" };
     Ok(Json(json!({
         "success": true,

@@ -43,6 +43,7 @@ const CLEARED_ENV: &[&str] = &[
     "JWT_SECRET",
     "ACCESS_API_KEY",
     "ACCESS_ANON_KEY",
+    "ENCRYPTION_KEY",
     "ROOT_ADMIN_USERNAME",
     "ROOT_ADMIN_PASSWORD",
     "OXFORGE_HOST",
@@ -199,6 +200,21 @@ async fn embedded_start_use_sigterm_restart() {
     )
     .await;
     assert_eq!(anon["anonKey"], s.anon_key.as_str());
+    // Secrets at rest: sealed with the key file beside the cluster, which only we can read.
+    let key_file = data.join("encryption.key");
+    let mode = std::fs::metadata(&key_file)
+        .expect("encryption.key")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let stored = query(&data, "SELECT value FROM system.secrets").await;
+    assert!(stored.len() >= 7);
+    for row in &stored {
+        let value: String = row.get(0);
+        assert!(value.starts_with("enc:v1:"), "stored in plain text: {value}");
+        assert!(!value.contains(&jwt_secret) && !value.contains(&s.api_key));
+    }
     execute(
         &data,
         "CREATE TABLE public.kept (v text); INSERT INTO public.kept VALUES ('survives')",

@@ -22,3 +22,4 @@ mod rls_leak;
 mod rpc;
 mod rust_client;
 mod schema_cache;
+mod secrets_at_rest;
