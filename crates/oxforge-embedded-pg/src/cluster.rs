@@ -218,6 +218,12 @@ impl EmbeddedPostgres {
         self.server.pid()
     }
 
+    /// The postmaster's exit status if it has ended on its own (a crash, an OOM kill, an
+    /// operator's `kill`); `None` while it runs.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.server.try_status()
+    }
+
     /// Fast shutdown (`SIGINT`: disconnect clients, checkpoint, exit); escalates if it hangs.
     pub fn stop(mut self) -> Result<(), Error> {
         self.stop_server();

@@ -6,6 +6,7 @@ mod encryption;
 mod error;
 mod project;
 mod startup;
+mod watchdog;
 
 pub use config::{CliOverrides, Config, DEFAULT_PORT};
 pub use encryption::KeySource;

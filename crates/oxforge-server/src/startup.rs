@@ -56,7 +56,8 @@ pub struct Server {
     stop: Option<oneshot::Sender<()>>,
     http: JoinHandle<std::io::Result<()>>,
     schema_listener: JoinHandle<()>,
-    embedded: Option<EmbeddedPostgres>,
+    /// The embedded PostgreSQL, restarted if it exits while we serve.
+    embedded: Option<crate::watchdog::Watched>,
 }
 
 /// Starts PostgreSQL if needed, bootstraps the database, and serves HTTP.
@@ -68,13 +69,14 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             options.tcp_port = config.pg_port;
             options.bin_dir = config.pg_bin_dir.clone();
             options.durable = config.embedded_durable;
-            let cluster = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(options)).await??;
+            let start_options = options.clone();
+            let cluster = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(start_options)).await??;
             let conn = cluster.connection_string("postgres");
-            (Some(cluster), conn)
+            (Some((cluster, options)), conn)
         }
     };
     let database = match &embedded {
-        Some(cluster) => DatabaseInfo::Embedded {
+        Some((cluster, _)) => DatabaseInfo::Embedded {
             data_dir: cluster.pgdata().parent().map(PathBuf::from).unwrap_or_default(),
             pgdata: cluster.pgdata().to_path_buf(),
             socket_dir: cluster.socket_dir().to_path_buf(),
@@ -174,7 +176,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         stop: Some(stop_tx),
         http,
         schema_listener: listener_task,
-        embedded,
+        embedded: embedded.map(|(cluster, options)| crate::watchdog::watch(cluster, options)),
     })
 }
 
@@ -228,7 +230,7 @@ impl Server {
         self.schema_listener.abort();
         self.pool.close();
         if let Some(cluster) = self.embedded.take() {
-            tokio::task::spawn_blocking(move || cluster.stop()).await??;
+            cluster.stop().await?;
         }
         Ok(())
     }

@@ -15,16 +15,16 @@ use serde_json::{Value, json};
 use crate::support::send;
 
 /// What the start-up summary said.
-struct Summary {
-    url: String,
+pub(crate) struct Summary {
+    pub(crate) url: String,
     anon_key: String,
-    api_key: String,
+    pub(crate) api_key: String,
     admin: (String, String),
 }
 
-struct Running {
-    child: Child,
-    summary: Summary,
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) summary: Summary,
 }
 
 /// A failing test must not leave its server running: kill it (its postgres follows).
@@ -57,7 +57,7 @@ fn field(line: &str, label: &str) -> Option<String> {
         .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
 }
 
-fn start(data_dir: &Path) -> Running {
+pub(crate) fn start(data_dir: &Path) -> Running {
     let mut command = Command::new(env!("CARGO_BIN_EXE_oxforge"));
     command
         .args(["serve", "--port", "0", "--data-dir"])
@@ -101,17 +101,17 @@ fn start(data_dir: &Path) -> Running {
     }
 }
 
-fn postmaster_pid(data_dir: &Path) -> i32 {
+pub(crate) fn postmaster_pid(data_dir: &Path) -> i32 {
     let contents = std::fs::read_to_string(data_dir.join("pg/postmaster.pid")).expect("postmaster.pid");
     contents.lines().next().unwrap().trim().parse().unwrap()
 }
 
-fn alive(pid: i32) -> bool {
+pub(crate) fn alive(pid: i32) -> bool {
     kill(Pid::from_raw(pid), None).is_ok()
         && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+pub(crate) fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + within;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -122,7 +122,7 @@ fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
     }
 }
 
-fn wait_gone(pid: i32, within: Duration) {
+pub(crate) fn wait_gone(pid: i32, within: Duration) {
     let deadline = Instant::now() + within;
     while alive(pid) {
         assert!(Instant::now() < deadline, "postgres {pid} outlived oxforge");
@@ -130,7 +130,7 @@ fn wait_gone(pid: i32, within: Duration) {
     }
 }
 
-fn data_dir() -> (tempfile::TempDir, std::path::PathBuf) {
+pub(crate) fn data_dir() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let data = dir.path().join("data");
@@ -150,7 +150,7 @@ async fn connect(data_dir: &Path) -> tokio_postgres::Client {
     client
 }
 
-async fn execute(data_dir: &Path, statements: &str) {
+pub(crate) async fn execute(data_dir: &Path, statements: &str) {
     connect(data_dir)
         .await
         .batch_execute(statements)
@@ -158,7 +158,7 @@ async fn execute(data_dir: &Path, statements: &str) {
         .expect("statements");
 }
 
-async fn query(data_dir: &Path, statement: &str) -> Vec<tokio_postgres::Row> {
+pub(crate) async fn query(data_dir: &Path, statement: &str) -> Vec<tokio_postgres::Row> {
     connect(data_dir).await.query(statement, &[]).await.expect("query")
 }
 

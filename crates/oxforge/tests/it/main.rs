@@ -10,6 +10,7 @@ mod admin_api;
 mod bootstrap;
 mod cli;
 mod credentials;
+mod embedded_restart;
 mod embedding;
 mod http_basics;
 mod injection;
