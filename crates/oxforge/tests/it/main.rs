@@ -3,6 +3,7 @@
 //! (see `oxforge-testkit`); each test gets its own database and server.
 
 mod support;
+mod write_load;
 
 mod accounts;
 mod admin;

@@ -1,5 +1,5 @@
-//! PostgreSQL goes away under a running server: fast 503s with Retry-After, then recovery on its
-//! own when PostgreSQL is back, with every acknowledged write still there.
+//! PostgreSQL goes away under a running server and concurrent writes: fast 503s with Retry-After,
+//! then recovery on its own when PostgreSQL is back, with every acknowledged write still there.
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
@@ -8,6 +8,8 @@ use oxforge_embedded_pg::{EmbeddedPostgres, Options};
 use oxforge_server::Config;
 use oxforge_testkit::http;
 use serde_json::json;
+
+use crate::write_load::WriteLoad;
 
 #[tokio::test]
 async fn postgres_restart_gives_fast_503s_then_recovers() {
@@ -38,25 +40,14 @@ async fn postgres_restart_gives_fast_503s_then_recovers() {
         .unwrap();
     tokio::spawn(connection);
     client
-        .batch_execute("CREATE TABLE public.events (id int PRIMARY KEY)")
+        .batch_execute("CREATE TABLE public.events (id bigint PRIMARY KEY)")
         .await
         .unwrap();
 
-    let mut acknowledged = Vec::new();
-    for id in 0..20 {
-        let response = http()
-            .post(&url)
-            .bearer_auth(&key)
-            .json(&json!({"id": id}))
-            .send()
-            .await
-            .unwrap();
-        if response.status() == 201 {
-            acknowledged.push(id);
-        }
-    }
-    assert_eq!(acknowledged.len(), 20);
-
+    // Writers keep going through the whole outage.
+    let load = WriteLoad::start(&url, &key, 4);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let stopped = Instant::now();
     tokio::task::spawn_blocking(move || pg.stop()).await.unwrap().unwrap();
     for _ in 0..5 {
         let started = Instant::now();
@@ -70,34 +61,55 @@ async fn postgres_restart_gives_fast_503s_then_recovers() {
             "an outage answer must be fast"
         );
     }
+    tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let _pg = start_pg(options).await;
+    let restarted = start_pg(options).await;
     let back = Instant::now();
-    loop {
+    let recovered = loop {
         let response = http()
-            .get(format!("{url}?select=id&order=id"))
+            .get(format!("{url}?select=id&limit=1"))
             .bearer_auth(&key)
             .send()
             .await
             .unwrap();
         if response.status() == 200 {
-            let rows: Vec<serde_json::Value> = response.json().await.unwrap();
-            let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
-            assert_eq!(ids, acknowledged, "every acknowledged write survived");
-            eprintln!(
-                "outage: recovered {:?} after PostgreSQL returned; {} acknowledged writes checked, 0 lost",
-                back.elapsed(),
-                acknowledged.len()
-            );
-            break;
+            break back.elapsed();
         }
         assert!(
             back.elapsed() < Duration::from_secs(5),
             "no recovery within 5 s of PostgreSQL's return"
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let report = load.finish().await;
+    let (failed, slowest) = report.assert_failures_are_fast_503s(Duration::from_secs(3));
+    assert!(failed > 0, "the writers saw the outage");
+    let writes_back = report.first_success_after(back).expect("writes succeed again");
+    assert!(
+        writes_back < Duration::from_secs(5),
+        "writes back after {writes_back:?}"
+    );
+    let rows = client_after(&restarted)
+        .await
+        .query("SELECT id FROM public.events", &[])
+        .await
+        .unwrap();
+    let stored = rows.iter().map(|r| r.get::<_, i64>(0)).collect();
+    let checked = report.assert_none_lost(&stored);
+    eprintln!(
+        "outage: down {:?}; {failed} writes answered 503 (slowest {slowest:?}); reads back {recovered:?} and writes back {writes_back:?} after PostgreSQL returned; {checked} acknowledged writes checked, 0 lost",
+        back - stopped
+    );
     server.shutdown().await.unwrap();
+}
+
+async fn client_after(pg: &EmbeddedPostgres) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(&pg.connection_string("postgres"), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
 }
 
 #[tokio::test]
