@@ -24,6 +24,8 @@ pub struct HttpSettings {
     pub password_min_length: usize,
     /// Longest a data-API statement may run, in milliseconds (0: no limit).
     pub statement_timeout_ms: u64,
+    /// Most rows one insert/upsert may carry (0: no limit).
+    pub max_batch_rows: usize,
 }
 
 impl Default for HttpSettings {
@@ -35,6 +37,7 @@ impl Default for HttpSettings {
             refresh_token_ttl_seconds: 7 * 24 * 3600,
             password_min_length: 6,
             statement_timeout_ms: 30_000,
+            max_batch_rows: 10_000,
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct Config {
     pub password_min_length: usize,
     /// Longest a data-API statement may run, in milliseconds (0: no limit).
     pub statement_timeout_ms: u64,
+    /// Most rows one insert/upsert may carry (0: no limit); more is a 413.
+    pub max_batch_rows: usize,
     /// Third-party identity providers verified by their published keys (`[[providers]]`).
     pub providers: Vec<oxforge_auth::providers::ProviderConfig>,
     /// Shortest time between two key refetches caused by unknown key ids, in seconds.
@@ -73,6 +75,7 @@ impl Default for Config {
             auth_rate_limit: 30,
             password_min_length: 6,
             statement_timeout_ms: 30_000,
+            max_batch_rows: 10_000,
             providers: Vec::new(),
             provider_key_cooldown: 30,
             embedded_durable: true,
@@ -101,6 +104,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
     ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
     ("OXFORGE_STATEMENT_TIMEOUT_MS", "statement_timeout_ms"),
+    ("OXFORGE_MAX_BATCH_ROWS", "max_batch_rows"),
 ];
 
 /// Settings given on the command line; `None` leaves the lower layers in force.

@@ -134,6 +134,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             access_token_ttl_seconds: config.access_token_ttl,
             password_min_length: config.password_min_length,
             statement_timeout_ms: config.statement_timeout_ms,
+            max_batch_rows: config.max_batch_rows,
             ..HttpSettings::default()
         }),
         limiter: (config.auth_rate_limit > 0)

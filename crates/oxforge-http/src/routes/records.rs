@@ -16,12 +16,12 @@ use oxforge_sql::{Shape, Total, explain_count_statement, mutate_statement, read_
 const ESTIMATED_EXACT_UP_TO: i64 = 10_000;
 use serde_json::Value;
 
-use crate::AppState;
 use crate::pgrst::PgrstError;
 use crate::routes::data::{
     DataCall, Reject, applied, body_bytes, body_shape, content_range, execute, execute_with_explain, json_body, reject,
     reply, shaped_body,
 };
+use crate::{ApiError, AppState};
 
 pub async fn records(State(state): State<AppState>, request: DataCall) -> Response {
     handle(&state, request)
@@ -129,6 +129,20 @@ async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject>
             _ => None,
         },
     };
+    let max_rows = state.settings.max_batch_rows;
+    if let Some(Value::Array(rows)) = &parsed.body
+        && max_rows > 0
+        && rows.len() > max_rows
+    {
+        return Err(reject(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!(
+                "One request may insert at most {max_rows} rows; this one has {}",
+                rows.len()
+            ),
+        )));
+    }
     // A name the cache does not know may come from DDL that just committed: reload once.
     let planned = match parsed.plan(&state.schema.snapshot()) {
         Err(e) if e.may_be_stale() => parsed.plan(&*state.schema.reload_after_miss().await),

@@ -499,6 +499,48 @@ async fn sign_in_is_rate_limited() {
 }
 
 #[tokio::test]
+async fn sign_in_limiting_holds_under_concurrent_attempts() {
+    const LIMIT: usize = 10;
+    const ATTEMPTS: usize = 60;
+    let server = TestServer::start_with(|c| c.auth_rate_limit = LIMIT as u32).await;
+    let url = server.at("/api/auth/sessions");
+    let attempts = (0..ATTEMPTS).map(|i| {
+        let request = http()
+            .post(&url)
+            .json(&json!({"email": "victim@x.io", "password": format!("guess-{i}")}));
+        async move { send(request).await.0.as_u16() }
+    });
+    let statuses = futures_join_all(attempts).await;
+    let allowed = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((allowed, limited), (LIMIT, ATTEMPTS - LIMIT), "{statuses:?}");
+    // The budget is spent for this address: another email from it is limited too.
+    let (status, _) = send(
+        http()
+            .post(&url)
+            .json(&json!({"email":"other@x.io","password":"whatever"})),
+    )
+    .await;
+    assert_eq!(status, 429);
+    println!("sign-in limiting: {ATTEMPTS} concurrent attempts, {allowed} checked, {limited} answered 429");
+    server.stop().await;
+}
+
+/// Runs the futures concurrently (all in flight at once) and returns their outputs in order.
+async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
 async fn admin_session_refresh_logout_current() {
     let server = TestServer::start_with(|c| c.root_admin_password = Some("pw-admin".into())).await;
     let raw = send_raw(

@@ -429,3 +429,22 @@ async fn hostile_nesting_and_sizes_are_4xx_not_crashes() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn batches_over_the_row_limit_are_413() {
+    let server = TestServer::start_with(|c| c.max_batch_rows = 100).await;
+    server.sql("CREATE TABLE public.bulk (id int PRIMARY KEY)").await;
+    let data = Data::new(&server, server.api_key());
+    let rows = |n: i32| serde_json::Value::Array((0..n).map(|i| json!({"id": i})).collect());
+    let (status, body) = send(data.post("bulk", rows(101))).await;
+    assert_envelope(
+        status,
+        &body,
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "One request may insert at most 100 rows; this one has 101",
+    );
+    let (status, _) = send(data.post("bulk", rows(100))).await;
+    assert_eq!(status, 201);
+    server.stop().await;
+}
