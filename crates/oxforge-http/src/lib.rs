@@ -6,6 +6,7 @@ mod app;
 mod error;
 mod extract;
 pub mod keys;
+pub mod password_work;
 mod pgrst;
 pub mod rate_limit;
 mod routes;

@@ -53,4 +53,6 @@ pub struct AppState {
     pub limiter: Option<Arc<RateLimiter>>,
     /// Seals and opens `system.secrets` values (ENCRYPTION_KEY).
     pub secret_cipher: Arc<oxforge_db::SecretCipher>,
+    /// Bounds concurrent password hashing (CPU and memory).
+    pub password_work: Arc<crate::password_work::PasswordWork>,
 }

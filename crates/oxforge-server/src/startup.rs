@@ -140,6 +140,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         limiter: (config.auth_rate_limit > 0)
             .then(|| Arc::new(RateLimiter::new(config.auth_rate_limit, Duration::from_secs(60)))),
         secret_cipher: cipher,
+        password_work: Arc::new(oxforge_http::password_work::PasswordWork::per_cpu()),
     };
 
     let bind = format!("{}:{}", config.host, config.port);

@@ -33,15 +33,16 @@ pub async fn sign_in(
     // The same answer, after about the same work, whether or not the email exists.
     let owned = password.to_owned();
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let matches = tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => password::verify(&owned, &hash),
-        None => {
-            password::verify_nothing(&owned);
-            false
-        }
-    })
-    .await
-    .map_err(|_| ApiError::internal())?;
+    let matches = state
+        .password_work
+        .run(move || match stored {
+            Some(hash) => password::verify(&owned, &hash),
+            None => {
+                password::verify_nothing(&owned);
+                false
+            }
+        })
+        .await?;
     let Some(user) = user.filter(|_| matches) else {
         return Err(unauthorized("Invalid credentials"));
     };

@@ -35,9 +35,10 @@ pub async fn sign_up(
         None => json!({}),
     };
     let owned = password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&owned))
-        .await
-        .map_err(|_| ApiError::internal())?
+    let hash = state
+        .password_work
+        .run(move || password::hash(&owned))
+        .await?
         .map_err(|e| {
             tracing::error!(error = %e, "password hashing failed");
             ApiError::internal()
