@@ -4,11 +4,38 @@
 //! `set_config('request.jwt.claims', …)`, the statement, `COMMIT` — pipelined on one
 //! connection, so the whole request costs one network round trip. Every statement returns one
 //! row: `(total bigint, page_count bigint, body text)`, the body built by PostgreSQL.
+//!
+//! Statements are prepared once per connection and kept (at most [`STATEMENT_CACHE_LIMIT`] per
+//! connection; all of them are dropped when the schema cache reloads, since parameter types come
+//! from the schema): a repeated request shape costs PostgreSQL no parsing, analysis or — once a
+//! generic plan is chosen — planning. The first use of a shape on a connection costs one extra
+//! round trip to prepare it.
 
 use bytes::BytesMut;
 use tokio_postgres::types::{Format, FromSql, IsNull, ToSql, Type, to_sql_checked};
 
+use tokio_postgres::Statement;
+
 use crate::{DbError, Pool};
+
+/// Most prepared statements one connection keeps; past it the connection's cache starts afresh.
+pub const STATEMENT_CACHE_LIMIT: usize = 256;
+
+const SETUP_SQL: &str = "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('statement_timeout', $3, true)";
+
+/// `sql` prepared on this connection (from its cache when it was prepared before), its `n`
+/// parameters left for PostgreSQL to type.
+async fn prepared(client: &deadpool_postgres::Object, sql: &str, types: &[Type]) -> Result<Statement, DbError> {
+    if client.statement_cache.size() >= STATEMENT_CACHE_LIMIT {
+        client.statement_cache.clear();
+    }
+    Ok(client.prepare_typed_cached(sql, types).await?)
+}
+
+/// Forgets every prepared statement of every connection (the schema changed).
+pub fn forget_prepared_statements(pool: &Pool) {
+    pool.manager().statement_caches.clear();
+}
 
 /// A parameter sent as text with no declared type: PostgreSQL types it from its context,
 /// exactly like an untyped literal (`'5'` compared with an integer column is an integer).
@@ -90,6 +117,10 @@ fn untyped_params(params: &[String]) -> Vec<Untyped<'_>> {
     params.iter().map(|p| Untyped(Some(p))).collect()
 }
 
+fn as_refs<'a>(untyped: &'a [Untyped<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    untyped.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
 pub(crate) fn as_sql_params<'a>(untyped: &'a [Untyped<'a>]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
     untyped
         .iter()
@@ -111,8 +142,27 @@ pub async fn run_as(
     let statements = std::iter::once((sql, params)).chain(explain);
     crate::error::reject_nul(statements.flat_map(|(s, p)| std::iter::once(s).chain(p.iter().map(String::as_str))))?;
     let client = pool.get().await?;
+    match run_on(&client, ctx, (sql, params), explain).await {
+        // Someone ran `DEALLOCATE`/`DISCARD ALL` on this connection (the SQL editor can): the
+        // cached statements are gone on the server. Forget ours and try once more.
+        Err(e) if e.as_db_error().is_some_and(|db| db.code().code() == "26000") => {
+            client.statement_cache.clear();
+            run_on(&client, ctx, (sql, params), explain).await
+        }
+        other => other,
+    }
+}
+
+async fn run_on(
+    client: &deadpool_postgres::Object,
+    ctx: RequestContext<'_>,
+    (sql, params): Sql<'_>,
+    explain: Option<Sql<'_>>,
+) -> Result<Outcome, DbError> {
     let untyped = untyped_params(params);
-    let main_params = as_sql_params(&untyped);
+    let main_params = as_refs(&untyped);
+    let setup_statement = prepared(client, SETUP_SQL, &[Type::TEXT, Type::TEXT, Type::TEXT]).await?;
+    let main_statement = prepared(client, sql, &vec![Type::UNKNOWN; params.len()]).await?;
     let (explain_sql, explain_params) = explain.unwrap_or(("", &[]));
     let explain_untyped = untyped_params(explain_params);
     let explain_typed = as_sql_params(&explain_untyped);
@@ -125,22 +175,15 @@ pub async fn run_as(
         Ok::<_, tokio_postgres::Error>(text.and_then(|t| plan_rows(&t.0)))
     };
     let timeout = ctx.statement_timeout_ms.to_string();
-    let setup_params: [(&(dyn ToSql + Sync), Type); 3] = [
-        (&ctx.role, Type::TEXT),
-        (&ctx.claims, Type::TEXT),
-        (&timeout, Type::TEXT),
-    ];
+    let setup_params: [&(dyn ToSql + Sync); 3] = [&ctx.role, &ctx.claims, &timeout];
     let begin = if ctx.read_only { "BEGIN READ ONLY" } else { "BEGIN" };
     let end = if ctx.rollback { "ROLLBACK" } else { "COMMIT" };
     // Issued together: tokio-postgres sends them in the order first polled (join! polls in order).
     let (began, setup, planned, main, ended) = tokio::join!(
         client.batch_execute(begin),
-        client.query_typed(
-            "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('statement_timeout', $3, true)",
-            &setup_params,
-        ),
+        client.query(&setup_statement, &setup_params),
         explain_query,
-        client.query_typed(sql, &main_params),
+        client.query(&main_statement, &main_params),
         client.batch_execute(end),
     );
     began?;

@@ -51,6 +51,8 @@ impl SchemaCacheHandle {
             "schema cache reloaded"
         );
         self.current.store(Arc::new(cache));
+        // Prepared statements carry parameter types taken from the old schema.
+        oxforge_db::exec::forget_prepared_statements(&self.pool);
         *last = Instant::now();
         Ok(())
     }

@@ -17,6 +17,7 @@ mod http_basics;
 mod injection;
 mod lifecycle;
 mod outage;
+mod prepared;
 mod providers;
 mod records;
 mod rls;
