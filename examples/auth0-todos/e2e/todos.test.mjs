@@ -82,7 +82,7 @@ before(async () => {
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-});
+}, { timeout: 180_000 });
 
 after(async () => {
   await browser?.close();
@@ -111,7 +111,8 @@ async function logIn(baseUrl, login) {
   await page.fill('input[name=password]', 'any password');
   await page.click('button[type=submit]');
   // The consent page ("Continue"), shown at a client's first login.
-  while (!page.url().startsWith(baseUrl)) {
+  for (let step = 0; !page.url().startsWith(baseUrl); step++) {
+    if (step === 3) throw new Error(`stuck at the provider: ${page.url()}\n${(await page.content()).slice(0, 2000)}`);
     await page.click('button[type=submit]');
     await page.waitForLoadState();
   }
@@ -127,7 +128,7 @@ async function add(page, title) {
   await page.waitForURL(/\/todos$/);
 }
 
-test('two users, full CRUD in the browser, each sees only their own todos', async () => {
+test('two users, full CRUD in the browser, each sees only their own todos', { timeout: 120_000 }, async () => {
   const alice = await logIn(app.url, 'auth0|alice');
   const a = alice.page;
   assert.equal(await a.textContent('#who'), 'alice@example.com');
@@ -183,7 +184,7 @@ test('two users, full CRUD in the browser, each sees only their own todos', asyn
   await bob.context.close();
 });
 
-test('forged form posts are refused with a clear page and touch no data', async () => {
+test('forged form posts are refused with a clear page and touch no data', { timeout: 120_000 }, async () => {
   const { context, page } = await logIn(app.url, 'auth0|bob');
   const csrf = await page.getAttribute('#add input[name=csrf]', 'value');
   const before = await allTodos();
@@ -216,7 +217,7 @@ test('forged form posts are refused with a clear page and touch no data', async 
   await context.close();
 });
 
-test('a tampered, expired or foreign Action token gets an error page, and no data is touched', async () => {
+test('a tampered, expired or foreign Action token gets an error page, and no data is touched', { timeout: 120_000 }, async () => {
   const before = await allTodos();
   for (const [login, shot] of [['auth0|mallory', '4-tampered'], ['auth0|eve', '5-expired'], ['auth0|trent', '6-other-tenant']]) {
     const { context, page } = await logIn(app.url, login);
@@ -241,7 +242,7 @@ test('a tampered, expired or foreign Action token gets an error page, and no dat
   assert.deepEqual(await allTodos(), before);
 });
 
-test('native mode: the provider access token itself, verified by oxforge with the provider keys', async () => {
+test('native mode: the provider access token itself, verified by oxforge with the provider keys', { timeout: 120_000 }, async () => {
   const { context, page } = await logIn(nativeApp.url, 'auth0|carol');
   assert.equal(await page.textContent('#who'), 'carol@example.com');
   assert.deepEqual(await titles(page), [], 'Carol sees nobody else');
@@ -255,7 +256,7 @@ test('native mode: the provider access token itself, verified by oxforge with th
   await context.close();
 });
 
-test("the same flow through the real @insforge/sdk with the Action's token as edgeFunctionToken", async () => {
+test("the same flow through the real @insforge/sdk with the Action's token as edgeFunctionToken", { timeout: 120_000 }, async () => {
   const tokenFor = async (id, email) => (await runAction({ id, email }, secret()))['https://insforge.dev/insforge_token'];
   const alice = createClient({ baseUrl: oxforge.url, anonKey: oxforge.anonKey, edgeFunctionToken: await tokenFor('auth0|alice', 'alice@example.com') });
   const dave = createClient({ baseUrl: oxforge.url, anonKey: oxforge.anonKey, edgeFunctionToken: await tokenFor('auth0|dave', 'dave@example.com') });
