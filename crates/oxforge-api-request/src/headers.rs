@@ -113,7 +113,8 @@ impl MediaType {
     }
 }
 
-/// `Range: <first>-[<last>]` (items) → (offset, optional limit).
+/// `Range: <first>-[<last>]` (items) → (offset, optional limit). A range too wide for an `i64`
+/// count (`0-9223372036854775807`) has no limit.
 pub fn parse_range(value: &str) -> Option<(i64, Option<i64>)> {
     let value = value.trim();
     let value = value.strip_prefix("items=").unwrap_or(value);
@@ -124,7 +125,10 @@ pub fn parse_range(value: &str) -> Option<(i64, Option<i64>)> {
         return Some((first, None));
     }
     let last: i64 = last.parse().ok()?;
-    (last >= first).then_some((first, Some(last - first + 1)))
+    if last < first {
+        return None;
+    }
+    Some((first, last.checked_sub(first).and_then(|n| n.checked_add(1))))
 }
 
 #[cfg(test)]
@@ -166,5 +170,17 @@ mod tests {
         assert_eq!(parse_range("5-"), Some((5, None)));
         assert_eq!(parse_range("9-0"), None);
         assert_eq!(parse_range("x"), None);
+    }
+
+    #[test]
+    fn widest_range_does_not_overflow() {
+        // Found by the `headers` fuzz target: `last - first + 1` overflowed (a panic in debug
+        // builds, a negative LIMIT in release builds).
+        assert_eq!(parse_range("0-9223372036854775807"), Some((0, None)));
+        assert_eq!(parse_range("1-9223372036854775807"), Some((1, Some(i64::MAX))));
+        assert_eq!(
+            parse_range("9223372036854775807-9223372036854775807"),
+            Some((i64::MAX, Some(1)))
+        );
     }
 }
