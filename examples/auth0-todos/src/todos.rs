@@ -112,6 +112,24 @@ pub async fn create(
     Ok(Redirect::to("/todos"))
 }
 
+/// Changes (or, with `None`, deletes) the user's todo `id`. Another user's todo matches nothing
+/// under RLS, so it is "not found" exactly like one that does not exist.
+async fn change_own(app: &AppState, session: &Session, id: &str, change: Option<Value>) -> Result<Redirect, AppError> {
+    let todos = app.oxforge.as_user(&session.token).from("todos");
+    let query = match &change {
+        Some(change) => todos.update(change),
+        None => todos.delete(),
+    };
+    let rows = query
+        .eq("id", id)
+        .select("id")
+        .execute()
+        .await
+        .map_err(AppError::backend)?;
+    exactly_one(rows)?;
+    Ok(Redirect::to("/todos"))
+}
+
 pub async fn toggle(
     State(app): State<AppState>,
     session: Session,
@@ -119,18 +137,7 @@ pub async fn toggle(
     form: Result<Form<ToggleForm>, FormRejection>,
 ) -> Result<Redirect, AppError> {
     let form = accept(&session, form, |f| &f.csrf)?;
-    let rows = app
-        .oxforge
-        .as_user(&session.token)
-        .from("todos")
-        .update(&json!({ "is_complete": form.is_complete }))
-        .eq("id", &id)
-        .select("id")
-        .execute()
-        .await
-        .map_err(AppError::backend)?;
-    exactly_one(rows)?;
-    Ok(Redirect::to("/todos"))
+    change_own(&app, &session, &id, Some(json!({ "is_complete": form.is_complete }))).await
 }
 
 pub async fn rename(
@@ -141,18 +148,7 @@ pub async fn rename(
 ) -> Result<Redirect, AppError> {
     let form = accept(&session, form, |f| &f.csrf)?;
     let title = title(&form.title)?;
-    let rows = app
-        .oxforge
-        .as_user(&session.token)
-        .from("todos")
-        .update(&json!({ "title": title }))
-        .eq("id", &id)
-        .select("id")
-        .execute()
-        .await
-        .map_err(AppError::backend)?;
-    exactly_one(rows)?;
-    Ok(Redirect::to("/todos"))
+    change_own(&app, &session, &id, Some(json!({ "title": title }))).await
 }
 
 pub async fn delete(
@@ -162,16 +158,5 @@ pub async fn delete(
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Result<Redirect, AppError> {
     accept(&session, form, |f| &f.csrf)?;
-    let rows = app
-        .oxforge
-        .as_user(&session.token)
-        .from("todos")
-        .delete()
-        .eq("id", &id)
-        .select("id")
-        .execute()
-        .await
-        .map_err(AppError::backend)?;
-    exactly_one(rows)?;
-    Ok(Redirect::to("/todos"))
+    change_own(&app, &session, &id, None).await
 }
