@@ -66,7 +66,14 @@ impl EmbeddedPostgres {
     pub fn start(options: Options) -> Result<Self, Error> {
         let bin_dir = find_bin_dir(options.bin_dir.as_deref())?;
         let run_as = RunAs::resolve()?;
-        fs::create_dir_all(&options.data_dir).map_err(Error::io("cannot create", &options.data_dir))?;
+        if !options.data_dir.exists() {
+            fs::create_dir_all(&options.data_dir).map_err(Error::io("cannot create", &options.data_dir))?;
+            // A data directory we create is ours alone; the `postgres` user (when we are root)
+            // may only pass through it to the cluster and socket it owns.
+            let mode = if matches!(run_as, RunAs::Current) { 0o700 } else { 0o711 };
+            fs::set_permissions(&options.data_dir, fs::Permissions::from_mode(mode))
+                .map_err(Error::io("cannot restrict", &options.data_dir))?;
+        }
         let data_dir = options
             .data_dir
             .canonicalize()

@@ -200,6 +200,9 @@ async fn embedded_start_use_sigterm_restart() {
     )
     .await;
     assert_eq!(anon["anonKey"], s.anon_key.as_str());
+    // The data directory oxforge created: nobody else may list it.
+    let dir_mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+    assert_eq!(dir_mode & 0o066, 0, "data directory mode {dir_mode:o}");
     // Secrets at rest: sealed with the key file beside the cluster, which only we can read.
     let key_file = data.join("encryption.key");
     let mode = std::fs::metadata(&key_file)
