@@ -12,9 +12,8 @@
 //! round trip to prepare it.
 
 use bytes::BytesMut;
-use tokio_postgres::types::{Format, FromSql, IsNull, ToSql, Type, to_sql_checked};
-
 use tokio_postgres::Statement;
+use tokio_postgres::types::{Format, FromSql, IsNull, ToSql, Type, to_sql_checked};
 
 use crate::{DbError, Pool};
 
@@ -23,8 +22,8 @@ pub const STATEMENT_CACHE_LIMIT: usize = 256;
 
 const SETUP_SQL: &str = "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('statement_timeout', $3, true)";
 
-/// `sql` prepared on this connection (from its cache when it was prepared before), its `n`
-/// parameters left for PostgreSQL to type.
+/// `sql` prepared on this connection (from its cache when it was prepared before) with its
+/// parameters declared as `types` (`UNKNOWN`: PostgreSQL types them from their context).
 async fn prepared(client: &deadpool_postgres::Object, sql: &str, types: &[Type]) -> Result<Statement, DbError> {
     if client.statement_cache.size() >= STATEMENT_CACHE_LIMIT {
         client.statement_cache.clear();

@@ -14,8 +14,6 @@ use sha2::{Digest, Sha256};
 
 use crate::DbError;
 
-const PREFIX: &str = "enc:v1:";
-
 /// Seals and opens secret values; without a key it passes plain text through.
 pub struct SecretCipher {
     key: Option<LessSafeKey>,
@@ -45,6 +43,9 @@ fn secret_error(key: &str, reason: &str) -> DbError {
 }
 
 impl SecretCipher {
+    /// What every sealed value starts with.
+    pub const PREFIX: &str = "enc:v1:";
+
     /// No encryption: values are stored as they are.
     pub fn plaintext() -> SecretCipher {
         SecretCipher { key: None }
@@ -70,11 +71,6 @@ impl SecretCipher {
         self.key.is_some()
     }
 
-    /// Whether a stored value is sealed.
-    pub fn is_sealed(stored: &str) -> bool {
-        stored.starts_with(PREFIX)
-    }
-
     /// The form to store `value` of secret `name` in.
     pub fn seal(&self, name: &str, value: &str) -> Result<String, DbError> {
         let Some(key) = &self.key else {
@@ -91,12 +87,12 @@ impl SecretCipher {
         .map_err(|_| secret_error(name, "encryption failed"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        Ok(format!("{PREFIX}{}", STANDARD.encode(out)))
+        Ok(format!("{}{}", Self::PREFIX, STANDARD.encode(out)))
     }
 
     /// The value of secret `name` from its stored form.
     pub fn open(&self, name: &str, stored: &str) -> Result<String, DbError> {
-        let Some(encoded) = stored.strip_prefix(PREFIX) else {
+        let Some(encoded) = stored.strip_prefix(Self::PREFIX) else {
             return Ok(stored.to_owned());
         };
         let Some(key) = &self.key else {
@@ -133,7 +129,7 @@ mod tests {
         let cipher = SecretCipher::from_material("0123456789abcdef0123").unwrap();
         let a = cipher.seal("JWT_SECRET", "s3cret").unwrap();
         let b = cipher.seal("JWT_SECRET", "s3cret").unwrap();
-        assert!(a.starts_with(PREFIX) && !a.contains("s3cret"));
+        assert!(a.starts_with(SecretCipher::PREFIX) && !a.contains("s3cret"));
         assert_ne!(a, b);
         assert_eq!(cipher.open("JWT_SECRET", &a).unwrap(), "s3cret");
     }

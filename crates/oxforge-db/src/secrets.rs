@@ -75,8 +75,8 @@ pub async fn seal_plaintext(client: &impl GenericClient, cipher: &SecretCipher) 
     }
     let rows = client
         .query(
-            "SELECT id::text, key, value FROM system.secrets WHERE value NOT LIKE 'enc:v1:%'",
-            &[],
+            "SELECT id::text, key, value FROM system.secrets WHERE NOT starts_with(value, $1)",
+            &[&SecretCipher::PREFIX],
         )
         .await?;
     for row in &rows {

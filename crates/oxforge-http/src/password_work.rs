@@ -79,7 +79,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn never_more_than_the_permits_at_once() {
+    async fn never_more_jobs_at_once_than_threads() {
         let work = Arc::new(PasswordWork::new(2));
         let running = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));

@@ -47,7 +47,6 @@ fn key_file(data_dir: &Path) -> Result<(String, PathBuf), StartError> {
             Ok((text.trim().to_owned(), path))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(data_dir).map_err(|e| io_error(&path, "create the folder of", e))?;
             let key = oxforge_auth::keys::generate_jwt_secret();
             let mut file = std::fs::OpenOptions::new()
                 .write(true)

@@ -504,13 +504,14 @@ async fn sign_in_limiting_holds_under_concurrent_attempts() {
     const ATTEMPTS: usize = 60;
     let server = TestServer::start_with(|c| c.auth_rate_limit = LIMIT as u32).await;
     let url = server.at("/api/auth/sessions");
-    let attempts = (0..ATTEMPTS).map(|i| {
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..ATTEMPTS {
         let request = http()
             .post(&url)
             .json(&json!({"email": "victim@x.io", "password": format!("guess-{i}")}));
-        async move { send(request).await.0.as_u16() }
-    });
-    let statuses = futures_join_all(attempts).await;
+        attempts.spawn(async move { send(request).await.0.as_u16() });
+    }
+    let statuses = attempts.join_all().await;
     let allowed = statuses.iter().filter(|s| **s == 401).count();
     let limited = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!((allowed, limited), (LIMIT, ATTEMPTS - LIMIT), "{statuses:?}");
@@ -524,20 +525,6 @@ async fn sign_in_limiting_holds_under_concurrent_attempts() {
     assert_eq!(status, 429);
     println!("sign-in limiting: {ATTEMPTS} concurrent attempts, {allowed} checked, {limited} answered 429");
     server.stop().await;
-}
-
-/// Runs the futures concurrently (all in flight at once) and returns their outputs in order.
-async fn futures_join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for handle in handles {
-        out.push(handle.await.unwrap());
-    }
-    out
 }
 
 #[tokio::test]
