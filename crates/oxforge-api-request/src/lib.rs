@@ -3,6 +3,7 @@
 //! Pure: strings in, a typed request (or a PostgREST `PGRST1xx` error) out. Nothing here
 //! touches the network, the database or the schema; the planner resolves names later.
 
+pub mod cast;
 mod error;
 pub mod field;
 pub mod filter;
@@ -13,6 +14,7 @@ pub mod query;
 pub mod select;
 mod split;
 
+pub use cast::{Cast, CastName};
 pub use error::{ApiRequestError, PgrstError};
 pub use field::{Field, JsonKey, JsonStep};
 pub use filter::{Condition, IsValue, Operand, Operator, Quantifier};

@@ -72,7 +72,11 @@ pub fn plan_call(
     for item in params.select.clone().unwrap_or_else(|| vec![SelectItem::Star]) {
         select.push(match item {
             SelectItem::Star => ProjItem::Star,
-            SelectItem::Field { field, alias, cast } => ProjItem::Column { field, alias, cast },
+            SelectItem::Field { field, alias, cast } => ProjItem::Column {
+                cast: crate::read::checked_cast(cache, &cast)?,
+                field,
+                alias,
+            },
             SelectItem::Embed(e) => {
                 return Err(PlanError::new(
                     400,

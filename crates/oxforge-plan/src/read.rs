@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use oxforge_api_request::query::{EmbedPath, Page};
-use oxforge_api_request::{Condition, Embed, Field, LogicTree, OrderTerm, QueryParams, SelectItem};
+use oxforge_api_request::{Cast, Condition, Embed, Field, LogicTree, OrderTerm, QueryParams, SelectItem};
 use oxforge_schema::{ForeignKey, SchemaCache, Table};
 
 use crate::{PlanError, QualifiedName};
@@ -14,7 +14,7 @@ pub enum ProjItem {
     Column {
         field: Field,
         alias: Option<String>,
-        cast: Option<String>,
+        cast: Option<Cast>,
     },
     Embed(Box<EmbedPlan>),
 }
@@ -112,6 +112,21 @@ pub(crate) fn find_table<'a>(cache: &'a SchemaCache, schema: &str, table: &str) 
 }
 
 /// Plans a read of `schema.table` (also used for the representation returned by mutations).
+/// A cast to a type that is not built in must name a type some column of the schema cache has
+/// (an enum or domain of the exposed schemas); anything else is a bad request.
+pub(crate) fn checked_cast(cache: &SchemaCache, cast: &Option<Cast>) -> Result<Option<Cast>, PlanError> {
+    if let Some(name) = cast.as_ref().and_then(Cast::custom_name)
+        && !cache.has_column_type(&name)
+    {
+        return Err(PlanError::new(
+            400,
+            "PGRST100",
+            format!("invalid cast: type \"{name}\" is neither built in nor used by an exposed table"),
+        ));
+    }
+    Ok(cast.clone())
+}
+
 pub fn plan_read(cache: &SchemaCache, schema: &str, table: &str, params: &QueryParams) -> Result<ReadPlan, PlanError> {
     let root = find_table(cache, schema, table)?;
     let mut planner = Planner {
@@ -174,7 +189,7 @@ impl<'a> Planner<'a> {
                 SelectItem::Field { field, alias, cast } => ProjItem::Column {
                     field: field.clone(),
                     alias: alias.clone(),
-                    cast: cast.clone(),
+                    cast: checked_cast(self.cache, cast)?,
                 },
                 SelectItem::Embed(embed) => ProjItem::Embed(Box::new(self.embed(table, embed, path)?)),
             });

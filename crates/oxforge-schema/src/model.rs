@@ -119,6 +119,8 @@ pub struct SchemaCache {
     tables: HashMap<(String, String), Table>,
     foreign_keys: Vec<ForeignKey>,
     routines: HashMap<(String, String), Vec<Routine>>,
+    /// A hash of the introspection document: equal fingerprints, equal schemas.
+    fingerprint: u64,
 }
 
 impl SchemaCache {
@@ -135,6 +137,7 @@ impl SchemaCache {
                 .collect(),
             foreign_keys,
             routines: by_name,
+            fingerprint: 0,
         }
     }
 
@@ -159,10 +162,28 @@ impl SchemaCache {
         self
     }
 
+    pub fn with_fingerprint(mut self, fingerprint: u64) -> Self {
+        self.fingerprint = fingerprint;
+        self
+    }
+
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
     pub fn has_schema(&self, schema: &str) -> bool {
         self.schemas.iter().any(|s| s == schema)
             || self.tables.keys().any(|(s, _)| s == schema)
             || self.routines.keys().any(|(s, _)| s == schema)
+    }
+
+    /// Whether some cached column has the type `name` (as `format_type` prints it, without
+    /// modifiers or `[]`, compared case-insensitively).
+    pub fn has_column_type(&self, name: &str) -> bool {
+        self.tables.values().flat_map(|t| &t.columns).any(|c| {
+            let base = c.data_type.split(['(', '[']).next().unwrap_or_default().trim();
+            base.eq_ignore_ascii_case(name)
+        })
     }
 
     pub fn table_count(&self) -> usize {

@@ -1,6 +1,6 @@
 //! Reads: `SELECT total, count, json_agg(...)` over a projected, filtered, ordered page.
 
-use oxforge_api_request::Field;
+use oxforge_api_request::{Cast, Field};
 use oxforge_plan::{EmbedPlan, JoinKind, ProjItem, ReadPlan};
 
 use crate::builder::{Params, Statement, ident, qualified};
@@ -12,12 +12,12 @@ fn column(
     table_alias: &str,
     f: &Field,
     alias: &Option<String>,
-    cast: &Option<String>,
+    cast: &Option<Cast>,
 ) -> (String, String) {
     let mut expr = field(p, table_alias, f);
     if let Some(cast) = cast {
-        // The cast is validated by the parser (letters, digits, _, spaces, []).
-        expr = format!("({expr})::{cast}");
+        // Quoted identifiers and digits only (see `Cast::sql`).
+        expr = format!("({expr})::{}", cast.sql());
     }
     let name = alias.clone().unwrap_or_else(|| f.output_name());
     (expr, ident(&name))
