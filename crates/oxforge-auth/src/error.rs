@@ -17,6 +17,12 @@ pub enum AuthError {
     RefreshTokenAsAccessToken,
     #[error("Invalid user role claim")]
     InvalidRole,
+    /// `role: project_admin` in a token signed with the shared JWT secret: that secret is handed
+    /// to Auth0 Actions, Clerk templates and app servers, so it never makes an admin.
+    #[error(
+        "Tokens signed with the JWT secret cannot carry the project_admin role; use the API key or an admin session"
+    )]
+    SharedSecretAdmin,
     #[error("Admin access required")]
     AdminRequired,
     #[error("Invalid admin credentials")]

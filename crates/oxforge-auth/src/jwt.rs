@@ -54,10 +54,12 @@ pub fn verify_access_token(token: &str, jwt_secret: &[u8], keypair: &ProjectKeyP
         )
     }
     .map_err(|_| AuthError::InvalidToken)?;
-    principal_from_claims(decoded.claims)
+    principal_from_claims(decoded.claims, use_project_key)
 }
 
-fn principal_from_claims(claims: IncomingClaims) -> Result<Principal, AuthError> {
+/// `signed_by_project`: the token carries the project's RS256 signature (only oxforge issues
+/// those); otherwise it was signed with the shared JWT secret and cannot be an admin.
+fn principal_from_claims(claims: IncomingClaims, signed_by_project: bool) -> Result<Principal, AuthError> {
     if claims.kind.as_ref().and_then(Value::as_str) == Some("refresh") {
         return Err(AuthError::RefreshTokenAsAccessToken);
     }
@@ -74,7 +76,8 @@ fn principal_from_claims(claims: IncomingClaims) -> Result<Principal, AuthError>
     };
     Ok(match role {
         Role::Anon => Principal::Anon,
-        Role::ProjectAdmin => Principal::Admin { sub: Some(sub) },
+        Role::ProjectAdmin if signed_by_project => Principal::Admin { sub: Some(sub) },
+        Role::ProjectAdmin => return Err(AuthError::SharedSecretAdmin),
         Role::Authenticated => Principal::User(UserClaims {
             sub,
             email: match claims.email {
@@ -233,6 +236,11 @@ mod tests {
         assert_eq!(verify(json!({"sub":"x","role":"anon"})), Ok(Principal::Anon));
         assert_eq!(
             verify(json!({"sub":"local:admin","role":"project_admin"})),
+            Err(AuthError::SharedSecretAdmin)
+        );
+        let admin = sign_access_token(&kp, "local:admin", None, Role::ProjectAdmin, 60).unwrap();
+        assert_eq!(
+            verify_access_token(&admin, SECRET, &kp),
             Ok(Principal::Admin {
                 sub: Some("local:admin".into())
             })

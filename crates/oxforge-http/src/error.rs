@@ -91,7 +91,7 @@ impl From<AuthError> for ApiError {
             | AuthError::InvalidAdminCredentials
             | AuthError::Provider(_) => (StatusCode::UNAUTHORIZED, "AUTH_UNAUTHORIZED"),
             AuthError::AdminRequired => (StatusCode::FORBIDDEN, "AUTH_UNAUTHORIZED"),
-            AuthError::InvalidRole => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            AuthError::InvalidRole | AuthError::SharedSecretAdmin => (StatusCode::FORBIDDEN, "FORBIDDEN"),
         };
         ApiError::new(status, code, e.to_string())
     }

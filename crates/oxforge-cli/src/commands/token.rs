@@ -16,7 +16,8 @@ pub enum TokenCommand {
     Mint {
         #[arg(long)]
         sub: String,
-        #[arg(long, default_value = "authenticated")]
+        /// `anon` or `authenticated` (the JWT secret never makes an admin: use the API key)
+        #[arg(long, default_value = "authenticated", value_parser = ["anon", "authenticated"])]
         role: String,
         #[arg(long)]
         email: Option<String>,

@@ -233,12 +233,18 @@ async fn subject_role_and_token_type_rules() {
         "Refresh tokens cannot be used as access tokens",
     );
 
-    // project_admin JWTs pass admin routes.
+    // The shared JWT secret never makes an admin (it is handed to Auth0 Actions and app servers).
     let admin = hs256(
         &secret,
         &json!({"sub":"local:admin","role":"project_admin","exp":now()+60}),
     );
     let (status, body) = send(http().get(server.at(ADMIN_ROUTE)).bearer_auth(&admin)).await;
-    assert_eq!(status, 200, "{body}");
+    assert_envelope(
+        status,
+        &body,
+        403,
+        "FORBIDDEN",
+        "Tokens signed with the JWT secret cannot carry the project_admin role; use the API key or an admin session",
+    );
     server.stop().await;
 }
