@@ -46,10 +46,15 @@ const STEPS: &[Step] = &[
         name: "table_helpers",
         sql: include_str!("../sql/0005_table_helpers.sql"),
     },
+    Step {
+        version: 6,
+        name: "request_roles",
+        sql: include_str!("../sql/0006_request_roles.sql"),
+    },
 ];
 
 /// The newest bootstrap version this build knows.
-pub const BOOTSTRAP_VERSION: i32 = 5;
+pub const BOOTSTRAP_VERSION: i32 = 6;
 
 /// Applies the missing bootstrap steps in an open transaction that holds the lock.
 async fn apply_steps(tx: &Transaction<'_>) -> Result<Vec<i32>, DbError> {

@@ -129,3 +129,23 @@ pub async fn database_summary(client: &impl GenericClient, schema: &str) -> Resu
     )
     .await
 }
+
+/// Tables outside oxforge's own schemas that `anon` can read while Row Level Security is off:
+/// anyone with the anon key reads and changes every row (InsForge and Supabase allow it; the SQL
+/// editor says so). At most `limit`, as `schema.table`.
+pub async fn tables_open_to_anon(client: &impl GenericClient, limit: i64) -> Result<Vec<String>, DbError> {
+    let rows = client
+        .query(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind IN ('r', 'p') AND NOT c.relrowsecurity
+                AND n.nspname NOT IN ('auth', 'system', 'storage', 'information_schema')
+                AND n.nspname NOT LIKE 'pg\\_%'
+                AND has_schema_privilege('anon', n.oid, 'USAGE')
+                AND has_table_privilege('anon', c.oid, 'SELECT')
+              ORDER BY 1 LIMIT $1",
+            &[&limit],
+        )
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}

@@ -3,6 +3,7 @@
 //! project secret store itself.
 
 pub mod accounts;
+pub mod authenticator;
 mod bootstrap;
 pub mod catalog;
 mod error;
@@ -17,7 +18,7 @@ pub mod sql_script;
 
 pub use bootstrap::{BOOTSTRAP_VERSION, bootstrap, migrate};
 pub use error::DbError;
-pub use pool::{Pool, PoolOptions, connect};
+pub use pool::{Pool, PoolOptions, Recycling, connect, connect_with, parse_config};
 pub use secret_cipher::SecretCipher;
 
 pub use deadpool_postgres;

@@ -1,5 +1,6 @@
 //! The project's migrations (`system.custom_migrations`): applied one at a time, in one
 //! transaction each, under an advisory lock, as `project_admin` with `search_path = public`.
+//! `apply` and `dry_run` take the authenticator's SQL pool (see `crate::pool`); `list`, any pool.
 
 use crate::{DbError, Pool};
 
@@ -82,6 +83,7 @@ pub async fn apply(
 ) -> Result<String, ApplyError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
+    tx.batch_execute("SET LOCAL ROLE project_admin").await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await?;
     let latest: Option<String> = tx
@@ -101,7 +103,10 @@ pub async fn apply(
         }
     }
     run_statements(&tx, statements, timeout_ms).await?;
-    tx.batch_execute("RESET ROLE; RESET search_path").await?;
+    // Recorded as project_admin too (a statement may have switched roles; the authenticator can
+    // only switch back to the API roles).
+    tx.batch_execute("SET LOCAL ROLE project_admin; SET LOCAL search_path TO public")
+        .await?;
     let row = tx
         .query_one(
             r#"INSERT INTO system.custom_migrations (version, name, statements) VALUES ($1, $2, $3)

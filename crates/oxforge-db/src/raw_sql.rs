@@ -1,5 +1,6 @@
-//! The SQL editor (`/api/database/advance/rawsql`): any statement, as `project_admin` or as the
-//! owner, with a statement timeout; rows come back as JSON objects built by PostgreSQL.
+//! The SQL editor (`/api/database/advance/rawsql`): any statement, as `project_admin` (on the
+//! authenticator's connections, which cannot become anyone else) or as the owner, with a
+//! statement timeout; rows come back as JSON objects built by PostgreSQL.
 
 use crate::exec::{Untyped, as_sql_params};
 use crate::{DbError, Pool};
@@ -7,9 +8,10 @@ use crate::{DbError, Pool};
 /// Who runs the SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Runner {
-    /// `project_admin` (BYPASSRLS, owns `public` objects), as InsForge's SQL editor.
+    /// `project_admin` (BYPASSRLS, owns `public` objects), as InsForge's SQL editor. Give a
+    /// pool of the `authenticator` role with [`crate::Recycling::Discard`].
     ProjectAdmin,
-    /// The role oxforge connects as (`/rawsql/unrestricted`).
+    /// The role oxforge connects as (`/rawsql/unrestricted`). Give the owner's pool.
     Owner,
 }
 
@@ -34,7 +36,18 @@ pub async fn run(
 ) -> Result<SqlResult, DbError> {
     let query = query.trim().trim_end_matches(';').trim_end();
     crate::error::reject_nul(std::iter::once(query).chain(params.iter().flatten().map(String::as_str)))?;
-    let mut client = pool.get().await?;
+    let mut pooled = pool.get().await?;
+    let mut detached;
+    let client: &mut deadpool_postgres::ClientWrapper = match runner {
+        // Unrestricted SQL can leave anything on its session (roles, settings, LISTEN) and the
+        // owner's connections serve accounts and secrets: this one is closed after use.
+        Runner::Owner => {
+            detached = deadpool_postgres::Object::take(pooled);
+            &mut detached
+        }
+        // The authenticator's SQL pool runs `DISCARD ALL` before a connection is reused.
+        Runner::ProjectAdmin => &mut pooled,
+    };
     let tx = client.transaction().await?;
     let mut setup = format!("SET LOCAL statement_timeout = {timeout_ms};");
     if runner == Runner::ProjectAdmin {

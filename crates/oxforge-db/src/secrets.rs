@@ -14,6 +14,8 @@ pub const JWT_PRIVATE_KEY: &str = "JWT_PRIVATE_KEY";
 pub const JWT_PUBLIC_KEY: &str = "JWT_PUBLIC_KEY";
 pub const JWT_KEY_ID: &str = "JWT_KEY_ID";
 pub const ROOT_ADMIN_PASSWORD: &str = "ROOT_ADMIN_PASSWORD";
+/// The password of the `authenticator` login role (the request path's connections).
+pub const AUTHENTICATOR_PASSWORD: &str = "AUTHENTICATOR_PASSWORD";
 
 /// Every active, unexpired secret.
 pub async fn active_map(

@@ -80,14 +80,21 @@ fn router(state: AppState) -> Router {
         .route("/api/oxforge/whoami", get(whoami::whoami))
         .route("/api/oxforge/auth/providers", get(auth_diagnostics::providers))
         .route("/api/oxforge/auth/check", post(auth_diagnostics::check))
-        .route("/api/database/records/{table}", any(records::records))
-        .route("/api/database/rpc/{function}", any(rpc::rpc))
+        .merge(data_routes(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(cors())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The data API, with the per-client bound on requests in flight.
+fn data_routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/database/records/{table}", any(records::records))
+        .route("/api/database/rpc/{function}", any(rpc::rpc))
+        .route_layer(axum::middleware::from_fn_with_state(state, crate::client_limit::limit))
 }
 
 /// InsForge's CORS: reflect the origin, allow credentials, expose the PostgREST headers.

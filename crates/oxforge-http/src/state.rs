@@ -22,8 +22,12 @@ pub struct HttpSettings {
     pub refresh_token_ttl_seconds: i64,
     /// Shortest accepted password (InsForge's default: 6).
     pub password_min_length: usize,
-    /// Longest a data-API statement may run, in milliseconds (0: no limit).
+    /// Longest a data-API statement of `anon`/`authenticated` may run, in milliseconds (0: no limit).
     pub statement_timeout_ms: u64,
+    /// Longest an admin's data-API statement may run, in milliseconds (0: no limit).
+    pub admin_statement_timeout_ms: u64,
+    /// `Prefer: tx=rollback` honoured for every caller (`false`: for admins only, PostgREST's default).
+    pub tx_rollback_for_all: bool,
     /// Most rows one insert/upsert may carry (0: no limit).
     pub max_batch_rows: usize,
 }
@@ -36,7 +40,9 @@ impl Default for HttpSettings {
             access_token_ttl_seconds: 15 * 60,
             refresh_token_ttl_seconds: 7 * 24 * 3600,
             password_min_length: 6,
-            statement_timeout_ms: 30_000,
+            statement_timeout_ms: 10_000,
+            admin_statement_timeout_ms: 30_000,
+            tx_rollback_for_all: false,
             max_batch_rows: 10_000,
         }
     }
@@ -45,7 +51,15 @@ impl Default for HttpSettings {
 #[derive(Clone)]
 pub struct AppState {
     pub auth: Arc<Authenticator>,
+    /// The owner's connections: accounts, secrets, catalog reads, unrestricted SQL.
     pub pool: Pool,
+    /// The `authenticator`'s connections for the data API (prepared statements kept).
+    pub data_pool: Pool,
+    /// The `authenticator`'s connections for restricted SQL, migrations and table management
+    /// (`DISCARD ALL` before reuse).
+    pub sql_pool: Pool,
+    /// In-flight data-API requests per client address; `None` turns the bound off.
+    pub client_limiter: Option<Arc<crate::client_limit::ClientLimiter>>,
     pub schema: Arc<SchemaCacheHandle>,
     pub admin: Arc<AdminCredentials>,
     pub settings: Arc<HttpSettings>,

@@ -12,21 +12,31 @@ use crate::introspect::{LoadError, load};
 /// Shared handle: the current snapshot and the means to refresh it.
 pub struct SchemaCacheHandle {
     current: ArcSwap<SchemaCache>,
+    /// Where the introspection query runs.
     pool: oxforge_db::Pool,
+    /// The pool whose prepared statements depend on the schema (the data API's).
+    prepared_on: oxforge_db::Pool,
     reload_lock: Mutex<Instant>,
     wake: Notify,
 }
 
 /// A miss (unknown table or function) reloads at most this often.
-const MISS_RELOAD_COOLDOWN: Duration = Duration::from_millis(250);
+const MISS_RELOAD_COOLDOWN: Duration = Duration::from_millis(500);
 
 impl SchemaCacheHandle {
     pub async fn load(pool: oxforge_db::Pool) -> Result<Arc<Self>, LoadError> {
+        Self::load_for(pool.clone(), pool).await
+    }
+
+    /// Loads with `pool`; a reload that changes the schema drops the prepared statements of
+    /// `prepared_on`'s connections.
+    pub async fn load_for(pool: oxforge_db::Pool, prepared_on: oxforge_db::Pool) -> Result<Arc<Self>, LoadError> {
         let cache = load(&pool).await?;
         tracing::info!(tables = cache.table_count(), "schema cache loaded");
         Ok(Arc::new(SchemaCacheHandle {
             current: ArcSwap::from_pointee(cache),
             pool,
+            prepared_on,
             reload_lock: Mutex::new(Instant::now()),
             wake: Notify::new(),
         }))
@@ -50,9 +60,12 @@ impl SchemaCacheHandle {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "schema cache reloaded"
         );
+        // Prepared statements carry parameter types taken from the old schema; a reload that
+        // found nothing new (a request for a missing table) keeps them.
+        if cache.fingerprint() != self.current.load().fingerprint() {
+            oxforge_db::exec::forget_prepared_statements(&self.prepared_on);
+        }
         self.current.store(Arc::new(cache));
-        // Prepared statements carry parameter types taken from the old schema.
-        oxforge_db::exec::forget_prepared_statements(&self.pool);
         *last = Instant::now();
         Ok(())
     }

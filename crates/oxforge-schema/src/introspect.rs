@@ -103,5 +103,13 @@ pub async fn load(pool: &oxforge_db::Pool) -> Result<SchemaCache, LoadError> {
     let row = client.query_one(&introspection_sql(), &[]).await?;
     let text: String = row.get(0);
     let doc: Document = serde_json::from_str(&text)?;
-    Ok(SchemaCache::new(doc.tables, doc.foreign_keys, doc.routines).with_schemas(doc.schemas))
+    let fingerprint = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        hasher.finish()
+    };
+    Ok(SchemaCache::new(doc.tables, doc.foreign_keys, doc.routines)
+        .with_schemas(doc.schemas)
+        .with_fingerprint(fingerprint))
 }

@@ -34,15 +34,29 @@ pub struct Config {
     pub body_limit: usize,
     /// Lifetime of issued access tokens, in seconds.
     pub access_token_ttl: i64,
+    /// Connections for the data API (as the `authenticator` role).
     pub pool_size: usize,
+    /// Connections for accounts, admin routes and secrets (as the owner), apart from the data
+    /// API's so a flood of data requests cannot starve sign-in and administration.
+    pub admin_pool_size: usize,
+    /// Connect the request path with this URL (a role a DBA created, see README) instead of the
+    /// `authenticator` role oxforge manages.
+    pub authenticator_url: Option<String>,
+    /// Most data-API requests one client address may have in flight (0: no bound; default:
+    /// three quarters of `pool_size`). More wait for their turn, up to `pool_timeout_ms`, then 429.
+    pub client_concurrency: Option<usize>,
+    /// `Prefer: tx=rollback` is honoured for `admin` only (PostgREST's default) or for `all`.
+    pub tx_rollback: TxRollback,
     /// How long a request waits for a free database connection before a 503, in milliseconds.
     pub pool_timeout_ms: u64,
     /// Sign-in and sign-up attempts allowed per minute per client address and per email; 0 turns it off.
     pub auth_rate_limit: u32,
     /// Shortest accepted password.
     pub password_min_length: usize,
-    /// Longest a data-API statement may run, in milliseconds (0: no limit).
+    /// Longest a data-API statement of `anon` or `authenticated` may run, in milliseconds (0: no limit).
     pub statement_timeout_ms: u64,
+    /// Longest an admin's data-API statement or SQL may run, in milliseconds (0: no limit).
+    pub admin_statement_timeout_ms: u64,
     /// Most rows one insert/upsert may carry (0: no limit); more is a 413.
     pub max_batch_rows: usize,
     /// Third-party identity providers verified by their published keys (`[[providers]]`).
@@ -71,14 +85,38 @@ impl Default for Config {
             body_limit: 10 * 1024 * 1024,
             access_token_ttl: 15 * 60,
             pool_size: 16,
+            admin_pool_size: 6,
+            authenticator_url: None,
+            client_concurrency: None,
+            tx_rollback: TxRollback::Admin,
             pool_timeout_ms: 5_000,
             auth_rate_limit: 30,
             password_min_length: 6,
-            statement_timeout_ms: 30_000,
+            statement_timeout_ms: 10_000,
+            admin_statement_timeout_ms: 30_000,
             max_batch_rows: 10_000,
             providers: Vec::new(),
             provider_key_cooldown: 30,
             embedded_durable: true,
+        }
+    }
+}
+
+/// Who may end a data-API request with `Prefer: tx=rollback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TxRollback {
+    Admin,
+    All,
+}
+
+impl Config {
+    /// The per-address bound on in-flight data-API requests (`None`: unbounded).
+    pub fn client_concurrency(&self) -> Option<usize> {
+        match self.client_concurrency {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => Some((self.pool_size * 3 / 4).max(1)),
         }
     }
 }
@@ -100,10 +138,15 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_BODY_LIMIT", "body_limit"),
     ("OXFORGE_ACCESS_TOKEN_TTL", "access_token_ttl"),
     ("OXFORGE_POOL_SIZE", "pool_size"),
+    ("OXFORGE_ADMIN_POOL_SIZE", "admin_pool_size"),
+    ("OXFORGE_AUTHENTICATOR_URL", "authenticator_url"),
+    ("OXFORGE_CLIENT_CONCURRENCY", "client_concurrency"),
+    ("OXFORGE_TX_ROLLBACK", "tx_rollback"),
     ("OXFORGE_POOL_TIMEOUT_MS", "pool_timeout_ms"),
     ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
     ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
     ("OXFORGE_STATEMENT_TIMEOUT_MS", "statement_timeout_ms"),
+    ("OXFORGE_ADMIN_STATEMENT_TIMEOUT_MS", "admin_statement_timeout_ms"),
     ("OXFORGE_MAX_BATCH_ROWS", "max_batch_rows"),
 ];
 
@@ -162,6 +205,7 @@ impl Config {
     fn without_empty_values(mut self) -> Self {
         for field in [
             &mut self.database_url,
+            &mut self.authenticator_url,
             &mut self.jwt_secret,
             &mut self.root_admin_username,
             &mut self.root_admin_password,

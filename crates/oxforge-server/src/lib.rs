@@ -8,7 +8,7 @@ mod project;
 mod startup;
 mod watchdog;
 
-pub use config::{CliOverrides, Config, DEFAULT_PORT};
+pub use config::{CliOverrides, Config, DEFAULT_PORT, TxRollback};
 pub use encryption::KeySource;
 pub use error::StartError;
 pub use project::ProjectSecrets;

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use oxforge_auth::keypair::StoredKeyPair;
 use oxforge_auth::{ProjectKeyPair, keys};
 use oxforge_db::secrets::{
-    ANON_KEY, API_KEY, JWT_KEY_ID, JWT_PRIVATE_KEY, JWT_PUBLIC_KEY, JWT_SECRET, ROOT_ADMIN_PASSWORD,
+    ANON_KEY, API_KEY, AUTHENTICATOR_PASSWORD, JWT_KEY_ID, JWT_PRIVATE_KEY, JWT_PUBLIC_KEY, JWT_SECRET,
+    ROOT_ADMIN_PASSWORD,
 };
 use oxforge_db::{DbError, Pool};
 
@@ -21,6 +22,8 @@ pub struct ProjectSecrets {
     pub key_pair: StoredKeyPair,
     pub admin_username: String,
     pub admin_password: String,
+    /// The `authenticator` login role's password (the request path's connections).
+    pub authenticator_password: String,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -53,6 +56,7 @@ fn generate_missing(
     add_if_missing(API_KEY, keys::generate_api_key);
     add_if_missing(ANON_KEY, keys::generate_anon_key);
     add_if_missing(JWT_SECRET, keys::generate_jwt_secret);
+    add_if_missing(AUTHENTICATOR_PASSWORD, keys::generate_jwt_secret);
     if need_admin_password {
         add_if_missing(ROOT_ADMIN_PASSWORD, keys::generate_password);
     }
@@ -100,6 +104,7 @@ impl ProjectSecrets {
             },
             admin_username: config.root_admin_username.clone().unwrap_or_else(|| "admin".into()),
             admin_password,
+            authenticator_password: take(&mut map, AUTHENTICATOR_PASSWORD)?,
         })
     }
 }
@@ -139,7 +144,14 @@ mod tests {
         let keys: Vec<&str> = generated.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             keys,
-            [ANON_KEY, JWT_SECRET, JWT_PRIVATE_KEY, JWT_PUBLIC_KEY, JWT_KEY_ID]
+            [
+                ANON_KEY,
+                JWT_SECRET,
+                AUTHENTICATOR_PASSWORD,
+                JWT_PRIVATE_KEY,
+                JWT_PUBLIC_KEY,
+                JWT_KEY_ID
+            ]
         );
         let anon = &generated[0].1;
         assert!(anon.starts_with("anon_"));

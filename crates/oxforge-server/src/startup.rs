@@ -9,10 +9,11 @@ use std::time::Duration;
 use oxforge_auth::Authenticator;
 use oxforge_auth::admin::AdminCredentials;
 use oxforge_auth::providers::Providers;
-use oxforge_db::{Pool, PoolOptions};
+use oxforge_db::{Pool, PoolOptions, Recycling};
 
 use crate::KeySource;
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
+use oxforge_http::client_limit::ClientLimiter;
 use oxforge_http::rate_limit::RateLimiter;
 use oxforge_http::{AppState, HttpSettings};
 use oxforge_schema::{SchemaCacheHandle, spawn_listener_with};
@@ -52,7 +53,8 @@ pub struct StartupInfo {
 pub struct Server {
     addr: SocketAddr,
     info: StartupInfo,
-    pool: Pool,
+    /// The owner's pool and the authenticator's two.
+    pools: [Pool; 3],
     stop: Option<oneshot::Sender<()>>,
     http: JoinHandle<std::io::Result<()>>,
     schema_listener: JoinHandle<()>,
@@ -86,17 +88,21 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         None => DatabaseInfo::External,
     };
 
-    let pool_options = PoolOptions {
-        max_size: config.pool_size,
-        wait_timeout: Duration::from_millis(config.pool_timeout_ms),
-        ..PoolOptions::default()
-    };
-    let pool = oxforge_db::connect(&connection_string, &pool_options)?;
+    let wait_timeout = Duration::from_millis(config.pool_timeout_ms);
+    let pool = oxforge_db::connect(
+        &connection_string,
+        &PoolOptions {
+            max_size: config.admin_pool_size.max(2),
+            wait_timeout,
+            ..PoolOptions::default()
+        },
+    )?;
     wait_for_database(&pool).await?;
     let (cipher, encryption) = crate::encryption::secret_cipher(&config, embedded.is_some())?;
     let cipher = Arc::new(cipher);
     let secrets = ProjectSecrets::bootstrap(&pool, &cipher, &config).await?;
-    let schema = SchemaCacheHandle::load(pool.clone())
+    let (data_pool, sql_pool) = request_pools(&config, &connection_string, &pool, &secrets).await?;
+    let schema = SchemaCacheHandle::load_for(pool.clone(), data_pool.clone())
         .await
         .map_err(|e| StartError::Schema(e.to_string()))?;
     let providers = Providers::new(&config.providers, Duration::from_secs(config.provider_key_cooldown))
@@ -124,6 +130,11 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     let state = AppState {
         auth,
         pool: pool.clone(),
+        data_pool: data_pool.clone(),
+        sql_pool: sql_pool.clone(),
+        client_limiter: config
+            .client_concurrency()
+            .map(|n| Arc::new(ClientLimiter::new(n, wait_timeout))),
         schema,
         admin: Arc::new(AdminCredentials {
             username: secrets.admin_username.clone(),
@@ -134,6 +145,8 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             access_token_ttl_seconds: config.access_token_ttl,
             password_min_length: config.password_min_length,
             statement_timeout_ms: config.statement_timeout_ms,
+            admin_statement_timeout_ms: config.admin_statement_timeout_ms,
+            tx_rollback_for_all: config.tx_rollback == crate::TxRollback::All,
             max_batch_rows: config.max_batch_rows,
             ..HttpSettings::default()
         }),
@@ -174,12 +187,52 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             database,
             encryption,
         },
-        pool,
+        pools: [pool, data_pool, sql_pool],
         stop: Some(stop_tx),
         http,
         schema_listener: listener_task,
         embedded: embedded.map(|(cluster, options)| crate::watchdog::watch(cluster, options)),
     })
+}
+
+/// The request path's pools, as the `authenticator` role: one for the data API, one (recycled
+/// with `DISCARD ALL`) for restricted SQL, migrations and table management.
+async fn request_pools(
+    config: &Config,
+    owner_url: &str,
+    owner: &Pool,
+    secrets: &ProjectSecrets,
+) -> Result<(Pool, Pool), StartError> {
+    let login = match &config.authenticator_url {
+        Some(url) => oxforge_db::parse_config(url)?,
+        None => {
+            let login = oxforge_db::authenticator::config_from_owner(
+                &oxforge_db::parse_config(owner_url)?,
+                &secrets.authenticator_password,
+            );
+            oxforge_db::authenticator::ensure_login(owner, &login, &secrets.authenticator_password).await?;
+            login
+        }
+    };
+    let wait_timeout = Duration::from_millis(config.pool_timeout_ms);
+    let data = oxforge_db::connect_with(
+        login.clone(),
+        &PoolOptions {
+            max_size: config.pool_size,
+            wait_timeout,
+            ..PoolOptions::default()
+        },
+    )?;
+    let sql = oxforge_db::connect_with(
+        login,
+        &PoolOptions {
+            max_size: 4,
+            wait_timeout,
+            recycling: Recycling::Discard,
+            ..PoolOptions::default()
+        },
+    )?;
+    Ok((data, sql))
 }
 
 impl Server {
@@ -230,7 +283,9 @@ impl Server {
 
     async fn release(&mut self) -> Result<(), StartError> {
         self.schema_listener.abort();
-        self.pool.close();
+        for pool in &self.pools {
+            pool.close();
+        }
         if let Some(cluster) = self.embedded.take() {
             cluster.stop().await?;
         }

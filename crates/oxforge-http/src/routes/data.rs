@@ -7,7 +7,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oxforge_api_request::{CountPreference, MediaType, Preferences, ReturnPreference};
-use oxforge_auth::{Principal, now_seconds};
+use oxforge_auth::{Principal, Role, now_seconds};
 use oxforge_db::exec::{Outcome, RequestContext, run_as};
 use oxforge_sql::Statement;
 
@@ -96,9 +96,13 @@ impl FromRequest<AppState> for DataCall {
             .map_err(IntoResponse::into_response);
         let (schema, media) = shared?;
         let body = Bytes::from_request(Request::from_parts(parts, body), state).await;
+        let mut prefs = preferences(&headers);
+        // `tx=rollback` lets a caller test writes without keeping them, which also probes
+        // unique keys for free: admins only unless configured otherwise (PostgREST's default).
+        prefs.tx_rollback &= state.settings.tx_rollback_for_all || principal.role() == Role::ProjectAdmin;
         Ok(DataCall {
             principal,
-            prefs: preferences(&headers),
+            prefs,
             method,
             name,
             schema,
@@ -229,10 +233,13 @@ pub async fn execute_with_explain(
         claims: &claims,
         read_only,
         rollback: prefs.tx_rollback,
-        statement_timeout_ms: state.settings.statement_timeout_ms,
+        statement_timeout_ms: match principal.role() {
+            Role::ProjectAdmin => state.settings.admin_statement_timeout_ms,
+            Role::Anon | Role::Authenticated => state.settings.statement_timeout_ms,
+        },
     };
     let explain = explain.map(|e| (e.sql.as_str(), e.params.as_slice()));
-    run_as(&state.pool, ctx, (&statement.sql, &statement.params), explain)
+    run_as(&state.data_pool, ctx, (&statement.sql, &statement.params), explain)
         .await
         .map_err(|e| database_error(e, principal.role()))
 }

@@ -26,3 +26,4 @@ mod rpc;
 mod rust_client;
 mod schema_cache;
 mod secrets_at_rest;
+mod security;

@@ -71,7 +71,7 @@ pub async fn create(
         return Err(ApiError::invalid_input("name: Expected kebab-case (a-z, 0-9, -)"));
     }
     let statements = statements(sql)?;
-    let stored = migrations::apply(&state.pool, version, name, &statements, SQL_TIMEOUT_MS)
+    let stored = migrations::apply(&state.sql_pool, version, name, &statements, SQL_TIMEOUT_MS)
         .await
         .map_err(apply_error)?;
     let mut out: Value = serde_json::from_str(&stored).map_err(|_| ApiError::internal())?;
@@ -97,7 +97,7 @@ pub async fn dry_run(
             factors.push(json!({ "level": level.as_str(), "statement": statement, "reason": why }));
         }
     }
-    let error = match migrations::dry_run(&state.pool, &statements, SQL_TIMEOUT_MS).await {
+    let error = match migrations::dry_run(&state.sql_pool, &statements, SQL_TIMEOUT_MS).await {
         Ok(()) => None,
         Err(e) => Some(apply_error(e).message),
     };

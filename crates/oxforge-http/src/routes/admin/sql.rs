@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use oxforge_db::DbError;
+use oxforge_db::catalog;
 use oxforge_db::raw_sql::{self, Runner};
 use serde_json::{Value, json};
 
@@ -33,7 +34,11 @@ async fn run(state: &AppState, runner: Runner, body: &Value) -> Result<Json<Valu
         ));
     }
     let params = params(body)?;
-    let result = match raw_sql::run(&state.pool, runner, query, &params, SQL_TIMEOUT_MS).await {
+    let pool = match runner {
+        Runner::ProjectAdmin => &state.sql_pool,
+        Runner::Owner => &state.pool,
+    };
+    let result = match raw_sql::run(pool, runner, query, &params, SQL_TIMEOUT_MS).await {
         Ok(result) => result,
         Err(DbError::Postgres(e)) => return Err(sql_error(&e)),
         Err(e) => return Err(e.into()),
@@ -44,9 +49,25 @@ async fn run(state: &AppState, runner: Runner, body: &Value) -> Result<Json<Valu
         .iter()
         .map(|(name, oid)| json!({ "name": name, "dataTypeID": oid }))
         .collect();
-    Ok(Json(
-        json!({ "rows": rows, "rowCount": result.row_count, "fields": fields }),
-    ))
+    let mut out = json!({ "rows": rows, "rowCount": result.row_count, "fields": fields });
+    let open = {
+        let client = state.pool.get().await.map_err(DbError::from)?;
+        catalog::tables_open_to_anon(&client, 20).await?
+    };
+    if !open.is_empty() {
+        // oxforge's own addition to InsForge's answer: RLS off means the anon key reads and
+        // changes every row of these tables.
+        out["warnings"] = open
+            .iter()
+            .map(|t| {
+                Value::String(format!(
+                    "Row Level Security is off on {t}: anyone with the anon key can read and change every row. \
+                     Run: ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; and add policies."
+                ))
+            })
+            .collect();
+    }
+    Ok(Json(out))
 }
 
 pub async fn restricted(

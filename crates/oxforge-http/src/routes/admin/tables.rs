@@ -119,7 +119,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
 }
 
 async fn run(state: &AppState, statements: &[String]) -> Result<(), ApiError> {
-    match raw_sql::run_statements(&state.pool, Runner::ProjectAdmin, statements, SQL_TIMEOUT_MS).await {
+    match raw_sql::run_statements(&state.sql_pool, Runner::ProjectAdmin, statements, SQL_TIMEOUT_MS).await {
         Ok(()) => Ok(()),
         Err(DbError::Postgres(e)) if e.as_db_error().is_some_and(|d| d.code().code() == "42P07") => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
