@@ -15,7 +15,7 @@ async fn a_killed_embedded_postgres_is_restarted_and_no_acknowledged_write_is_lo
     let mut running = start(&data);
     execute(&data, "CREATE TABLE public.events (id bigint PRIMARY KEY)").await;
     let url = format!("{}/api/database/records/events", running.summary.url);
-    let key = running.summary.api_key.clone();
+    let key = running.summary.api_key.clone().expect("API key at the first start");
 
     let load = WriteLoad::start(&url, &key, 4);
 

@@ -14,12 +14,15 @@ use serde_json::{Value, json};
 
 use crate::support::send;
 
-/// What the start-up summary said.
+/// What the start-up summary said. The secrets are there only when they were just created (or
+/// on a terminal, which a test never is).
 pub(crate) struct Summary {
     pub(crate) url: String,
     anon_key: String,
-    pub(crate) api_key: String,
-    admin: (String, String),
+    pub(crate) api_key: Option<String>,
+    admin: Option<(String, String)>,
+    /// Every line, for checks of what is (not) printed.
+    text: String,
 }
 
 pub(crate) struct Running {
@@ -77,11 +80,13 @@ pub(crate) fn start(data_dir: &Path) -> Running {
         }
     });
     let (mut url, mut anon, mut api, mut admin) = (None, None, None, None);
+    let mut text = String::new();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while url.is_none() || anon.is_none() || api.is_none() || admin.is_none() {
+    // The summary ends with the line on how secrets are stored.
+    while !text.contains("  Secrets      encrypted") {
         let line = rx
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|_| panic!("oxforge printed no complete summary in time"));
+            .unwrap_or_else(|_| panic!("oxforge printed no complete summary in time: {text}"));
         url = url.or(field(&line, "API URL"));
         anon = anon.or(field(&line, "Anon key"));
         api = api.or(field(&line, "API key"));
@@ -89,14 +94,17 @@ pub(crate) fn start(data_dir: &Path) -> Running {
             let parts: Vec<&str> = rest.split_whitespace().collect();
             admin = Some((parts[0].to_owned(), parts[2].to_owned()));
         }
+        text.push_str(&line);
+        text.push('\n');
     }
     Running {
         child,
         summary: Summary {
-            url: url.unwrap(),
-            anon_key: anon.unwrap(),
-            api_key: api.unwrap(),
-            admin: admin.unwrap(),
+            url: url.expect("API URL"),
+            anon_key: anon.expect("Anon key"),
+            api_key: api,
+            admin,
+            text,
         },
     }
 }
@@ -167,18 +175,21 @@ async fn embedded_start_use_sigterm_restart() {
     let (_dir, data) = data_dir();
     let mut running = start(&data);
     let s = &running.summary;
+    let (api_key, admin) = (
+        s.api_key.clone().expect("API key at the first start"),
+        s.admin.clone().expect("admin"),
+    );
     assert!(
-        s.anon_key.starts_with("anon_") && s.api_key.starts_with("ik_"),
-        "{} {}",
-        s.anon_key,
-        s.api_key
+        s.anon_key.starts_with("anon_") && api_key.starts_with("ik_"),
+        "{} {api_key}",
+        s.anon_key
     );
 
     let (status, body) = send(http().get(format!("{}/api/health", s.url))).await;
     assert_eq!((status.as_u16(), body["status"].clone()), (200, json!("ok")));
     let login: Value = http()
         .post(format!("{}/api/auth/admin/sessions", s.url))
-        .json(&json!({"username": s.admin.0, "password": s.admin.1}))
+        .json(&json!({"username": admin.0, "password": admin.1}))
         .send()
         .await
         .unwrap()
@@ -196,7 +207,7 @@ async fn embedded_start_use_sigterm_restart() {
     let (_, anon) = send(
         http()
             .get(format!("{}/api/metadata/anon-key", s.url))
-            .bearer_auth(&s.api_key),
+            .bearer_auth(&api_key),
     )
     .await;
     assert_eq!(anon["anonKey"], s.anon_key.as_str());
@@ -216,7 +227,7 @@ async fn embedded_start_use_sigterm_restart() {
     for row in &stored {
         let value: String = row.get(0);
         assert!(value.starts_with("enc:v1:"), "stored in plain text: {value}");
-        assert!(!value.contains(&jwt_secret) && !value.contains(&s.api_key));
+        assert!(!value.contains(&jwt_secret) && !value.contains(&api_key));
     }
     execute(
         &data,
@@ -234,14 +245,19 @@ async fn embedded_start_use_sigterm_restart() {
 
     let mut again = start(&data);
     let s2 = &again.summary;
-    assert_eq!(
-        (&s2.anon_key, &s2.api_key, &s2.admin),
-        (&s.anon_key, &s.api_key, &s.admin)
+    // A restart into a log (not a terminal) does not print the secrets again, but says how to get them.
+    assert_eq!(s2.anon_key, s.anon_key);
+    assert_eq!((&s2.api_key, &s2.admin), (&None, &None), "{}", s2.text);
+    assert!(
+        !s2.text.contains(&api_key) && !s2.text.contains(&admin.1),
+        "{}",
+        s2.text
     );
+    assert!(s2.text.contains("oxforge login --url"), "{}", s2.text);
     let (_, secret2) = send(
         http()
             .get(format!("{}/api/secrets/JWT_SECRET", s2.url))
-            .bearer_auth(&s2.api_key),
+            .bearer_auth(&api_key),
     )
     .await;
     assert_eq!(secret2["value"], jwt_secret.as_str());
