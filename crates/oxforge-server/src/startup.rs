@@ -131,6 +131,8 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         }),
         settings: Arc::new(HttpSettings {
             body_limit: config.body_limit,
+            small_body_limit: config.small_body_limit,
+            sql_body_limit: config.sql_body_limit,
             access_token_ttl_seconds: config.access_token_ttl,
             password_min_length: config.password_min_length,
             statement_timeout_ms: config.statement_timeout_ms,
