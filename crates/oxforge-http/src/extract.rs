@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use oxforge_auth::Principal;
 use oxforge_auth::credential::{Presented, classify};
 use serde::de::DeserializeOwned;
+use tower_http::timeout::TimeoutError;
 
 use crate::{ApiError, AppState};
 
@@ -92,7 +93,8 @@ where
 }
 
 /// Why a body could not be read, as an envelope: over the route's limit `413
-/// PAYLOAD_TOO_LARGE`, anything else `400 INVALID_INPUT`.
+/// PAYLOAD_TOO_LARGE`, not sent in time (the server's body read timeout) `408 REQUEST_TIMEOUT`,
+/// anything else `400 INVALID_INPUT`.
 pub fn body_rejection(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(
@@ -100,6 +102,17 @@ pub fn body_rejection(rejection: BytesRejection) -> ApiError {
             "PAYLOAD_TOO_LARGE",
             "Request body is too large",
         );
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+    while let Some(error) = cause {
+        if error.is::<TimeoutError>() {
+            return ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "REQUEST_TIMEOUT",
+                "The request body was not received in time",
+            );
+        }
+        cause = error.source();
     }
     ApiError::invalid_input(format!("Cannot read the request body: {rejection}"))
 }

@@ -36,6 +36,15 @@ pub struct Config {
     pub small_body_limit: usize,
     /// Largest body for the SQL editor, migrations and table management, in bytes.
     pub sql_body_limit: usize,
+    /// How long a client may take to send a request's headers (and an idle keep-alive connection
+    /// may wait for its next request), in milliseconds (0: no limit).
+    pub header_read_timeout_ms: u64,
+    /// How long a client may take to send a request's body once its headers are in, in
+    /// milliseconds (0: no limit).
+    pub body_read_timeout_ms: u64,
+    /// Most client connections open at once; more wait in the listen backlog. Lowered at start
+    /// to what the open-file limit allows.
+    pub max_connections: usize,
     /// Lifetime of issued access tokens, in seconds.
     pub access_token_ttl: i64,
     pub pool_size: usize,
@@ -75,6 +84,9 @@ impl Default for Config {
             body_limit: 10 * 1024 * 1024,
             small_body_limit: 64 * 1024,
             sql_body_limit: 1024 * 1024,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 60_000,
+            max_connections: 4096,
             access_token_ttl: 15 * 60,
             pool_size: 16,
             pool_timeout_ms: 5_000,
@@ -106,6 +118,9 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_BODY_LIMIT", "body_limit"),
     ("OXFORGE_SMALL_BODY_LIMIT", "small_body_limit"),
     ("OXFORGE_SQL_BODY_LIMIT", "sql_body_limit"),
+    ("OXFORGE_HEADER_READ_TIMEOUT_MS", "header_read_timeout_ms"),
+    ("OXFORGE_BODY_READ_TIMEOUT_MS", "body_read_timeout_ms"),
+    ("OXFORGE_MAX_CONNECTIONS", "max_connections"),
     ("OXFORGE_ACCESS_TOKEN_TTL", "access_token_ttl"),
     ("OXFORGE_POOL_SIZE", "pool_size"),
     ("OXFORGE_POOL_TIMEOUT_MS", "pool_timeout_ms"),
@@ -221,6 +236,20 @@ mod tests {
             let config = Config::load(None, &CliOverrides::default()).map_err(|e| e.to_string())?;
             assert_eq!(config.small_body_limit, 1000);
             assert_eq!(config.sql_body_limit, 7000, "env beats the file");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn connection_limits_come_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("oxforge.toml", "max_connections = 64\nbody_read_timeout_ms = 0\n")?;
+            jail.set_env("OXFORGE_HEADER_READ_TIMEOUT_MS", "250");
+            jail.set_env("OXFORGE_MAX_CONNECTIONS", "32");
+            let config = Config::load(None, &CliOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.header_read_timeout_ms, 250);
+            assert_eq!(config.max_connections, 32, "env beats the file");
+            assert_eq!(config.body_read_timeout_ms, 0);
             Ok(())
         });
     }

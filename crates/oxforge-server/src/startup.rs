@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::project::{ProjectSecrets, wait_for_database};
+use crate::serve::{ConnectionLimits, raise_open_file_limit, serve};
 use crate::{Config, StartError};
 
 /// In-flight requests get this long to finish after a shutdown begins.
@@ -156,17 +157,11 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         .local_addr()
         .map_err(|source| StartError::Bind { addr: bind, source })?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(
-        oxforge_http::service(state),
-    );
-    let http = tokio::spawn(async move {
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await
-    });
-    tracing::info!(%addr, "oxforge is listening");
+    let limits = ConnectionLimits::new(&config, raise_open_file_limit());
+    let http = tokio::spawn(serve(listener, oxforge_http::service(state), limits, async move {
+        let _ = stop_rx.await;
+    }));
+    tracing::info!(%addr, max_connections = limits.max_connections, "oxforge is listening");
 
     Ok(Server {
         addr,
