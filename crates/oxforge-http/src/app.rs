@@ -22,7 +22,13 @@ pub fn service(state: AppState) -> Service {
 }
 
 fn router(state: AppState) -> Router {
-    let body_limit = state.settings.body_limit;
+    // Bodies are read whole (and JSON parsed whole), so each route reads no more than it needs:
+    // the data API `body_limit`, the SQL editor, migrations and table management `sql_body_limit`,
+    // everything else (auth, secrets, metadata) `small_body_limit`; none more than `body_limit`.
+    let settings = &state.settings;
+    let data_limit = DefaultBodyLimit::max(settings.body_limit);
+    let sql_limit = DefaultBodyLimit::max(settings.sql_body_limit.min(settings.body_limit));
+    let small_limit = DefaultBodyLimit::max(settings.small_body_limit.min(settings.body_limit));
     Router::new()
         .route("/api/health", get(health::health))
         .route("/.well-known/jwks.json", get(jwks::jwks))
@@ -59,18 +65,30 @@ fn router(state: AppState) -> Router {
             "/api/secrets/{key}",
             get(secrets::get_secret).put(secrets::update).delete(secrets::delete),
         )
-        .route("/api/database/advance/rawsql", post(sql::restricted))
-        .route("/api/database/advance/rawsql/unrestricted", post(sql::unrestricted))
+        .route("/api/database/advance/rawsql", post(sql::restricted).layer(sql_limit))
+        .route(
+            "/api/database/advance/rawsql/unrestricted",
+            post(sql::unrestricted).layer(sql_limit),
+        )
         .route(
             "/api/database/migrations",
-            get(migrations::list).post(migrations::create),
+            get(migrations::list).post(migrations::create).layer(sql_limit),
         )
-        .route("/api/database/migrations/dry-run", post(migrations::dry_run))
-        .route("/api/database/tables", get(catalog::tables).post(tables::create))
-        .route("/api/database/tables/{table}", axum::routing::delete(tables::delete))
+        .route(
+            "/api/database/migrations/dry-run",
+            post(migrations::dry_run).layer(sql_limit),
+        )
+        .route(
+            "/api/database/tables",
+            get(catalog::tables).post(tables::create).layer(sql_limit),
+        )
+        .route(
+            "/api/database/tables/{table}",
+            axum::routing::delete(tables::delete).layer(sql_limit),
+        )
         .route(
             "/api/database/tables/{table}/schema",
-            get(catalog::table_schema).patch(tables::alter),
+            get(catalog::table_schema).patch(tables::alter).layer(sql_limit),
         )
         .route("/api/database/schemas", get(catalog::schemas))
         .route("/api/database/functions", get(catalog::functions))
@@ -80,20 +98,20 @@ fn router(state: AppState) -> Router {
         .route("/api/oxforge/whoami", get(whoami::whoami))
         .route("/api/oxforge/auth/providers", get(auth_diagnostics::providers))
         .route("/api/oxforge/auth/check", post(auth_diagnostics::check))
-        .merge(data_routes(state.clone()))
+        .merge(data_routes(state.clone(), data_limit))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(small_limit)
         .layer(cors())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
 /// The data API, with the per-client bound on requests in flight.
-fn data_routes(state: AppState) -> Router<AppState> {
+fn data_routes(state: AppState, body_limit: DefaultBodyLimit) -> Router<AppState> {
     Router::new()
-        .route("/api/database/records/{table}", any(records::records))
-        .route("/api/database/rpc/{function}", any(rpc::rpc))
+        .route("/api/database/records/{table}", any(records::records).layer(body_limit))
+        .route("/api/database/rpc/{function}", any(rpc::rpc).layer(body_limit))
         .route_layer(axum::middleware::from_fn_with_state(state, crate::client_limit::limit))
 }
 

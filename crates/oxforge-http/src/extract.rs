@@ -1,12 +1,14 @@
 //! Extractors: who is calling (any credential / admin only) and JSON bodies.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use oxforge_auth::Principal;
 use oxforge_auth::credential::{Presented, classify};
 use serde::de::DeserializeOwned;
+use tower_http::timeout::TimeoutError;
 
 use crate::{ApiError, AppState};
 
@@ -83,21 +85,36 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "PAYLOAD_TOO_LARGE",
-                    "Request body is too large",
-                )
-            } else {
-                ApiError::invalid_input(format!("Cannot read the request body: {rejection}"))
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::invalid_input(format!("Invalid JSON body: {e}")))
     }
+}
+
+/// Why a body could not be read, as an envelope: over the route's limit `413
+/// PAYLOAD_TOO_LARGE`, not sent in time (the server's body read timeout) `408 REQUEST_TIMEOUT`,
+/// anything else `400 INVALID_INPUT`.
+pub fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "Request body is too large",
+        );
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+    while let Some(error) = cause {
+        if error.is::<TimeoutError>() {
+            return ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "REQUEST_TIMEOUT",
+                "The request body was not received in time",
+            );
+        }
+        cause = error.source();
+    }
+    ApiError::invalid_input(format!("Cannot read the request body: {rejection}"))
 }
 
 /// Collects `"<field>: Required"` messages the way InsForge's validation reports them.

@@ -14,8 +14,12 @@ use crate::rate_limit::RateLimiter;
 pub struct HttpSettings {
     /// Reported by `/api/health`.
     pub version: String,
-    /// Largest accepted request body, in bytes.
+    /// Largest accepted request body, in bytes: the data API's limit, and the cap of the others.
     pub body_limit: usize,
+    /// Largest body of auth, secrets, metadata and the small admin routes, in bytes.
+    pub small_body_limit: usize,
+    /// Largest body of the SQL editor, migrations and table management, in bytes.
+    pub sql_body_limit: usize,
     /// Lifetime of access tokens oxforge issues.
     pub access_token_ttl_seconds: i64,
     /// Lifetime of refresh tokens oxforge issues.
@@ -37,6 +41,8 @@ impl Default for HttpSettings {
         HttpSettings {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             body_limit: 10 * 1024 * 1024,
+            small_body_limit: 64 * 1024,
+            sql_body_limit: 1024 * 1024,
             access_token_ttl_seconds: 15 * 60,
             refresh_token_ttl_seconds: 7 * 24 * 3600,
             password_min_length: 6,

@@ -30,8 +30,21 @@ pub struct Config {
     /// Seals the project's secrets in the database (InsForge's `ENCRYPTION_KEY`); with the
     /// embedded PostgreSQL a key file in the data directory is used when this is not set.
     pub encryption_key: Option<String>,
-    /// Largest request body in bytes.
+    /// Largest request body in bytes (the data API; every other limit is capped by it).
     pub body_limit: usize,
+    /// Largest body for auth, secrets, metadata and the other small admin routes, in bytes.
+    pub small_body_limit: usize,
+    /// Largest body for the SQL editor, migrations and table management, in bytes.
+    pub sql_body_limit: usize,
+    /// How long a client may take to send a request's headers (and an idle keep-alive connection
+    /// may wait for its next request), in milliseconds (0: no limit).
+    pub header_read_timeout_ms: u64,
+    /// How long a client may take to send a request's body once its headers are in, in
+    /// milliseconds (0: no limit).
+    pub body_read_timeout_ms: u64,
+    /// Most client connections open at once; more wait in the listen backlog. Lowered at start
+    /// to what the open-file limit allows.
+    pub max_connections: usize,
     /// Lifetime of issued access tokens, in seconds.
     pub access_token_ttl: i64,
     /// Connections for the data API (as the `authenticator` role).
@@ -83,6 +96,11 @@ impl Default for Config {
             access_anon_key: None,
             encryption_key: None,
             body_limit: 10 * 1024 * 1024,
+            small_body_limit: 64 * 1024,
+            sql_body_limit: 1024 * 1024,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 60_000,
+            max_connections: 4096,
             access_token_ttl: 15 * 60,
             pool_size: 16,
             admin_pool_size: 6,
@@ -136,6 +154,11 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("ACCESS_ANON_KEY", "access_anon_key"),
     ("ENCRYPTION_KEY", "encryption_key"),
     ("OXFORGE_BODY_LIMIT", "body_limit"),
+    ("OXFORGE_SMALL_BODY_LIMIT", "small_body_limit"),
+    ("OXFORGE_SQL_BODY_LIMIT", "sql_body_limit"),
+    ("OXFORGE_HEADER_READ_TIMEOUT_MS", "header_read_timeout_ms"),
+    ("OXFORGE_BODY_READ_TIMEOUT_MS", "body_read_timeout_ms"),
+    ("OXFORGE_MAX_CONNECTIONS", "max_connections"),
     ("OXFORGE_ACCESS_TOKEN_TTL", "access_token_ttl"),
     ("OXFORGE_POOL_SIZE", "pool_size"),
     ("OXFORGE_ADMIN_POOL_SIZE", "admin_pool_size"),
@@ -245,6 +268,32 @@ mod tests {
             assert_eq!(config.jwt_secret.as_deref(), Some("from-env"), "env beats the file");
             assert_eq!(config.access_anon_key, None, "empty env is unset");
             assert_eq!(config.data_dir, PathBuf::from(".oxforge"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn body_limits_come_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("oxforge.toml", "small_body_limit = 1000\nsql_body_limit = 5000\n")?;
+            jail.set_env("OXFORGE_SQL_BODY_LIMIT", "7000");
+            let config = Config::load(None, &CliOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.small_body_limit, 1000);
+            assert_eq!(config.sql_body_limit, 7000, "env beats the file");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn connection_limits_come_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("oxforge.toml", "max_connections = 64\nbody_read_timeout_ms = 0\n")?;
+            jail.set_env("OXFORGE_HEADER_READ_TIMEOUT_MS", "250");
+            jail.set_env("OXFORGE_MAX_CONNECTIONS", "32");
+            let config = Config::load(None, &CliOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.header_read_timeout_ms, 250);
+            assert_eq!(config.max_connections, 32, "env beats the file");
+            assert_eq!(config.body_read_timeout_ms, 0);
             Ok(())
         });
     }

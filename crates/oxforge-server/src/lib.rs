@@ -5,6 +5,7 @@ mod config;
 mod encryption;
 mod error;
 mod project;
+mod serve;
 mod startup;
 mod watchdog;
 

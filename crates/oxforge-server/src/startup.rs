@@ -21,7 +21,11 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::project::{ProjectSecrets, wait_for_database};
+use crate::serve::{ConnectionLimits, raise_open_file_limit, serve};
 use crate::{Config, StartError};
+
+/// Connections for restricted SQL, migrations and table management.
+pub(crate) const SQL_POOL_SIZE: usize = 4;
 
 /// In-flight requests get this long to finish after a shutdown begins.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -142,6 +146,8 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         }),
         settings: Arc::new(HttpSettings {
             body_limit: config.body_limit,
+            small_body_limit: config.small_body_limit,
+            sql_body_limit: config.sql_body_limit,
             access_token_ttl_seconds: config.access_token_ttl,
             password_min_length: config.password_min_length,
             statement_timeout_ms: config.statement_timeout_ms,
@@ -167,17 +173,11 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         .local_addr()
         .map_err(|source| StartError::Bind { addr: bind, source })?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(
-        oxforge_http::service(state),
-    );
-    let http = tokio::spawn(async move {
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await
-    });
-    tracing::info!(%addr, "oxforge is listening");
+    let limits = ConnectionLimits::new(&config, raise_open_file_limit());
+    let http = tokio::spawn(serve(listener, oxforge_http::service(state), limits, async move {
+        let _ = stop_rx.await;
+    }));
+    tracing::info!(%addr, max_connections = limits.max_connections, "oxforge is listening");
 
     Ok(Server {
         addr,
@@ -226,7 +226,7 @@ async fn request_pools(
     let sql = oxforge_db::connect_with(
         login,
         &PoolOptions {
-            max_size: 4,
+            max_size: SQL_POOL_SIZE,
             wait_timeout,
             recycling: Recycling::Discard,
             ..PoolOptions::default()

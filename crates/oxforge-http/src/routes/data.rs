@@ -11,7 +11,7 @@ use oxforge_auth::{Principal, Role, now_seconds};
 use oxforge_db::exec::{Outcome, RequestContext, run_as};
 use oxforge_sql::Statement;
 
-use crate::extract::Caller;
+use crate::extract::{Caller, body_rejection};
 use crate::pgrst::{PgrstError, database_error};
 use crate::{ApiError, AppState};
 
@@ -181,29 +181,35 @@ pub fn body_shape(media: MediaType) -> oxforge_sql::Shape {
     }
 }
 
-/// The request body, or an InsForge envelope when it is too large or unreadable.
+/// The request body, or an InsForge envelope when it is too large, late or unreadable.
 pub fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Reject> {
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            reject(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                "Request body is too large",
-            ))
-        } else {
-            reject(ApiError::invalid_input(format!(
-                "Cannot read the request body: {rejection}"
-            )))
-        }
-    })
+    body.map_err(|rejection| reject(body_rejection(rejection)))
+}
+
+/// Bodies up to this size are parsed where they arrive; larger ones on a blocking thread, so
+/// that parsing megabytes of JSON does not stall the other requests of an async worker.
+const INLINE_PARSE_LIMIT: usize = 64 * 1024;
+
+/// Parses JSON, off the async workers when the body is large.
+pub async fn parse_json(bytes: Bytes) -> Result<serde_json::Result<serde_json::Value>, Reject> {
+    if bytes.len() <= INLINE_PARSE_LIMIT {
+        return Ok(serde_json::from_slice(&bytes));
+    }
+    tokio::task::spawn_blocking(move || serde_json::from_slice(&bytes))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "JSON parsing task failed");
+            reject(ApiError::internal())
+        })
 }
 
 /// Parses a JSON body as PostgREST does (`PGRST102` when it is not JSON).
-pub fn json_body(bytes: &Bytes) -> Result<serde_json::Value, Reject> {
+pub async fn json_body(bytes: Bytes) -> Result<serde_json::Value, Reject> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(reject(PgrstError::new(400, "PGRST102", "Empty or invalid json")));
     }
-    serde_json::from_slice(bytes)
+    parse_json(bytes)
+        .await?
         .map_err(|e| reject(PgrstError::new(400, "PGRST102", "Empty or invalid json").with_details(e.to_string())))
 }
 

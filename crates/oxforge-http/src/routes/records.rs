@@ -125,7 +125,7 @@ async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject>
         params: QueryParams::parse(&request.raw_query, |_| false).map_err(reject)?,
         prefs: request.prefs.clone(),
         body: match *method {
-            Method::POST | Method::PUT | Method::PATCH => Some(json_body(&body_bytes(request.body)?)?),
+            Method::POST | Method::PUT | Method::PATCH => Some(json_body(body_bytes(request.body)?).await?),
             _ => None,
         },
     };

@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 
 use crate::AppState;
 use crate::pgrst::PgrstError;
-use crate::routes::data::{DataCall, Reject, applied, body_bytes, content_range, execute, reject, reply, shaped_body};
+use crate::routes::data::{
+    DataCall, Reject, applied, body_bytes, content_range, execute, parse_json, reject, reply, shaped_body,
+};
 
 pub async fn rpc(State(state): State<AppState>, request: DataCall) -> Response {
     call(&state, request).await.unwrap_or_else(IntoResponse::into_response)
@@ -55,7 +57,7 @@ async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             Map::new()
         } else {
-            match serde_json::from_slice::<Value>(&bytes) {
+            match parse_json(bytes).await? {
                 Ok(Value::Object(map)) => map,
                 Ok(_) | Err(_) => return Err(reject(PgrstError::new(400, "PGRST102", "Empty or invalid json"))),
             }

@@ -11,6 +11,7 @@ mod admin_api;
 mod bootstrap;
 mod cli;
 mod credentials;
+mod edge_limits;
 mod embedded_restart;
 mod embedding;
 mod http_basics;
