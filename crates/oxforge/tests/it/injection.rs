@@ -39,6 +39,11 @@ const PAYLOADS: &[&str] = &[
     "/* */ UNION SELECT id, 'x' FROM public.canary --",
     "%27%3B%20DROP%20TABLE%20canary",
     "\u{0}",
+    // Keyword-only payloads: no quote, semicolon or comment, so a letters-and-spaces check passes them.
+    "text AS x FROM items UNION SELECT session_user AS name FROM items UNION SELECT name",
+    "text FROM items CROSS JOIN pg_class a CROSS JOIN pg_class b CROSS JOIN pg_class c",
+    "text FROM pg_authid WHERE rolsuper",
+    "int FROM items WHERE false UNION ALL SELECT count FROM canary",
 ];
 
 /// Every position a payload can take; `p` is the payload.
@@ -168,6 +173,11 @@ async fn injection_payloads_in_every_position_execute_nothing() {
             };
             tried += 1;
             assert!(status.as_u16() < 500, "{position} with {payload:?}: {status} {text}");
+            // A payload that reached SQL would read the session's role or the catalogs.
+            assert!(
+                !(status.is_success() && (text.contains("\"postgres\"") || text.contains("rolsuper"))),
+                "{position} with {payload:?} leaked: {text}"
+            );
             assert!(
                 elapsed < Duration::from_millis(2500),
                 "{position} with {payload:?} took {elapsed:?}: a sleep probe executed"
