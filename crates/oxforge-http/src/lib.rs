@@ -3,6 +3,7 @@
 //! envelope `{error, message, statusCode, nextActions?}`.
 
 mod app;
+pub mod client_ip;
 mod error;
 mod extract;
 pub mod keys;

@@ -7,7 +7,7 @@ use oxforge_auth::admin::AdminCredentials;
 use oxforge_db::Pool;
 use oxforge_schema::SchemaCacheHandle;
 
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::AuthLimits;
 
 /// Settings of the HTTP layer itself.
 #[derive(Debug, Clone)]
@@ -49,8 +49,8 @@ pub struct AppState {
     pub schema: Arc<SchemaCacheHandle>,
     pub admin: Arc<AdminCredentials>,
     pub settings: Arc<HttpSettings>,
-    /// Sign-in and sign-up attempts per client address and per email; `None` turns it off.
-    pub limiter: Option<Arc<RateLimiter>>,
+    /// Sign-in and sign-up limits, and how the client's address is found.
+    pub limits: Arc<AuthLimits>,
     /// Seals and opens `system.secrets` values (ENCRYPTION_KEY).
     pub secret_cipher: Arc<oxforge_db::SecretCipher>,
     /// Bounds concurrent password hashing (CPU and memory).

@@ -6,10 +6,12 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use oxforge_http::client_ip::TrustedProxies;
+use oxforge_http::rate_limit::AuthLimitSettings;
+
 use crate::StartError;
 
 pub const DEFAULT_PORT: u16 = 7130;
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -37,8 +39,15 @@ pub struct Config {
     pub pool_size: usize,
     /// How long a request waits for a free database connection before a 503, in milliseconds.
     pub pool_timeout_ms: u64,
-    /// Sign-in and sign-up attempts allowed per minute per client address and per email; 0 turns it off.
+    /// User sign-in failures allowed per minute per client address and per (address, email),
+    /// and sign-ups per minute per address; 0 turns it off.
     pub auth_rate_limit: u32,
+    /// Admin sign-in failures per client address before waits start (4 s, doubling to 15 min); 0 turns it off.
+    pub admin_sign_in_failures: u32,
+    /// Admin sign-in failures per minute from all addresses together; 0 turns it off.
+    pub admin_sign_in_global_failures: u32,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client; none by default.
+    pub trusted_proxies: Vec<String>,
     /// Shortest accepted password.
     pub password_min_length: usize,
     /// Longest a data-API statement may run, in milliseconds (0: no limit).
@@ -73,6 +82,9 @@ impl Default for Config {
             pool_size: 16,
             pool_timeout_ms: 5_000,
             auth_rate_limit: 30,
+            admin_sign_in_failures: 5,
+            admin_sign_in_global_failures: 60,
+            trusted_proxies: Vec::new(),
             password_min_length: 6,
             statement_timeout_ms: 30_000,
             max_batch_rows: 10_000,
@@ -102,6 +114,8 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_POOL_SIZE", "pool_size"),
     ("OXFORGE_POOL_TIMEOUT_MS", "pool_timeout_ms"),
     ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
+    ("OXFORGE_ADMIN_SIGN_IN_FAILURES", "admin_sign_in_failures"),
+    ("OXFORGE_ADMIN_SIGN_IN_GLOBAL_FAILURES", "admin_sign_in_global_failures"),
     ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
     ("OXFORGE_STATEMENT_TIMEOUT_MS", "statement_timeout_ms"),
     ("OXFORGE_MAX_BATCH_ROWS", "max_batch_rows"),
@@ -155,7 +169,32 @@ impl Config {
             })?;
             config.providers.extend(extra);
         }
+        // Trusted proxies from the environment: a comma-separated list.
+        if let Some(list) = std::env::var("OXFORGE_TRUSTED_PROXIES")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            config.trusted_proxies = vec![list];
+        }
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Settings that cannot work are refused before anything starts.
+    pub fn validate(&self) -> Result<(), StartError> {
+        self.auth_limit_settings().map(|_| ())
+    }
+
+    /// The sign-in limits of the HTTP layer.
+    pub fn auth_limit_settings(&self) -> Result<AuthLimitSettings, StartError> {
+        let trusted_proxies = TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| StartError::Config(format!("trusted_proxies (OXFORGE_TRUSTED_PROXIES): {e}")))?;
+        Ok(AuthLimitSettings {
+            user_limit: self.auth_rate_limit,
+            admin_failures: self.admin_sign_in_failures,
+            admin_global_failures: self.admin_sign_in_global_failures,
+            trusted_proxies,
+        })
     }
 
     /// `JWT_SECRET=` in a shell means "not set", not "the empty secret".
@@ -201,6 +240,19 @@ mod tests {
             assert_eq!(config.jwt_secret.as_deref(), Some("from-env"), "env beats the file");
             assert_eq!(config.access_anon_key, None, "empty env is unset");
             assert_eq!(config.data_dir, PathBuf::from(".oxforge"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_the_environment_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("OXFORGE_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8");
+            let config = Config::load(None, &CliOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.trusted_proxies, ["127.0.0.1, 10.0.0.0/8"]);
+            jail.set_env("OXFORGE_TRUSTED_PROXIES", "10.0.0.0/99");
+            let err = Config::load(None, &CliOverrides::default()).unwrap_err().to_string();
+            assert!(err.contains("OXFORGE_TRUSTED_PROXIES"), "{err}");
             Ok(())
         });
     }

@@ -13,7 +13,7 @@ use oxforge_db::{Pool, PoolOptions};
 
 use crate::KeySource;
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
-use oxforge_http::rate_limit::RateLimiter;
+use oxforge_http::rate_limit::AuthLimits;
 use oxforge_http::{AppState, HttpSettings};
 use oxforge_schema::{SchemaCacheHandle, spawn_listener_with};
 use tokio::sync::oneshot;
@@ -137,8 +137,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             max_batch_rows: config.max_batch_rows,
             ..HttpSettings::default()
         }),
-        limiter: (config.auth_rate_limit > 0)
-            .then(|| Arc::new(RateLimiter::new(config.auth_rate_limit, Duration::from_secs(60)))),
+        limits: Arc::new(AuthLimits::new(config.auth_limit_settings()?)),
         secret_cipher: cipher,
         password_work: Arc::new(oxforge_http::password_work::PasswordWork::per_cpu()),
     };
