@@ -12,6 +12,49 @@ use oxforge_http::rate_limit::AuthLimitSettings;
 use crate::StartError;
 
 pub const DEFAULT_PORT: u16 = 7130;
+pub const DEFAULT_ADMIN_USERNAME: &str = "admin";
+
+/// A configured root admin password shorter than this is refused.
+pub const ADMIN_PASSWORD_MIN_LENGTH: usize = 12;
+
+/// Passwords that appear in guides, templates and wordlists (compared ignoring case).
+const WELL_KNOWN_PASSWORDS: &[&str] = &[
+    "change-this-password",
+    "changethispassword",
+    "change-me-please",
+    "administrator",
+    "password1234",
+    "password12345",
+    "password123456",
+    "123456789012",
+    "1234567890123",
+    "qwertyuiop123",
+    "adminadminadmin",
+    "insforge-admin",
+    "insforge-password",
+];
+
+/// Why a configured root admin password is too weak, if it is.
+fn weak_admin_password(username: &str, password: &str) -> Option<String> {
+    let length = password.chars().count();
+    if length < ADMIN_PASSWORD_MIN_LENGTH {
+        return Some(format!(
+            "it has {length} characters, at least {ADMIN_PASSWORD_MIN_LENGTH} are needed"
+        ));
+    }
+    let lower = password.to_lowercase();
+    if WELL_KNOWN_PASSWORDS.contains(&lower.as_str()) {
+        return Some("it is a well-known default".into());
+    }
+    if lower == username.to_lowercase() {
+        return Some("it is the username".into());
+    }
+    if password.chars().all(|c| password.starts_with(c)) {
+        return Some("it repeats one character".into());
+    }
+    None
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -180,8 +223,14 @@ impl Config {
         Ok(config)
     }
 
-    /// Settings that cannot work are refused before anything starts.
+    /// Settings that would make a server unsafe or cannot work are refused before anything starts.
     pub fn validate(&self) -> Result<(), StartError> {
+        if let Some(password) = &self.root_admin_password {
+            let username = self.root_admin_username.as_deref().unwrap_or(DEFAULT_ADMIN_USERNAME);
+            if let Some(reason) = weak_admin_password(username, password) {
+                return Err(StartError::WeakAdminPassword(reason));
+            }
+        }
         self.auth_limit_settings().map(|_| ())
     }
 
@@ -242,6 +291,39 @@ mod tests {
             assert_eq!(config.data_dir, PathBuf::from(".oxforge"));
             Ok(())
         });
+    }
+
+    #[test]
+    fn weak_admin_passwords_are_refused_with_the_fix() {
+        for weak in [
+            "admin",
+            "password",
+            "change-this-password",
+            "Change-This-Password",
+            "short-pw-11",
+            "aaaaaaaaaaaaaaa",
+        ] {
+            let config = Config {
+                root_admin_password: Some(weak.into()),
+                ..Config::default()
+            };
+            let message = config.validate().unwrap_err().to_string();
+            assert!(message.contains("ROOT_ADMIN_PASSWORD"), "{weak}: {message}");
+            assert!(message.contains("at least 12 characters"), "{weak}: {message}");
+        }
+        let same_as_user = Config {
+            root_admin_username: Some("operator-of-this".into()),
+            root_admin_password: Some("Operator-Of-This".into()),
+            ..Config::default()
+        };
+        assert!(same_as_user.validate().is_err());
+        for fine in [None, Some("correct-horse-battery")] {
+            let config = Config {
+                root_admin_password: fine.map(Into::into),
+                ..Config::default()
+            };
+            assert!(config.validate().is_ok(), "{fine:?}");
+        }
     }
 
     #[test]

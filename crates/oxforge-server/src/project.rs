@@ -80,6 +80,7 @@ impl ProjectSecrets {
         cipher: &oxforge_db::SecretCipher,
         config: &Config,
     ) -> Result<Self, StartError> {
+        config.validate()?;
         let need_admin_password = config.root_admin_password.is_none();
         let mut map = oxforge_db::bootstrap(pool, cipher, &configured(config), |stored| {
             generate_missing(stored, need_admin_password)
@@ -98,7 +99,10 @@ impl ProjectSecrets {
                 public_pem: take(&mut map, JWT_PUBLIC_KEY)?,
                 kid: take(&mut map, JWT_KEY_ID)?,
             },
-            admin_username: config.root_admin_username.clone().unwrap_or_else(|| "admin".into()),
+            admin_username: config
+                .root_admin_username
+                .clone()
+                .unwrap_or_else(|| crate::config::DEFAULT_ADMIN_USERNAME.into()),
             admin_password,
         })
     }

@@ -1,6 +1,7 @@
-//! Abuse of sign-in: brute force and lockout (per address, behind trusted proxies only).
+//! Abuse of sign-in: brute force and lockout (per address, behind trusted proxies only), weak
+//! root admin passwords.
 
-use oxforge_testkit::{TestServer, http};
+use oxforge_testkit::{TestServer, cluster, http};
 use serde_json::json;
 
 use crate::support::{Raw, assert_envelope, send_raw};
@@ -148,5 +149,23 @@ async fn attackers_failures_do_not_lock_the_victim_out() {
     }
     assert_too_many(&user_sign_up(&server, ATTACKER, "bot3@x.io").await);
     assert_eq!(user_sign_up(&server, "192.0.2.44", "bot3@x.io").await.status, 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn weak_root_admin_passwords_are_refused_at_start() {
+    let database = cluster().database_from_template().await;
+    for weak in ["admin", "password", "change-this-password", "eleven-char"] {
+        let Err(error) = TestServer::try_start_on(&database, |c| c.root_admin_password = Some(weak.into())).await
+        else {
+            panic!("{weak:?} was accepted");
+        };
+        let message = error.to_string();
+        assert!(
+            message.contains("ROOT_ADMIN_PASSWORD is too weak") && message.contains("at least 12 characters"),
+            "{weak:?}: {message}"
+        );
+    }
+    let server = TestServer::start_on(&database, |c| c.root_admin_password = Some(ADMIN_PASSWORD.into())).await;
     server.stop().await;
 }
