@@ -15,7 +15,7 @@ pub mod secret_cipher;
 pub mod secrets;
 pub mod sql_script;
 
-pub use bootstrap::{BOOTSTRAP_VERSION, bootstrap, migrate};
+pub use bootstrap::{BOOTSTRAP_VERSION, bootstrap, bootstrap_versions, migrate};
 pub use error::DbError;
 pub use pool::{Pool, PoolOptions, connect};
 pub use secret_cipher::SecretCipher;

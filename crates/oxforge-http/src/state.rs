@@ -26,6 +26,8 @@ pub struct HttpSettings {
     pub statement_timeout_ms: u64,
     /// Most rows one insert/upsert may carry (0: no limit).
     pub max_batch_rows: usize,
+    /// No refresh extends a session beyond this long after its sign-in.
+    pub session_max_lifetime_seconds: i64,
 }
 
 impl Default for HttpSettings {
@@ -38,6 +40,7 @@ impl Default for HttpSettings {
             password_min_length: 6,
             statement_timeout_ms: 30_000,
             max_batch_rows: 10_000,
+            session_max_lifetime_seconds: 30 * 24 * 3600,
         }
     }
 }

@@ -91,6 +91,8 @@ pub struct Config {
     pub admin_sign_in_global_failures: u32,
     /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client; none by default.
     pub trusted_proxies: Vec<String>,
+    /// No refresh extends a session beyond this many seconds after its sign-in.
+    pub session_max_lifetime: i64,
     /// Shortest accepted password.
     pub password_min_length: usize,
     /// Longest a data-API statement may run, in milliseconds (0: no limit).
@@ -128,6 +130,7 @@ impl Default for Config {
             admin_sign_in_failures: 5,
             admin_sign_in_global_failures: 60,
             trusted_proxies: Vec::new(),
+            session_max_lifetime: 30 * 24 * 3600,
             password_min_length: 6,
             statement_timeout_ms: 30_000,
             max_batch_rows: 10_000,
@@ -159,6 +162,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
     ("OXFORGE_ADMIN_SIGN_IN_FAILURES", "admin_sign_in_failures"),
     ("OXFORGE_ADMIN_SIGN_IN_GLOBAL_FAILURES", "admin_sign_in_global_failures"),
+    ("OXFORGE_SESSION_MAX_LIFETIME", "session_max_lifetime"),
     ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
     ("OXFORGE_STATEMENT_TIMEOUT_MS", "statement_timeout_ms"),
     ("OXFORGE_MAX_BATCH_ROWS", "max_batch_rows"),
@@ -230,6 +234,11 @@ impl Config {
             if let Some(reason) = weak_admin_password(username, password) {
                 return Err(StartError::WeakAdminPassword(reason));
             }
+        }
+        if self.session_max_lifetime <= 0 {
+            return Err(StartError::Config(
+                "session_max_lifetime (OXFORGE_SESSION_MAX_LIFETIME) must be a positive number of seconds".into(),
+            ));
         }
         self.auth_limit_settings().map(|_| ())
     }

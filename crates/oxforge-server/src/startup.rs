@@ -135,6 +135,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             password_min_length: config.password_min_length,
             statement_timeout_ms: config.statement_timeout_ms,
             max_batch_rows: config.max_batch_rows,
+            session_max_lifetime_seconds: config.session_max_lifetime,
             ..HttpSettings::default()
         }),
         limits: Arc::new(AuthLimits::new(config.auth_limit_settings()?)),

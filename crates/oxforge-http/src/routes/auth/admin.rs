@@ -40,7 +40,7 @@ pub async fn sign_in(
     let sub = state.admin.subject();
     let issued = session::issue(&state, SessionKind::Admin, &sub, None, None, Role::ProjectAdmin).await?;
     let out = admin_body(&sub, issued.access_token.clone());
-    Ok(session::respond(&state, SessionKind::Admin, true, out, issued))
+    Ok(session::respond(SessionKind::Admin, true, out, issued))
 }
 
 pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -58,7 +58,7 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Respo
     match session::rotate(&state, kind, &claims, Role::ProjectAdmin).await {
         Ok((issued, rotated)) => {
             let out = admin_body(&rotated.subject, issued.access_token.clone());
-            session::respond(&state, kind, true, out, issued)
+            session::respond(kind, true, out, issued)
         }
         Err(e) => clearing(kind, true, e),
     }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod email;
 pub mod profiles;
 pub mod refresh;
+pub mod revoke;
 pub mod session;
 pub mod sign_in;
 pub mod sign_up;
