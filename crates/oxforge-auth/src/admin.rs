@@ -1,5 +1,6 @@
 //! The root admin's username and password (`ROOT_ADMIN_USERNAME` / `ROOT_ADMIN_PASSWORD`).
 
+use aws_lc_rs::hmac;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -32,6 +33,21 @@ impl AdminCredentials {
     pub fn subject(&self) -> String {
         format!("local:{}", self.username)
     }
+
+    /// Names these credentials without revealing them: hex(HMAC-SHA256(`key`, username and
+    /// password)). Admin sessions store it, so a change of either ends every session signed in
+    /// with the old ones.
+    pub fn epoch(&self, key: &[u8]) -> String {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+        // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+        let message = format!(
+            "oxforge:admin-epoch:v1:{}:{}:{}",
+            self.username.len(),
+            self.username,
+            self.password
+        );
+        hex::encode(hmac::sign(&key, message.as_bytes()).as_ref())
+    }
 }
 
 #[cfg(test)]
@@ -50,5 +66,25 @@ mod tests {
         assert!(!admin.verify("", ""));
         assert_eq!(admin.subject(), "local:admin");
         assert!(!format!("{admin:?}").contains("pw"));
+    }
+
+    #[test]
+    fn epoch_changes_with_either_credential_and_the_key() {
+        let admin = |username: &str, password: &str| AdminCredentials {
+            username: username.into(),
+            password: password.into(),
+        };
+        let epoch = admin("admin", "pw").epoch(b"k");
+        assert_eq!(epoch, admin("admin", "pw").epoch(b"k"));
+        assert_eq!(epoch.len(), 64);
+        assert!(!epoch.contains("pw"));
+        for other in [
+            admin("admin", "pw2").epoch(b"k"),
+            admin("root", "pw").epoch(b"k"),
+            admin("admin", "pw").epoch(b"k2"),
+            admin("adm", "inpw").epoch(b"k"),
+        ] {
+            assert_ne!(epoch, other);
+        }
     }
 }

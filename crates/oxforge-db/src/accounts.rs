@@ -119,25 +119,61 @@ pub async fn delete_users(client: &impl GenericClient, ids: &[String]) -> Result
         .await?)
 }
 
-/// A new session; returns its id.
-pub async fn create_session(
-    client: &impl GenericClient,
-    subject: &str,
-    user_id: Option<&str>,
-    session_type: &str,
-    csrf_nonce: &str,
-    token_id: &str,
-    ttl_seconds: i64,
-) -> Result<String, DbError> {
+/// A session to start.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSession<'a> {
+    /// A user id, or `local:<admin>`.
+    pub subject: &'a str,
+    pub user_id: Option<&'a str>,
+    pub session_type: &'a str,
+    pub csrf_nonce: &'a str,
+    pub token_id: &'a str,
+    /// The refresh token's lifetime; each refresh starts it again…
+    pub ttl_seconds: i64,
+    /// …but never beyond this long after the session began.
+    pub max_lifetime_seconds: i64,
+    /// Admin sessions: the credentials they were signed in with (see `AdminCredentials::epoch`).
+    pub credential_epoch: Option<&'a str>,
+}
+
+/// A new session: its id and how long its refresh token lives, in seconds.
+pub async fn create_session(client: &impl GenericClient, new: &NewSession<'_>) -> Result<(String, i64), DbError> {
     let row = client
         .query_one(
-            "INSERT INTO auth.sessions (subject, user_id, session_type, csrf_nonce, token_id, expires_at)
-             VALUES ($1, $2::text::uuid, $3, $4, $5, now() + make_interval(secs => $6::bigint))
-             RETURNING id::text",
-            &[&subject, &user_id, &session_type, &csrf_nonce, &token_id, &ttl_seconds],
+            "WITH s AS (
+               INSERT INTO auth.sessions (subject, user_id, session_type, csrf_nonce, token_id, credential_epoch, expires_at)
+               VALUES ($1, $2::text::uuid, $3, $4, $5, $6,
+                       now() + make_interval(secs => least($7::bigint, $8::bigint)))
+               RETURNING id, expires_at)
+             SELECT id::text, ceil(extract(epoch FROM expires_at - now()))::bigint FROM s",
+            &[
+                &new.subject,
+                &new.user_id,
+                &new.session_type,
+                &new.csrf_nonce,
+                &new.token_id,
+                &new.credential_epoch,
+                &new.ttl_seconds,
+                &new.max_lifetime_seconds,
+            ],
         )
         .await?;
-    Ok(row.try_get(0)?)
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// A refresh of a session.
+#[derive(Debug, Clone, Copy)]
+pub struct Rotation<'a> {
+    pub session_id: &'a str,
+    pub session_type: &'a str,
+    /// The token id presented…
+    pub old: &'a str,
+    /// …and the one that replaces it.
+    pub new: &'a str,
+    pub ttl_seconds: i64,
+    pub max_lifetime_seconds: i64,
+    /// Must equal the session's (`None` for user sessions).
+    pub credential_epoch: Option<&'a str>,
 }
 
 /// What a successful rotation returns.
@@ -145,30 +181,41 @@ pub async fn create_session(
 pub struct Rotated {
     pub subject: String,
     pub user: Option<UserRow>,
+    /// Seconds the new refresh token lives (less than the TTL near the session's end).
+    pub expires_in: i64,
 }
 
 /// Replaces the session's current token id `old` by `new`, atomically: a refresh token works
-/// once, and two concurrent refreshes with it cannot both succeed.
-pub async fn rotate_session(
-    client: &impl GenericClient,
-    session_id: &str,
-    session_type: &str,
-    old: &str,
-    new: &str,
-    ttl_seconds: i64,
-) -> Result<Option<Rotated>, DbError> {
+/// once, and two concurrent refreshes with it cannot both succeed. A session past its maximum
+/// lifetime, revoked, expired or of other credentials is not rotated.
+pub async fn rotate_session(client: &impl GenericClient, rotation: &Rotation<'_>) -> Result<Option<Rotated>, DbError> {
     let sql = format!(
         "WITH s AS (
            UPDATE auth.sessions SET token_id = $4, refreshed_at = now(),
-                  expires_at = now() + make_interval(secs => $5::bigint)
+                  expires_at = least(now() + make_interval(secs => $5::bigint),
+                                     created_at + make_interval(secs => $6::bigint))
            WHERE id::text = $1 AND session_type = $2 AND token_id = $3
              AND revoked_at IS NULL AND expires_at > now()
-           RETURNING subject, user_id)
-         SELECT s.subject, u.id::text, u.email, u.password, CASE WHEN u.id IS NULL THEN NULL ELSE {USER_JSON} END
+             AND created_at + make_interval(secs => $6::bigint) > now()
+             AND credential_epoch IS NOT DISTINCT FROM $7
+           RETURNING subject, user_id, expires_at)
+         SELECT s.subject, u.id::text, u.email, u.password, CASE WHEN u.id IS NULL THEN NULL ELSE {USER_JSON} END,
+                ceil(extract(epoch FROM s.expires_at - now()))::bigint
          FROM s LEFT JOIN auth.users u ON u.id = s.user_id"
     );
     let row = client
-        .query_opt(&sql, &[&session_id, &session_type, &old, &new, &ttl_seconds])
+        .query_opt(
+            &sql,
+            &[
+                &rotation.session_id,
+                &rotation.session_type,
+                &rotation.old,
+                &rotation.new,
+                &rotation.ttl_seconds,
+                &rotation.max_lifetime_seconds,
+                &rotation.credential_epoch,
+            ],
+        )
         .await?;
     let Some(row) = row else { return Ok(None) };
     let user = match row.try_get::<_, Option<String>>(1)? {
@@ -183,6 +230,7 @@ pub async fn rotate_session(
     Ok(Some(Rotated {
         subject: row.try_get(0)?,
         user,
+        expires_in: row.try_get(5)?,
     }))
 }
 
@@ -202,4 +250,24 @@ pub async fn revoke_session(client: &impl GenericClient, session_id: &str) -> Re
         )
         .await?;
     Ok(())
+}
+
+/// Revokes every live session of one type (`admin`: all admin sessions); returns how many.
+pub async fn revoke_sessions_of_type(client: &impl GenericClient, session_type: &str) -> Result<u64, DbError> {
+    Ok(client
+        .execute(
+            "UPDATE auth.sessions SET revoked_at = now() WHERE session_type = $1 AND revoked_at IS NULL",
+            &[&session_type],
+        )
+        .await?)
+}
+
+/// Revokes every live session of a user (`id` a well-formed uuid); returns how many.
+pub async fn revoke_sessions_of_user(client: &impl GenericClient, id: &str) -> Result<u64, DbError> {
+    Ok(client
+        .execute(
+            "UPDATE auth.sessions SET revoked_at = now() WHERE user_id = $1::text::uuid AND revoked_at IS NULL",
+            &[&id],
+        )
+        .await?)
 }

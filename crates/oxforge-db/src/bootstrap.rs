@@ -51,10 +51,20 @@ const STEPS: &[Step] = &[
         name: "request_roles",
         sql: include_str!("../sql/0006_request_roles.sql"),
     },
+    Step {
+        version: 7,
+        name: "session_hardening",
+        sql: include_str!("../sql/0007_session_hardening.sql"),
+    },
 ];
 
 /// The newest bootstrap version this build knows.
-pub const BOOTSTRAP_VERSION: i32 = 6;
+pub const BOOTSTRAP_VERSION: i32 = 7;
+
+/// The versions of every bootstrap step this build knows, in order.
+pub fn bootstrap_versions() -> Vec<i32> {
+    STEPS.iter().map(|s| s.version).collect()
+}
 
 /// Applies the missing bootstrap steps in an open transaction that holds the lock.
 async fn apply_steps(tx: &Transaction<'_>) -> Result<Vec<i32>, DbError> {

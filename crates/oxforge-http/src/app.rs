@@ -10,7 +10,7 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::routes::admin::{catalog, migrations, sql, tables};
-use crate::routes::auth::{admin, config, email, profiles, refresh, sign_in, sign_up, users};
+use crate::routes::auth::{admin, config, email, profiles, refresh, revoke, sign_in, sign_up, users};
 use crate::routes::{auth_diagnostics, health, jwks, metadata, records, rpc, secrets, whoami};
 use crate::{ApiError, AppState};
 
@@ -98,6 +98,15 @@ fn router(state: AppState) -> Router {
         .route("/api/oxforge/whoami", get(whoami::whoami))
         .route("/api/oxforge/auth/providers", get(auth_diagnostics::providers))
         .route("/api/oxforge/auth/check", post(auth_diagnostics::check))
+        .route(
+            "/api/oxforge/auth/admin/sessions/revoke-all",
+            post(revoke::admin_sessions),
+        )
+        .route("/api/oxforge/auth/sessions/revoke-all", post(revoke::own_sessions))
+        .route(
+            "/api/oxforge/auth/users/{id}/sessions/revoke-all",
+            post(revoke::user_sessions),
+        )
         .merge(data_routes(state.clone(), data_limit))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

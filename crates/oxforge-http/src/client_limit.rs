@@ -3,7 +3,7 @@
 //! timeout). Requests over the bound wait for a turn, then get 429.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,19 +21,8 @@ const SWEEP_AT: usize = 4_096;
 pub struct ClientLimiter {
     per_client: usize,
     wait: Duration,
-    clients: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
-}
-
-/// The address a limit applies to: IPv6 clients by their /64 (one host usually has a whole one).
-fn bucket(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
-            let s = v6.segments();
-            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-        }
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
+    /// By the client's address bucket (`crate::client_ip`: trusted proxies, IPv6 by /64).
+    clients: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl ClientLimiter {
@@ -45,7 +34,7 @@ impl ClientLimiter {
         }
     }
 
-    fn semaphore(&self, ip: IpAddr) -> Arc<Semaphore> {
+    fn semaphore(&self, client: String) -> Arc<Semaphore> {
         let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if clients.len() >= SWEEP_AT {
             // Only this map holds an idle client's semaphore.
@@ -53,14 +42,14 @@ impl ClientLimiter {
         }
         Arc::clone(
             clients
-                .entry(bucket(ip))
+                .entry(client)
                 .or_insert_with(|| Arc::new(Semaphore::new(self.per_client))),
         )
     }
 
-    /// A turn for `ip`, waiting at most the configured time.
-    pub async fn acquire(&self, ip: IpAddr) -> Option<OwnedSemaphorePermit> {
-        let semaphore = self.semaphore(ip);
+    /// A turn for `client` (an address bucket), waiting at most the configured time.
+    pub async fn acquire(&self, client: String) -> Option<OwnedSemaphorePermit> {
+        let semaphore = self.semaphore(client);
         tokio::time::timeout(self.wait, semaphore.acquire_owned())
             .await
             .ok()
@@ -81,11 +70,12 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    let Some(ip) = peer else {
+        .map(|ConnectInfo(addr)| *addr);
+    let Some(peer) = peer else {
         return next.run(request).await;
     };
-    match limiter.acquire(ip).await {
+    let client = state.limits.client(peer, request.headers());
+    match limiter.acquire(client).await {
         Some(_permit) => next.run(request).await,
         None => {
             let mut err = ApiError::new(
@@ -104,32 +94,25 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn bounds_each_address_and_forgets_idle_ones() {
+    async fn bounds_each_client_and_forgets_idle_ones() {
         let limiter = ClientLimiter::new(2, Duration::from_millis(50));
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        let b: IpAddr = "10.0.0.2".parse().unwrap();
-        let first = limiter.acquire(a).await;
-        let second = limiter.acquire(a).await;
+        let a = || "10.0.0.1".to_owned();
+        let first = limiter.acquire(a()).await;
+        let second = limiter.acquire(a()).await;
         assert!(first.is_some() && second.is_some());
         assert!(
-            limiter.acquire(a).await.is_none(),
-            "a third turn for the same address waits, then fails"
+            limiter.acquire(a()).await.is_none(),
+            "a third turn for the same client waits, then fails"
         );
-        assert!(limiter.acquire(b).await.is_some(), "another address is not affected");
+        assert!(
+            limiter.acquire("10.0.0.2".into()).await.is_some(),
+            "another client is not affected"
+        );
         drop(first);
-        assert!(limiter.acquire(a).await.is_some(), "a freed turn is reused");
-        for i in 0..(SWEEP_AT as u32 + 10) {
-            drop(limiter.acquire(IpAddr::V4(std::net::Ipv4Addr::from(i))).await);
+        assert!(limiter.acquire(a()).await.is_some(), "a freed turn is reused");
+        for i in 0..(SWEEP_AT + 10) {
+            drop(limiter.acquire(format!("client-{i}")).await);
         }
-        assert!(limiter.tracked() < SWEEP_AT + 1, "idle addresses are swept");
-    }
-
-    #[test]
-    fn ipv6_by_64() {
-        let x: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let y: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        assert_eq!(bucket(x), bucket(y));
-        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
-        assert_eq!(bucket(mapped), "10.1.2.3".parse::<IpAddr>().unwrap());
+        assert!(limiter.tracked() <= SWEEP_AT, "idle clients are swept");
     }
 }

@@ -3,6 +3,7 @@
 //! envelope `{error, message, statusCode, nextActions?}`.
 
 mod app;
+pub mod client_ip;
 pub mod client_limit;
 mod error;
 mod extract;

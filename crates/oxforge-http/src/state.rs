@@ -7,7 +7,7 @@ use oxforge_auth::admin::AdminCredentials;
 use oxforge_db::Pool;
 use oxforge_schema::SchemaCacheHandle;
 
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::AuthLimits;
 
 /// Settings of the HTTP layer itself.
 #[derive(Debug, Clone)]
@@ -34,6 +34,8 @@ pub struct HttpSettings {
     pub tx_rollback_for_all: bool,
     /// Most rows one insert/upsert may carry (0: no limit).
     pub max_batch_rows: usize,
+    /// No refresh extends a session beyond this long after its sign-in.
+    pub session_max_lifetime_seconds: i64,
 }
 
 impl Default for HttpSettings {
@@ -50,6 +52,7 @@ impl Default for HttpSettings {
             admin_statement_timeout_ms: 30_000,
             tx_rollback_for_all: false,
             max_batch_rows: 10_000,
+            session_max_lifetime_seconds: 30 * 24 * 3600,
         }
     }
 }
@@ -69,8 +72,8 @@ pub struct AppState {
     pub schema: Arc<SchemaCacheHandle>,
     pub admin: Arc<AdminCredentials>,
     pub settings: Arc<HttpSettings>,
-    /// Sign-in and sign-up attempts per client address and per email; `None` turns it off.
-    pub limiter: Option<Arc<RateLimiter>>,
+    /// Sign-in and sign-up limits, and how the client's address is found.
+    pub limits: Arc<AuthLimits>,
     /// Seals and opens `system.secrets` values (ENCRYPTION_KEY).
     pub secret_cipher: Arc<oxforge_db::SecretCipher>,
     /// Bounds concurrent password hashing (CPU and memory).

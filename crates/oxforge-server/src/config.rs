@@ -6,9 +6,54 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use oxforge_http::client_ip::TrustedProxies;
+use oxforge_http::rate_limit::AuthLimitSettings;
+
 use crate::StartError;
 
 pub const DEFAULT_PORT: u16 = 7130;
+pub const DEFAULT_ADMIN_USERNAME: &str = "admin";
+
+/// A configured root admin password shorter than this is refused.
+pub const ADMIN_PASSWORD_MIN_LENGTH: usize = 12;
+
+/// Passwords that appear in guides, templates and wordlists (compared ignoring case).
+const WELL_KNOWN_PASSWORDS: &[&str] = &[
+    "change-this-password",
+    "changethispassword",
+    "change-me-please",
+    "administrator",
+    "password1234",
+    "password12345",
+    "password123456",
+    "123456789012",
+    "1234567890123",
+    "qwertyuiop123",
+    "adminadminadmin",
+    "insforge-admin",
+    "insforge-password",
+];
+
+/// Why a configured root admin password is too weak, if it is.
+fn weak_admin_password(username: &str, password: &str) -> Option<String> {
+    let length = password.chars().count();
+    if length < ADMIN_PASSWORD_MIN_LENGTH {
+        return Some(format!(
+            "it has {length} characters, at least {ADMIN_PASSWORD_MIN_LENGTH} are needed"
+        ));
+    }
+    let lower = password.to_lowercase();
+    if WELL_KNOWN_PASSWORDS.contains(&lower.as_str()) {
+        return Some("it is a well-known default".into());
+    }
+    if lower == username.to_lowercase() {
+        return Some("it is the username".into());
+    }
+    if password.chars().all(|c| password.starts_with(c)) {
+        return Some("it repeats one character".into());
+    }
+    None
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -62,8 +107,17 @@ pub struct Config {
     pub tx_rollback: TxRollback,
     /// How long a request waits for a free database connection before a 503, in milliseconds.
     pub pool_timeout_ms: u64,
-    /// Sign-in and sign-up attempts allowed per minute per client address and per email; 0 turns it off.
+    /// User sign-in failures allowed per minute per client address and per (address, email),
+    /// and sign-ups per minute per address; 0 turns it off.
     pub auth_rate_limit: u32,
+    /// Admin sign-in failures per client address before waits start (4 s, doubling to 15 min); 0 turns it off.
+    pub admin_sign_in_failures: u32,
+    /// Admin sign-in failures per minute from all addresses together; 0 turns it off.
+    pub admin_sign_in_global_failures: u32,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client; none by default.
+    pub trusted_proxies: Vec<String>,
+    /// No refresh extends a session beyond this many seconds after its sign-in.
+    pub session_max_lifetime: i64,
     /// Shortest accepted password.
     pub password_min_length: usize,
     /// Longest a data-API statement of `anon` or `authenticated` may run, in milliseconds (0: no limit).
@@ -109,6 +163,10 @@ impl Default for Config {
             tx_rollback: TxRollback::Admin,
             pool_timeout_ms: 5_000,
             auth_rate_limit: 30,
+            admin_sign_in_failures: 5,
+            admin_sign_in_global_failures: 60,
+            trusted_proxies: Vec::new(),
+            session_max_lifetime: 30 * 24 * 3600,
             password_min_length: 6,
             statement_timeout_ms: 10_000,
             admin_statement_timeout_ms: 30_000,
@@ -167,6 +225,9 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_TX_ROLLBACK", "tx_rollback"),
     ("OXFORGE_POOL_TIMEOUT_MS", "pool_timeout_ms"),
     ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
+    ("OXFORGE_ADMIN_SIGN_IN_FAILURES", "admin_sign_in_failures"),
+    ("OXFORGE_ADMIN_SIGN_IN_GLOBAL_FAILURES", "admin_sign_in_global_failures"),
+    ("OXFORGE_SESSION_MAX_LIFETIME", "session_max_lifetime"),
     ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
     ("OXFORGE_STATEMENT_TIMEOUT_MS", "statement_timeout_ms"),
     ("OXFORGE_ADMIN_STATEMENT_TIMEOUT_MS", "admin_statement_timeout_ms"),
@@ -221,7 +282,43 @@ impl Config {
             })?;
             config.providers.extend(extra);
         }
+        // Trusted proxies from the environment: a comma-separated list.
+        if let Some(list) = std::env::var("OXFORGE_TRUSTED_PROXIES")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            config.trusted_proxies = vec![list];
+        }
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Settings that would make a server unsafe or cannot work are refused before anything starts.
+    pub fn validate(&self) -> Result<(), StartError> {
+        if let Some(password) = &self.root_admin_password {
+            let username = self.root_admin_username.as_deref().unwrap_or(DEFAULT_ADMIN_USERNAME);
+            if let Some(reason) = weak_admin_password(username, password) {
+                return Err(StartError::WeakAdminPassword(reason));
+            }
+        }
+        if self.session_max_lifetime <= 0 {
+            return Err(StartError::Config(
+                "session_max_lifetime (OXFORGE_SESSION_MAX_LIFETIME) must be a positive number of seconds".into(),
+            ));
+        }
+        self.auth_limit_settings().map(|_| ())
+    }
+
+    /// The sign-in limits of the HTTP layer.
+    pub fn auth_limit_settings(&self) -> Result<AuthLimitSettings, StartError> {
+        let trusted_proxies = TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| StartError::Config(format!("trusted_proxies (OXFORGE_TRUSTED_PROXIES): {e}")))?;
+        Ok(AuthLimitSettings {
+            user_limit: self.auth_rate_limit,
+            admin_failures: self.admin_sign_in_failures,
+            admin_global_failures: self.admin_sign_in_global_failures,
+            trusted_proxies,
+        })
     }
 
     /// `JWT_SECRET=` in a shell means "not set", not "the empty secret".
@@ -294,6 +391,52 @@ mod tests {
             assert_eq!(config.header_read_timeout_ms, 250);
             assert_eq!(config.max_connections, 32, "env beats the file");
             assert_eq!(config.body_read_timeout_ms, 0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn weak_admin_passwords_are_refused_with_the_fix() {
+        for weak in [
+            "admin",
+            "password",
+            "change-this-password",
+            "Change-This-Password",
+            "short-pw-11",
+            "aaaaaaaaaaaaaaa",
+        ] {
+            let config = Config {
+                root_admin_password: Some(weak.into()),
+                ..Config::default()
+            };
+            let message = config.validate().unwrap_err().to_string();
+            assert!(message.contains("ROOT_ADMIN_PASSWORD"), "{weak}: {message}");
+            assert!(message.contains("at least 12 characters"), "{weak}: {message}");
+        }
+        let same_as_user = Config {
+            root_admin_username: Some("operator-of-this".into()),
+            root_admin_password: Some("Operator-Of-This".into()),
+            ..Config::default()
+        };
+        assert!(same_as_user.validate().is_err());
+        for fine in [None, Some("correct-horse-battery")] {
+            let config = Config {
+                root_admin_password: fine.map(Into::into),
+                ..Config::default()
+            };
+            assert!(config.validate().is_ok(), "{fine:?}");
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_the_environment_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("OXFORGE_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8");
+            let config = Config::load(None, &CliOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.trusted_proxies, ["127.0.0.1, 10.0.0.0/8"]);
+            jail.set_env("OXFORGE_TRUSTED_PROXIES", "10.0.0.0/99");
+            let err = Config::load(None, &CliOverrides::default()).unwrap_err().to_string();
+            assert!(err.contains("OXFORGE_TRUSTED_PROXIES"), "{err}");
             Ok(())
         });
     }

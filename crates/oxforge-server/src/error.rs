@@ -3,6 +3,12 @@
 pub enum StartError {
     #[error("configuration: {0}")]
     Config(String),
+    #[error(
+        "ROOT_ADMIN_PASSWORD is too weak: {0}. Set ROOT_ADMIN_PASSWORD (or root_admin_password in \
+         oxforge.toml) to at least 12 characters that are not a well-known default, or unset it and \
+         oxforge generates a strong one on the first start"
+    )]
+    WeakAdminPassword(String),
     #[error("embedded PostgreSQL: {0}")]
     Embedded(#[from] oxforge_embedded_pg::Error),
     #[error("{0}")]

@@ -86,6 +86,7 @@ impl ProjectSecrets {
         cipher: &oxforge_db::SecretCipher,
         config: &Config,
     ) -> Result<Self, StartError> {
+        config.validate()?;
         let need_admin_password = config.root_admin_password.is_none();
         let mut first_start = false;
         let mut map = oxforge_db::bootstrap(pool, cipher, &configured(config), |stored| {
@@ -106,7 +107,10 @@ impl ProjectSecrets {
                 public_pem: take(&mut map, JWT_PUBLIC_KEY)?,
                 kid: take(&mut map, JWT_KEY_ID)?,
             },
-            admin_username: config.root_admin_username.clone().unwrap_or_else(|| "admin".into()),
+            admin_username: config
+                .root_admin_username
+                .clone()
+                .unwrap_or_else(|| crate::config::DEFAULT_ADMIN_USERNAME.into()),
             admin_password,
             authenticator_password: take(&mut map, AUTHENTICATOR_PASSWORD)?,
             first_start,

@@ -14,7 +14,7 @@ use oxforge_db::{Pool, PoolOptions, Recycling};
 use crate::KeySource;
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
 use oxforge_http::client_limit::ClientLimiter;
-use oxforge_http::rate_limit::RateLimiter;
+use oxforge_http::rate_limit::AuthLimits;
 use oxforge_http::{AppState, HttpSettings};
 use oxforge_schema::{SchemaCacheHandle, spawn_listener_with};
 use tokio::sync::oneshot;
@@ -154,10 +154,10 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             admin_statement_timeout_ms: config.admin_statement_timeout_ms,
             tx_rollback_for_all: config.tx_rollback == crate::TxRollback::All,
             max_batch_rows: config.max_batch_rows,
+            session_max_lifetime_seconds: config.session_max_lifetime,
             ..HttpSettings::default()
         }),
-        limiter: (config.auth_rate_limit > 0)
-            .then(|| Arc::new(RateLimiter::new(config.auth_rate_limit, Duration::from_secs(60)))),
+        limits: Arc::new(AuthLimits::new(config.auth_limit_settings()?)),
         secret_cipher: cipher,
         password_work: Arc::new(oxforge_http::password_work::PasswordWork::per_cpu()),
     };

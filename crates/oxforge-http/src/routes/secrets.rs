@@ -120,19 +120,17 @@ pub async fn delete(_: Admin, State(state): State<AppState>, Path(key): Path<Str
     }
 }
 
-async fn rotate(
-    state: &AppState,
-    body: &Value,
-    key: &str,
-    max_hours: f64,
-    default_hours: f64,
-) -> Result<Json<Value>, ApiError> {
-    let grace = match body.get("gracePeriodHours") {
-        None | Some(Value::Null) => default_hours,
+/// `gracePeriodHours` of an optional rotation body (`{gracePeriodHours?}`).
+fn grace_hours(body: &Bytes, max_hours: f64, default_hours: f64) -> Result<f64, ApiError> {
+    match optional_json(body)?.get("gracePeriodHours") {
+        None | Some(Value::Null) => Ok(default_hours),
         Some(v) => v.as_f64().filter(|h| (0.0..=max_hours).contains(h)).ok_or_else(|| {
             ApiError::invalid_input(format!("gracePeriodHours: Expected a number from 0 to {max_hours}"))
-        })?,
-    };
+        }),
+    }
+}
+
+async fn rotate(state: &AppState, key: &str, grace: f64) -> Result<Json<Value>, ApiError> {
     let new_key = if key == secrets::API_KEY {
         keys::generate_api_key()
     } else {
@@ -157,10 +155,15 @@ fn optional_json(body: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::invalid_input(format!("Invalid JSON body: {e}")))
 }
 
+/// Rotating the API key, what one does after a leak, also ends every root admin session, so
+/// the leak cannot live on in a refresh token. Sessions end first: if that fails, the key is
+/// not rotated (and the caller does not lose the new key to an error).
 pub async fn rotate_api_key(_: Admin, State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
-    rotate(&state, &optional_json(&body)?, secrets::API_KEY, 168.0, 24.0).await
+    let grace = grace_hours(&body, 168.0, 24.0)?;
+    crate::routes::auth::revoke::revoke_admin_sessions(&state).await?;
+    rotate(&state, secrets::API_KEY, grace).await
 }
 
 pub async fn rotate_anon_key(_: Admin, State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
-    rotate(&state, &optional_json(&body)?, secrets::ANON_KEY, 720.0, 168.0).await
+    rotate(&state, secrets::ANON_KEY, grace_hours(&body, 720.0, 168.0)?).await
 }

@@ -529,11 +529,11 @@ async fn sign_in_limiting_holds_under_concurrent_attempts() {
 
 #[tokio::test]
 async fn admin_session_refresh_logout_current() {
-    let server = TestServer::start_with(|c| c.root_admin_password = Some("pw-admin".into())).await;
+    let server = TestServer::start_with(|c| c.root_admin_password = Some("pw-admin-long-enough".into())).await;
     let raw = send_raw(
         http()
             .post(server.at("/api/auth/admin/sessions"))
-            .json(&json!({"username":"admin","password":"pw-admin"})),
+            .json(&json!({"username":"admin","password":"pw-admin-long-enough"})),
     )
     .await;
     let body = raw.json();

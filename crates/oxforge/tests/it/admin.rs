@@ -14,10 +14,10 @@ fn sign_in(server: &TestServer, body: Value) -> reqwest::RequestBuilder {
 async fn admin_sign_in_issues_a_verifiable_token_cookie_and_csrf() {
     let server = TestServer::start_with(|c| {
         c.root_admin_username = Some("root".into());
-        c.root_admin_password = Some("s3cret-pass".into());
+        c.root_admin_password = Some("s3cret-pass-phrase".into());
     })
     .await;
-    let response = sign_in(&server, json!({"username":"root","password":"s3cret-pass"}))
+    let response = sign_in(&server, json!({"username":"root","password":"s3cret-pass-phrase"}))
         .send()
         .await
         .unwrap();
@@ -90,15 +90,19 @@ async fn admin_sign_in_issues_a_verifiable_token_cookie_and_csrf() {
 
 #[tokio::test]
 async fn admin_sign_in_failures() {
-    let server = TestServer::start_with(|c| c.root_admin_password = Some("right".into())).await;
+    let server = TestServer::start_with(|c| c.root_admin_password = Some("right-password".into())).await;
     for body in [
         json!({"username":"admin","password":"wrong"}),
-        json!({"username":"other","password":"right"}),
+        json!({"username":"other","password":"right-password"}),
     ] {
         let (status, body) = send(sign_in(&server, body)).await;
         assert_envelope(status, &body, 401, "AUTH_UNAUTHORIZED", "Invalid admin credentials");
     }
-    let (status, body) = send(sign_in(&server, json!({"username":"admin","password":"right"}))).await;
+    let (status, body) = send(sign_in(
+        &server,
+        json!({"username":"admin","password":"right-password"}),
+    ))
+    .await;
     assert_eq!(status, 200, "{body}");
     server.stop().await;
 }

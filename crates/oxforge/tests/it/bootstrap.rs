@@ -21,15 +21,15 @@ async fn two_servers_bootstrap_one_empty_database_safely() {
     assert_eq!(sa.admin_password, sb.admin_password);
 
     let db = cluster().connect(&database).await.unwrap();
-    let versions = db
-        .query("SELECT version FROM system.oxforge_bootstrap", &[])
+    let versions: Vec<i32> = db
+        .query("SELECT version FROM system.oxforge_bootstrap ORDER BY version", &[])
         .await
-        .unwrap();
-    assert_eq!(
-        versions.len(),
-        oxforge_db::BOOTSTRAP_VERSION as usize,
-        "each step applied once"
-    );
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(versions, oxforge_db::bootstrap_versions(), "each step applied once");
+    assert_eq!(versions.last(), Some(&oxforge_db::BOOTSTRAP_VERSION));
     let dupes = db
         .query(
             "SELECT key FROM system.secrets WHERE is_active GROUP BY key HAVING count(*) > 1",

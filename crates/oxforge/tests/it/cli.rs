@@ -41,7 +41,7 @@ async fn oxforge(dir: &Path, args: &[&str]) -> Run {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth0_guide_with_only_oxforge_commands() {
-    let server = TestServer::start_with(|c| c.root_admin_password = Some("guide-pass".into())).await;
+    let server = TestServer::start_with(|c| c.root_admin_password = Some("guide-pass-phrase".into())).await;
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
 
@@ -164,7 +164,7 @@ async fn auth0_guide_with_only_oxforge_commands() {
     let other = tempfile::tempdir().unwrap();
     let r = oxforge(
         other.path(),
-        &["login", "--url", &server.url, "--password", "guide-pass"],
+        &["login", "--url", &server.url, "--password", "guide-pass-phrase"],
     )
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);

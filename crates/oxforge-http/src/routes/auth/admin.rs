@@ -1,9 +1,11 @@
 //! The root admin's session: `POST /api/auth/admin/sessions` (username + password),
 //! `/admin/refresh` (cookie + CSRF), `/admin/logout`, `GET /admin/sessions/current`.
 
+use std::net::SocketAddr;
+
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use oxforge_auth::{AuthError, Principal, Role};
@@ -21,15 +23,24 @@ fn admin_body(sub: &str, access_token: String) -> Map<String, Value> {
     out
 }
 
-pub async fn sign_in(State(state): State<AppState>, JsonBody(body): JsonBody<Value>) -> Result<Response, ApiError> {
+/// Failures are limited per client address (growing waits) and over all addresses.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response, ApiError> {
     let [username, password] = required_strings(&body, ["username", "password"])?;
+    let attempt = state.limits.admin_sign_in(&state.limits.client(peer, &headers))?;
     if !state.admin.verify(username, password) {
+        attempt.failed();
         return Err(AuthError::InvalidAdminCredentials.into());
     }
+    attempt.succeeded();
     let sub = state.admin.subject();
     let issued = session::issue(&state, SessionKind::Admin, &sub, None, None, Role::ProjectAdmin).await?;
     let out = admin_body(&sub, issued.access_token.clone());
-    Ok(session::respond(&state, SessionKind::Admin, true, out, issued))
+    Ok(session::respond(SessionKind::Admin, true, out, issued))
 }
 
 pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -47,7 +58,7 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Respo
     match session::rotate(&state, kind, &claims, Role::ProjectAdmin).await {
         Ok((issued, rotated)) => {
             let out = admin_body(&rotated.subject, issued.access_token.clone());
-            session::respond(&state, kind, true, out, issued)
+            session::respond(kind, true, out, issued)
         }
         Err(e) => clearing(kind, true, e),
     }

@@ -63,7 +63,7 @@ pub async fn refresh(
     let mut out = Map::new();
     out.insert("accessToken".into(), Value::String(issued.access_token.clone()));
     out.insert("user".into(), user);
-    session::respond(&state, kind, web, out, issued)
+    session::respond(kind, web, out, issued)
 }
 
 /// Signs out: the session (if the refresh token is valid) is revoked and the cookie cleared.

@@ -8,7 +8,7 @@ use axum::response::{AppendHeaders, IntoResponse, Response};
 use oxforge_auth::jwt::{RefreshClaims, new_token_id, sign_refresh_token, verify_refresh_token};
 use oxforge_auth::{Role, csrf};
 use oxforge_db::DbError;
-use oxforge_db::accounts::{self, Rotated};
+use oxforge_db::accounts::{self, NewSession, Rotated, Rotation};
 use serde_json::{Map, Value};
 
 use crate::{ApiError, AppState};
@@ -56,6 +56,8 @@ pub struct Issued {
     pub access_token: String,
     pub refresh_token: String,
     pub csrf_token: String,
+    /// Seconds the refresh token (and its cookie) lives.
+    pub refresh_ttl: i64,
 }
 
 fn signing_failed(e: impl std::fmt::Display) -> ApiError {
@@ -83,7 +85,13 @@ fn tokens(
             .map_err(signing_failed)?,
         refresh_token: sign_refresh_token(secret.as_bytes(), claims).map_err(signing_failed)?,
         csrf_token: csrf::csrf_token(secret.as_bytes(), kind.name(), &claims.sub, &claims.csrf_nonce),
+        refresh_ttl: claims.exp - claims.iat,
     })
+}
+
+/// What an admin session is bound to: the current root admin credentials (none for users).
+fn credential_epoch(state: &AppState, kind: SessionKind) -> Option<String> {
+    (kind == SessionKind::Admin).then(|| state.admin.epoch(state.auth.credentials().jwt_secret.as_bytes()))
 }
 
 /// Starts a session for `subject` (a user id, or `local:<admin>`).
@@ -95,11 +103,21 @@ pub async fn issue(
     email: Option<&str>,
     role: Role,
 ) -> Result<Issued, ApiError> {
-    let ttl = state.settings.refresh_token_ttl_seconds;
     let nonce = csrf::new_nonce();
     let token_id = new_token_id();
+    let epoch = credential_epoch(state, kind);
     let client = state.pool.get().await.map_err(DbError::from)?;
-    let sid = accounts::create_session(&client, subject, user_id, kind.name(), &nonce, &token_id, ttl).await?;
+    let new = NewSession {
+        subject,
+        user_id,
+        session_type: kind.name(),
+        csrf_nonce: &nonce,
+        token_id: &token_id,
+        ttl_seconds: state.settings.refresh_token_ttl_seconds,
+        max_lifetime_seconds: state.settings.session_max_lifetime_seconds,
+        credential_epoch: epoch.as_deref(),
+    };
+    let (sid, ttl) = accounts::create_session(&client, &new).await?;
     tokens(
         state,
         kind,
@@ -136,7 +154,7 @@ pub async fn user_session_response(
     for (key, value) in extra {
         out.insert((*key).to_owned(), value.clone());
     }
-    Ok(respond(state, SessionKind::User, is_web(raw_query), out, issued))
+    Ok(respond(SessionKind::User, is_web(raw_query), out, issued))
 }
 
 /// Verifies a refresh token of `kind` (signature, expiry, type).
@@ -167,18 +185,31 @@ pub fn invalid_csrf() -> ApiError {
 }
 
 /// Rotates the session behind a verified refresh token: the old token stops working, the CSRF
-/// value stays the same (same nonce). A user session of a deleted user is refused.
+/// value stays the same (same nonce). A user session of a deleted user is refused; so is an
+/// admin session of other root admin credentials than the current ones, and any session past
+/// its maximum lifetime.
 pub async fn rotate(
     state: &AppState,
     kind: SessionKind,
     claims: &RefreshClaims,
     role: Role,
 ) -> Result<(Issued, Rotated), ApiError> {
-    let ttl = state.settings.refresh_token_ttl_seconds;
+    if kind == SessionKind::Admin && claims.sub != state.admin.subject() {
+        return Err(unauthorized("Invalid refresh token"));
+    }
     let next = new_token_id();
+    let epoch = credential_epoch(state, kind);
     let client = state.pool.get().await.map_err(DbError::from)?;
-    let rotated = accounts::rotate_session(&client, &claims.sid, kind.name(), &claims.jti, &next, ttl).await?;
-    let Some(rotated) = rotated else {
+    let rotation = Rotation {
+        session_id: &claims.sid,
+        session_type: kind.name(),
+        old: &claims.jti,
+        new: &next,
+        ttl_seconds: state.settings.refresh_token_ttl_seconds,
+        max_lifetime_seconds: state.settings.session_max_lifetime_seconds,
+        credential_epoch: epoch.as_deref(),
+    };
+    let Some(rotated) = accounts::rotate_session(&client, &rotation).await? else {
         if kind == SessionKind::User && !accounts::user_exists(&client, &claims.sub).await? {
             return Err(unauthorized("User not found"));
         }
@@ -188,7 +219,14 @@ pub async fn rotate(
         return Err(unauthorized("User not found"));
     }
     let email = rotated.user.as_ref().map(|u| u.email.clone());
-    let new_claims = RefreshClaims::new(&claims.sub, kind.name(), &claims.csrf_nonce, &claims.sid, &next, ttl);
+    let new_claims = RefreshClaims::new(
+        &claims.sub,
+        kind.name(),
+        &claims.csrf_nonce,
+        &claims.sid,
+        &next,
+        rotated.expires_in,
+    );
     Ok((tokens(state, kind, &new_claims, email.as_deref(), role)?, rotated))
 }
 
@@ -225,16 +263,10 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// A session response: web clients get `csrfToken` and the cookie, others `refreshToken`.
-pub fn respond(
-    state: &AppState,
-    kind: SessionKind,
-    web: bool,
-    mut body: Map<String, Value>,
-    issued: Issued,
-) -> Response {
+pub fn respond(kind: SessionKind, web: bool, mut body: Map<String, Value>, issued: Issued) -> Response {
     if web {
         body.insert("csrfToken".into(), Value::String(issued.csrf_token));
-        let cookie = set_cookie(kind, &issued.refresh_token, state.settings.refresh_token_ttl_seconds);
+        let cookie = set_cookie(kind, &issued.refresh_token, issued.refresh_ttl);
         (AppendHeaders([(SET_COOKIE, cookie)]), Json(Value::Object(body))).into_response()
     } else {
         body.insert("refreshToken".into(), Value::String(issued.refresh_token));

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use oxforge_auth::password;
 use oxforge_db::DbError;
@@ -17,6 +18,7 @@ use crate::{ApiError, AppState};
 pub async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
@@ -26,7 +28,10 @@ pub async fn sign_in(
     }
     let [email, password] = required_strings(&body, ["email", "password"])?;
     let email = validate::email(email)?;
-    super::rate_limit(&state, peer, &email)?;
+    // Failures count per address and per (address, email): others' failures never stop a
+    // correct password from an address that has none.
+    let client_address = state.limits.client(peer, &headers);
+    let attempt = state.limits.user_sign_in(&client_address, &email)?;
     let client = state.pool.get().await.map_err(DbError::from)?;
     let user = accounts::user_by_email(&client, &email).await?;
     drop(client);
@@ -44,7 +49,9 @@ pub async fn sign_in(
         })
         .await?;
     let Some(user) = user.filter(|_| matches) else {
+        attempt.failed();
         return Err(unauthorized("Invalid credentials"));
     };
+    attempt.succeeded();
     session::user_session_response(&state, &user, query.as_deref(), &[]).await
 }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oxforge_auth::{Principal, Role, password};
 use oxforge_db::DbError;
@@ -19,13 +19,14 @@ pub async fn sign_up(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let [email, password] = required_strings(&body, ["email", "password"])?;
     let email = validate::email(email)?;
     validate::password(password, state.settings.password_min_length)?;
-    super::rate_limit(&state, peer, &email)?;
+    state.limits.sign_up(&state.limits.client(peer, &headers))?;
     let name = body
         .get("name")
         .and_then(Value::as_str)
