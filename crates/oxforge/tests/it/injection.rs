@@ -175,7 +175,7 @@ async fn injection_payloads_in_every_position_execute_nothing() {
             assert!(status.as_u16() < 500, "{position} with {payload:?}: {status} {text}");
             // A payload that reached SQL would read the session's role or the catalogs.
             assert!(
-                !(status.is_success() && (text.contains("\"postgres\"") || text.contains("rolsuper"))),
+                !(status.is_success() && (text.contains("\"postgres\"") || text.contains("\"rolsuper\":"))),
                 "{position} with {payload:?} leaked: {text}"
             );
             assert!(
