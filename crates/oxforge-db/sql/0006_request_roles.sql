@@ -1,7 +1,7 @@
 -- oxforge bootstrap 0006: requests run in a session that cannot become a superuser, and views
 -- cannot be used to read around Row Level Security.
 
--- The login role of the request path (data API, restricted SQL, migrations, table management).
+-- The login role of the request path (data API, accounts, restricted SQL, migrations, table management).
 -- NOINHERIT: it has no rights of its own, only the roles it switches to per transaction, so a
 -- `RESET ROLE` lands on a role that can read nothing. oxforge sets its password at start.
 DO $$
@@ -13,7 +13,19 @@ BEGIN
     END;
   END IF;
 END $$;
-GRANT anon, authenticated, project_admin TO authenticator;
+-- Accounts (sign-up, sign-in, sessions) run as oxforge_accounts: users and sessions, nothing else.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'oxforge_accounts') THEN
+    BEGIN
+      CREATE ROLE oxforge_accounts NOLOGIN NOINHERIT;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+  END IF;
+END $$;
+GRANT USAGE ON SCHEMA auth TO oxforge_accounts;
+GRANT SELECT, INSERT, UPDATE, DELETE ON auth.users, auth.sessions TO oxforge_accounts;
+GRANT anon, authenticated, project_admin, oxforge_accounts TO authenticator;
 DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO authenticator', current_database()); END $$;
 
 -- Migrations run entirely as project_admin now (no switch back to the owner to record them).

@@ -9,6 +9,10 @@ use crate::{DbError, Pool};
 /// The role's name.
 pub const ROLE: &str = "authenticator";
 
+/// The role the accounts pool's `authenticator` connections switch to: it may read and write
+/// `auth.users` and `auth.sessions`, and nothing else.
+pub const ACCOUNTS_ROLE: &str = "oxforge_accounts";
+
 /// The owner's connection settings with the user and password of `authenticator`.
 pub fn config_from_owner(owner: &tokio_postgres::Config, password: &str) -> tokio_postgres::Config {
     let mut config = owner.clone();

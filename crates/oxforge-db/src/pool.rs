@@ -33,6 +33,9 @@ pub struct PoolOptions {
     pub wait_timeout: Duration,
     pub connect_timeout: Duration,
     pub recycling: Recycling,
+    /// A role every new connection switches to for good (`SET ROLE`): for pools that only
+    /// ever run oxforge's own SQL, such as the accounts pool.
+    pub session_role: Option<&'static str>,
 }
 
 impl Default for PoolOptions {
@@ -42,6 +45,7 @@ impl Default for PoolOptions {
             wait_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             recycling: Recycling::Keep,
+            session_role: None,
         }
     }
 }
@@ -67,7 +71,20 @@ pub fn connect_with(mut config: tokio_postgres::Config, options: &PoolOptions) -
         Recycling::Discard => RecyclingMethod::Custom("DISCARD ALL".into()),
     };
     let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method });
-    Ok(Pool::builder(manager)
+    let mut builder = Pool::builder(manager);
+    if let Some(role) = options.session_role {
+        builder = builder.post_create(deadpool_postgres::Hook::async_fn(move |client, _| {
+            Box::pin(async move {
+                // `role` is one of oxforge's own role names (a constant), quoted all the same.
+                let statement = format!("SET ROLE \"{}\"", role.replace('"', "\"\""));
+                client
+                    .batch_execute(&statement)
+                    .await
+                    .map_err(deadpool_postgres::HookError::Backend)
+            })
+        }));
+    }
+    Ok(builder
         .max_size(options.max_size)
         .wait_timeout(Some(options.wait_timeout))
         .create_timeout(Some(options.connect_timeout))

@@ -60,8 +60,10 @@ impl Default for HttpSettings {
 #[derive(Clone)]
 pub struct AppState {
     pub auth: Arc<Authenticator>,
-    /// The owner's connections: accounts, secrets, catalog reads, unrestricted SQL.
+    /// The owner's connections: secrets, catalog reads, unrestricted SQL.
     pub pool: Pool,
+    /// The `authenticator`'s connections switched to `oxforge_accounts` (users and sessions only).
+    pub accounts_pool: Pool,
     /// The `authenticator`'s connections for the data API (prepared statements kept).
     pub data_pool: Pool,
     /// The `authenticator`'s connections for restricted SQL, migrations and table management

@@ -48,8 +48,8 @@ impl ConnectionLimits {
         let millis = |ms: u64| (ms > 0).then(|| Duration::from_millis(ms));
         let mut max_connections = config.max_connections.max(1);
         if let Some(open_files) = open_files {
-            // Every pool's connections: data API, owner, and the SQL pool.
-            let pools = config.pool_size + config.admin_pool_size + crate::startup::SQL_POOL_SIZE;
+            // Every pool's connections: data API, owner, accounts and the SQL pool.
+            let pools = config.pool_size + 2 * config.admin_pool_size + crate::startup::SQL_POOL_SIZE;
             let reserved = RESERVED_FDS.saturating_add(u64::try_from(pools).unwrap_or(u64::MAX));
             let room = usize::try_from(open_files.saturating_sub(reserved)).unwrap_or(usize::MAX);
             if room < max_connections {

@@ -57,8 +57,8 @@ pub struct StartupInfo {
 pub struct Server {
     addr: SocketAddr,
     info: StartupInfo,
-    /// The owner's pool and the authenticator's two.
-    pools: [Pool; 3],
+    /// The owner's pool and the authenticator's three.
+    pools: [Pool; 4],
     stop: Option<oneshot::Sender<()>>,
     http: JoinHandle<std::io::Result<()>>,
     schema_listener: JoinHandle<()>,
@@ -105,7 +105,11 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     let (cipher, encryption) = crate::encryption::secret_cipher(&config, embedded.is_some())?;
     let cipher = Arc::new(cipher);
     let secrets = ProjectSecrets::bootstrap(&pool, &cipher, &config).await?;
-    let (data_pool, sql_pool) = request_pools(&config, &connection_string, &pool, &secrets).await?;
+    let RequestPools {
+        data: data_pool,
+        sql: sql_pool,
+        accounts: accounts_pool,
+    } = request_pools(&config, &connection_string, &pool, &secrets).await?;
     let schema = SchemaCacheHandle::load_for(pool.clone(), data_pool.clone())
         .await
         .map_err(|e| StartError::Schema(e.to_string()))?;
@@ -136,6 +140,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         pool: pool.clone(),
         data_pool: data_pool.clone(),
         sql_pool: sql_pool.clone(),
+        accounts_pool: accounts_pool.clone(),
         client_limiter: config
             .client_concurrency()
             .map(|n| Arc::new(ClientLimiter::new(n, wait_timeout))),
@@ -187,7 +192,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             database,
             encryption,
         },
-        pools: [pool, data_pool, sql_pool],
+        pools: [pool, data_pool, sql_pool, accounts_pool],
         stop: Some(stop_tx),
         http,
         schema_listener: listener_task,
@@ -195,14 +200,22 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     })
 }
 
-/// The request path's pools, as the `authenticator` role: one for the data API, one (recycled
-/// with `DISCARD ALL`) for restricted SQL, migrations and table management.
+/// The request path's pools, all as the `authenticator` role.
+struct RequestPools {
+    /// The data API (prepared statements kept).
+    data: Pool,
+    /// Restricted SQL, migrations and table management (`DISCARD ALL` before reuse).
+    sql: Pool,
+    /// Accounts: every connection switched to `oxforge_accounts` (users and sessions only).
+    accounts: Pool,
+}
+
 async fn request_pools(
     config: &Config,
     owner_url: &str,
     owner: &Pool,
     secrets: &ProjectSecrets,
-) -> Result<(Pool, Pool), StartError> {
+) -> Result<RequestPools, StartError> {
     let login = match &config.authenticator_url {
         Some(url) => oxforge_db::parse_config(url)?,
         None => {
@@ -214,25 +227,25 @@ async fn request_pools(
             login
         }
     };
-    let wait_timeout = Duration::from_millis(config.pool_timeout_ms);
-    let data = oxforge_db::connect_with(
-        login.clone(),
-        &PoolOptions {
-            max_size: config.pool_size,
-            wait_timeout,
-            ..PoolOptions::default()
-        },
-    )?;
-    let sql = oxforge_db::connect_with(
-        login,
-        &PoolOptions {
-            max_size: SQL_POOL_SIZE,
-            wait_timeout,
-            recycling: Recycling::Discard,
-            ..PoolOptions::default()
-        },
-    )?;
-    Ok((data, sql))
+    let options = |max_size, recycling, session_role| PoolOptions {
+        max_size,
+        wait_timeout: Duration::from_millis(config.pool_timeout_ms),
+        recycling,
+        session_role,
+        ..PoolOptions::default()
+    };
+    Ok(RequestPools {
+        data: oxforge_db::connect_with(login.clone(), &options(config.pool_size, Recycling::Keep, None))?,
+        sql: oxforge_db::connect_with(login.clone(), &options(SQL_POOL_SIZE, Recycling::Discard, None))?,
+        accounts: oxforge_db::connect_with(
+            login,
+            &options(
+                config.admin_pool_size.max(2),
+                Recycling::Keep,
+                Some(oxforge_db::authenticator::ACCOUNTS_ROLE),
+            ),
+        )?,
+    })
 }
 
 impl Server {

@@ -203,6 +203,19 @@ async fn request_sessions_cannot_become_the_superuser() {
         assert_eq!(body["rows"][0]["c"], "project_admin", "{body}");
         assert_eq!(body["rows"][0]["p"], "\"$user\", public", "{body}");
     }
+    // Accounts run as `oxforge_accounts`: users and sessions, nothing else.
+    let cluster = oxforge_testkit::cluster();
+    for (statement, allowed) in [
+        ("SET ROLE oxforge_accounts; SELECT count(*) FROM auth.sessions", true),
+        ("SET ROLE oxforge_accounts; SELECT count(*) FROM system.secrets", false),
+        ("SET ROLE oxforge_accounts; CREATE TABLE public.x (id int)", false),
+        ("SET ROLE authenticator; SELECT count(*) FROM auth.users", false),
+    ] {
+        let outcome = cluster
+            .execute_on(&server.database, &format!("BEGIN; {statement}; ROLLBACK"))
+            .await;
+        assert_eq!(outcome.is_ok(), allowed, "{statement}: {outcome:?}");
+    }
     // The data API's session is the authenticator too.
     server
         .sql(

@@ -16,7 +16,7 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Resul
     if !validate::is_uuid(&id) {
         return Err(ApiError::invalid_input("Invalid user ID"));
     }
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     let profile = accounts::profile(&client, &id).await?.ok_or_else(not_found)?;
     Ok(Json(user_value(&profile)?))
 }
@@ -34,7 +34,7 @@ pub async fn update_current(
     if !validate::is_uuid(&user.sub) {
         return Err(not_found());
     }
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     let merged = accounts::merge_profile(&client, &user.sub, &patch.to_string())
         .await?
         .ok_or_else(not_found)?;

@@ -117,7 +117,7 @@ pub async fn current(State(state): State<AppState>, SignedIn(user): SignedIn) ->
     if !validate::is_uuid(&user.sub) {
         return Err(not_found());
     }
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     let row = accounts::user_by_id(&client, &user.sub).await?.ok_or_else(not_found)?;
     Ok(Json(json!({ "user": user_value(&row.json)? })))
 }

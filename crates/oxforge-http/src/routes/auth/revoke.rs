@@ -24,7 +24,7 @@ fn revoked(count: u64) -> Json<Value> {
 
 /// Ends every root admin session (also done by rotating the API key).
 pub async fn revoke_admin_sessions(state: &AppState) -> Result<u64, ApiError> {
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     Ok(accounts::revoke_sessions_of_type(&client, SessionKind::Admin.name()).await?)
 }
 
@@ -36,7 +36,7 @@ pub async fn own_sessions(State(state): State<AppState>, SignedIn(user): SignedI
     if !validate::is_uuid(&user.sub) {
         return Err(not_found());
     }
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     Ok(revoked(accounts::revoke_sessions_of_user(&client, &user.sub).await?))
 }
 
@@ -48,7 +48,7 @@ pub async fn user_sessions(
     if !validate::is_uuid(&id) {
         return Err(ApiError::invalid_input("Invalid user ID"));
     }
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     if !accounts::user_exists(&client, &id).await? {
         return Err(not_found());
     }

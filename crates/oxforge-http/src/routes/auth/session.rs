@@ -106,7 +106,7 @@ pub async fn issue(
     let nonce = csrf::new_nonce();
     let token_id = new_token_id();
     let epoch = credential_epoch(state, kind);
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     let new = NewSession {
         subject,
         user_id,
@@ -199,7 +199,7 @@ pub async fn rotate(
     }
     let next = new_token_id();
     let epoch = credential_epoch(state, kind);
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     let rotation = Rotation {
         session_id: &claims.sid,
         session_type: kind.name(),
@@ -231,7 +231,7 @@ pub async fn rotate(
 }
 
 pub async fn revoke(state: &AppState, claims: &RefreshClaims) -> Result<(), ApiError> {
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     accounts::revoke_session(&client, &claims.sid).await?;
     Ok(())
 }

@@ -32,7 +32,7 @@ pub async fn sign_in(
     // correct password from an address that has none.
     let client_address = state.limits.client(peer, &headers);
     let attempt = state.limits.user_sign_in(&client_address, &email)?;
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     let user = accounts::user_by_email(&client, &email).await?;
     drop(client);
     // The same answer, after about the same work, whether or not the email exists.

@@ -44,7 +44,7 @@ pub async fn sign_up(
             tracing::error!(error = %e, "password hashing failed");
             ApiError::internal()
         })?;
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     let Some(user) = accounts::create_user(&client, &email, &hash, &profile.to_string()).await? else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -39,7 +39,7 @@ pub async fn list(
     let limit = number("limit", q.limit.as_deref(), 10, 1000)?;
     let offset = number("offset", q.offset.as_deref(), 0, i64::MAX)?;
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     let (data, total) = accounts::list_users(&client, limit, offset, search).await?;
     Ok(Json(json!({
         "data": user_value(&data)?,
@@ -51,7 +51,7 @@ pub async fn get(_: Admin, State(state): State<AppState>, Path(id): Path<String>
     if !validate::is_uuid(&id) {
         return Err(ApiError::invalid_input("Invalid user ID"));
     }
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     let user = accounts::user_by_id(&client, &id).await?.ok_or_else(not_found)?;
     Ok(Json(user_value(&user.json)?))
 }
@@ -70,7 +70,7 @@ pub async fn delete(
             "userIds: Expected a non-empty array of user IDs",
         ));
     }
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
     let deleted = accounts::delete_users(&client, &ids).await?;
     Ok(Json(
         json!({ "message": "Users deleted successfully", "deletedCount": deleted }),
