@@ -70,10 +70,14 @@ BEGIN
        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
        AND n.nspname NOT LIKE 'pg\_%'
   LOOP
-    IF v.relkind = 'v' THEN
-      EXECUTE format('ALTER VIEW %s SET (security_invoker = true)', v.name);
-    ELSE
-      EXECUTE format('REVOKE ALL ON %s FROM anon, authenticated', v.name);
-    END IF;
+    BEGIN
+      IF v.relkind = 'v' THEN
+        EXECUTE format('ALTER VIEW %s SET (security_invoker = true)', v.name);
+      ELSE
+        EXECUTE format('REVOKE ALL ON %s FROM anon, authenticated', v.name);
+      END IF;
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE WARNING 'oxforge: cannot secure % (not its owner): make it security_invoker or revoke anon', v.name;
+    END;
   END LOOP;
 END $$;
