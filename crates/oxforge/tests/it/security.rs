@@ -399,3 +399,37 @@ async fn a_missing_table_does_not_drop_prepared_statements() {
     );
     server.stop().await;
 }
+
+/// A database from before the fix: its existing views become `security_invoker` and its
+/// materialized views are closed to anon when the new bootstrap step runs.
+#[tokio::test]
+async fn existing_views_are_secured_on_upgrade() {
+    let server = TestServer::start().await;
+    let database = server.database.clone();
+    server.stop().await;
+    oxforge_testkit::cluster()
+        .execute_on(
+            &database,
+            "CREATE TABLE public.private_notes (id int, owner text);
+             ALTER TABLE public.private_notes ENABLE ROW LEVEL SECURITY;
+             INSERT INTO public.private_notes VALUES (1, 'someone');
+             CREATE VIEW public.old_view AS SELECT * FROM public.private_notes;
+             ALTER VIEW public.old_view SET (security_invoker = false);
+             GRANT SELECT ON public.old_view TO anon;
+             CREATE MATERIALIZED VIEW public.old_matview AS SELECT * FROM public.private_notes;
+             GRANT SELECT ON public.old_matview TO anon;
+             DELETE FROM system.oxforge_bootstrap WHERE version >= 6;",
+        )
+        .await
+        .unwrap();
+    let server = TestServer::start_on(&database, |_| {}).await;
+    let anon = Data::new(&server, server.anon_key());
+    let (status, body) = send(anon.get("old_view")).await;
+    assert_eq!(
+        (status.as_u16(), body),
+        (200, json!([])),
+        "RLS applies through the old view"
+    );
+    assert_eq!(send_raw(anon.get("old_matview")).await.status.as_u16(), 401);
+    server.stop().await;
+}
