@@ -195,7 +195,8 @@ mod tests {
         assert_eq!(ConnectionLimits::new(&config, Some(1 << 20)).max_connections, 4096);
         assert_eq!(
             ConnectionLimits::new(&config, Some(1024)).max_connections,
-            1024 - 128 - 16
+            1024 - 128 - (16 + 2 * config.admin_pool_size + crate::startup::SQL_POOL_SIZE),
+            "the listener's reserve and every pool's connections"
         );
         assert_eq!(ConnectionLimits::new(&config, Some(10)).max_connections, 1);
         let limits = ConnectionLimits::new(
