@@ -61,16 +61,23 @@ fn field(line: &str, label: &str) -> Option<String> {
 }
 
 pub(crate) fn start(data_dir: &Path) -> Running {
+    start_with(data_dir, &[], &[])
+}
+
+/// `oxforge serve` on `data_dir` with more arguments and environment variables.
+fn start_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
     let mut command = Command::new(env!("CARGO_BIN_EXE_oxforge"));
     command
         .args(["serve", "--port", "0", "--data-dir"])
         .arg(data_dir)
+        .args(args)
         .current_dir(data_dir.parent().unwrap())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     for name in CLEARED_ENV {
         command.env_remove(name);
     }
+    command.envs(env.iter().copied());
     let mut child = command.spawn().expect("spawn oxforge");
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
@@ -83,7 +90,7 @@ pub(crate) fn start(data_dir: &Path) -> Running {
     let mut text = String::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     // The summary ends with the line on how secrets are stored.
-    while !text.contains("  Secrets      encrypted") {
+    while !text.contains("  Secrets      encrypted") && !text.contains("  Secrets      PLAIN") {
         let line = rx
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .unwrap_or_else(|_| panic!("oxforge printed no complete summary in time: {text}"));
@@ -284,4 +291,73 @@ async fn sigkill_does_not_leave_postgres_behind_and_the_next_start_recovers() {
     assert_eq!(query(&data, "SELECT v FROM public.t").await.len(), 1);
     kill(Pid::from_raw(again.child.id() as i32), Signal::SIGTERM).unwrap();
     assert!(wait_exit(&mut again.child, Duration::from_secs(30)).success());
+}
+
+/// An external PostgreSQL reached over TCP with password authentication: the `authenticator`
+/// role has no password there yet (the first server logged in through a trusted socket), so
+/// oxforge sets the one it keeps in its secrets and the request path logs in with it.
+#[tokio::test]
+async fn over_tcp_with_passwords_the_authenticator_gets_its_password() {
+    let (_dir, data) = data_dir();
+    let pg_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+        .to_string();
+    let embedded = start_with(&data, &["--pg-port", &pg_port], &[]);
+    let tcp_url = embedded
+        .summary
+        .text
+        .lines()
+        .find_map(|line| line.split(", TCP ").nth(1))
+        .expect("the summary names the TCP URL")
+        .trim()
+        .to_owned();
+    let key = std::fs::read_to_string(data.join("encryption.key")).unwrap();
+    let (_other_dir, other_data) = data_dir();
+    let external = start_with(
+        &other_data,
+        &[],
+        &[("DATABASE_URL", tcp_url.as_str()), ("ENCRYPTION_KEY", key.trim())],
+    );
+    let url = &external.summary.url;
+    // The data API (data pool) and a sign-up (accounts pool) both log in as authenticator.
+    let (status, body) = send(
+        http()
+            .post(format!("{url}/api/auth/users?client_type=mobile"))
+            .json(&json!({"email": "tcp@example.com", "password": "secret123"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // The SQL pool and the data pool log in as authenticator too.
+    let api_key = embedded.summary.api_key.clone().expect("API key at the first start");
+    let (status, body) = send(
+        http()
+            .post(format!("{url}/api/database/advance/rawsql"))
+            .bearer_auth(&api_key)
+            .json(&json!({"query": "create table public.over_tcp (id int); insert into public.over_tcp values (7)"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send(
+        http()
+            .get(format!("{url}/api/database/records/over_tcp"))
+            .bearer_auth(&api_key),
+    )
+    .await;
+    assert_eq!((status.as_u16(), body), (200, json!([{"id": 7}])));
+    let (client, connection) = tokio_postgres::connect(&tcp_url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT (SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = 'authenticator'),
+                    (SELECT count(*) FROM pg_stat_activity WHERE usename = 'authenticator' AND client_port IS NOT NULL)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0), "the authenticator has a password now");
+    assert!(row.get::<_, i64>(1) > 0, "the request path logged in over TCP");
+    drop(external);
+    drop(embedded);
 }
