@@ -108,6 +108,7 @@ fn router(state: AppState) -> Router {
             post(revoke::user_sessions),
         )
         .merge(data_routes(state.clone(), data_limit))
+        .merge(crate::unbuilt::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(small_limit)
