@@ -61,6 +61,9 @@ pub async fn run(cmd: AuthCommand, out: Output, dir: &Path) -> Result<(), CliErr
                     cell(&body["error"]),
                     cell(&body["message"])
                 ));
+                if let Some(reason) = body["reason"].as_str() {
+                    out.info(&format!("  Why: {reason}"));
+                }
             }
             out.json_value(&body);
             if body["valid"] != true {

@@ -92,6 +92,10 @@ pub async fn run(cmd: DbCommand, out: Output, dir: &Path) -> Result<(), CliError
                     s
                 }
             };
+            let risky = super::sql_guard::destructive(&query);
+            if !risky.is_empty() && !out.confirm(&format!("This removes data ({})", risky.join("; ")))? {
+                return Err(CliError::general("Not run."));
+            }
             let path = if unrestricted {
                 "/api/database/advance/rawsql/unrestricted"
             } else {
