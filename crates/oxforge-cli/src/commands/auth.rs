@@ -15,7 +15,10 @@ pub enum AuthCommand {
     /// Configured identity providers and the state of their keys.
     Providers,
     /// Explain what the server would do with a token (exit 2 if it would refuse it).
-    Check { token: String },
+    Check {
+        /// The token (with or without `Bearer `)
+        token: String,
+    },
 }
 
 pub async fn run(cmd: AuthCommand, out: Output, dir: &Path) -> Result<(), CliError> {

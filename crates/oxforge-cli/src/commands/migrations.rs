@@ -15,12 +15,18 @@ use crate::{CliError, Output};
 #[derive(Subcommand)]
 pub enum MigrationsCommand {
     /// Create an empty migration file, versioned after every known one.
-    New { name: String },
+    New {
+        /// A kebab-case name, e.g. create-todos
+        name: String,
+    },
     /// Apply pending migrations: the next one (<target>), up to --to, or --all. Not atomic across files.
     Up {
+        /// Apply this migration (its version or file name), which must be the next pending one
         target: Option<String>,
+        /// Apply pending migrations up to this version or file name
         #[arg(long)]
         to: Option<String>,
+        /// Apply every pending migration
         #[arg(long)]
         all: bool,
         /// Check each pending file on the server (then roll back) and show its risk level.
@@ -177,7 +183,7 @@ pub async fn run(cmd: MigrationsCommand, out: Output, root: &Path) -> Result<(),
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             {
-                return Err(CliError::general("the name must be kebab-case (a-z, 0-9, -)"));
+                return Err(CliError::usage("the name must be kebab-case (a-z, 0-9, -)"));
             }
             let files = local(root)?;
             let remote = remote(&api).await?;
@@ -270,9 +276,7 @@ pub async fn run(cmd: MigrationsCommand, out: Output, root: &Path) -> Result<(),
             dry_run,
         } => {
             if [target.is_some(), to.is_some(), all].iter().filter(|x| **x).count() != 1 {
-                return Err(CliError::general(
-                    "give exactly one of <target>, --to <version> or --all",
-                ));
+                return Err(CliError::usage("give exactly one of <target>, --to <version> or --all"));
             }
             let head = latest_remote(&remote(&api).await?);
             let files = local(root)?;
