@@ -27,7 +27,7 @@ fn name_the_mistake(parts: &Parts, error: oxforge_auth::AuthError) -> ApiError {
         (_, Some(key), _) if key.starts_with("anon_") || key.starts_with("eyJ") => Some(
             "`x-api-key` takes the admin API key (ik_…); send the anon key or a user's token as `Authorization: Bearer <token>`",
         ),
-        (Some(auth), None, _) if !auth.is_empty() && !auth.contains(' ') => {
+        (Some(auth), None, _) if ["eyJ", "ik_", "anon_"].iter().any(|p| auth.starts_with(p)) => {
             Some("the Authorization header needs the Bearer scheme: `Authorization: Bearer <token>`")
         }
         (None, None, Some(_)) => {
