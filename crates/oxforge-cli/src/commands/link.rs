@@ -109,6 +109,7 @@ pub async fn link(args: LinkArgs, out: Output, dir: &Path) -> Result<(), CliErro
 }
 
 pub async fn login(args: LoginArgs, out: Output, dir: &Path) -> Result<(), CliError> {
+    check_url(&args.url)?;
     let password = match args.password {
         Some(p) => p,
         None if out.json => {
@@ -123,7 +124,6 @@ pub async fn login(args: LoginArgs, out: Output, dir: &Path) -> Result<(), CliEr
         }
         None => rpassword::prompt_password(format!("Password for {}: ", args.username))?,
     };
-    check_url(&args.url)?;
     let anonymous = Client::new(&args.url, "")?;
     let session = anonymous
         .post(

@@ -235,6 +235,13 @@ async fn newcomer_mistakes_are_named() {
         r.stderr
     );
 
+    let r = oxforge(dir, &["login", "--url", "127.0.0.1:7130"]).await;
+    assert!(
+        r.code == 64 && r.stderr.contains("has no scheme"),
+        "the URL is checked first: {}",
+        r.stderr
+    );
+
     let r = oxforge(dir, &["link", "--url", &server.url, "--api-key", server.api_key()]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
 
