@@ -41,6 +41,12 @@ pub fn parse_order(value: &str) -> Result<Vec<OrderTerm>, String> {
                 }
                 parts.pop();
             }
+            if parts.len() > 1 {
+                let unexpected = parts.last().copied().unwrap_or_default();
+                return Err(format!(
+                    "unexpected \"{unexpected}\" expecting \"asc\", \"desc\", \"nullsfirst\" or \"nullslast\" (column[.asc|.desc][.nullsfirst|.nullslast])"
+                ));
+            }
             let field = Field::parse(&parts.join("."))?;
             Ok(OrderTerm {
                 field,
@@ -68,5 +74,12 @@ mod tests {
         assert_eq!(terms[2].field.json_path.len(), 1);
         assert!(parse_order("").is_err());
         assert!(parse_order("a,,b").is_err());
+        for bad in ["title.sideways", "title.nullslast.desc", "a.b"] {
+            let e = parse_order(bad).unwrap_err();
+            assert!(
+                e.contains("expecting \"asc\", \"desc\", \"nullsfirst\" or \"nullslast\""),
+                "{bad}: {e}"
+            );
+        }
     }
 }

@@ -9,13 +9,15 @@ pub struct CliError {
     pub exit: i32,
 }
 
-/// Exit codes (InsForge's CLI): 1 general, 2 auth, 3 not linked, 4 not found, 5 forbidden.
+/// Exit codes (InsForge's CLI): 1 general, 2 auth, 3 not linked, 4 not found, 5 forbidden; and
+/// oxforge's 64 (sysexits' EX_USAGE) for a command line that is wrong, so 2 always means auth.
 pub mod exit {
     pub const GENERAL: i32 = 1;
     pub const AUTH: i32 = 2;
     pub const NOT_LINKED: i32 = 3;
     pub const NOT_FOUND: i32 = 4;
     pub const FORBIDDEN: i32 = 5;
+    pub const USAGE: i32 = 64;
 }
 
 impl CliError {
@@ -27,6 +29,11 @@ impl CliError {
             next_actions: None,
             exit: exit::GENERAL,
         }
+    }
+
+    /// A wrong command line (a bad or missing argument): exit 64.
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError::general(message).with_code("USAGE", exit::USAGE)
     }
 
     pub fn with_code(mut self, code: &str, exit: i32) -> Self {

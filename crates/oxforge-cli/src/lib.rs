@@ -9,5 +9,5 @@ mod output;
 mod project;
 
 pub use commands::{Command, run};
-pub use error::CliError;
+pub use error::{CliError, exit};
 pub use output::Output;

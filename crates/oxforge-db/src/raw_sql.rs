@@ -26,12 +26,15 @@ pub struct SqlResult {
 
 const MULTIPLE_COMMANDS: &str = "cannot insert multiple commands into a prepared statement";
 
-/// Runs `query` in its own transaction as `runner`, with `params` bound as untyped text.
+/// Runs `query` in its own transaction as `runner`, with `params` bound as untyped text and
+/// `request.jwt.claims` set to `claims` (the admin's, so claim-reading defaults such as
+/// `auth.uid()` or the Auth0 guide's `requesting_user_id()` work in the editor too).
 pub async fn run(
     pool: &Pool,
     runner: Runner,
     query: &str,
     params: &[Option<String>],
+    claims: &str,
     timeout_ms: u64,
 ) -> Result<SqlResult, DbError> {
     let query = query.trim().trim_end_matches(';').trim_end();
@@ -53,9 +56,12 @@ pub async fn run(
     if runner == Runner::ProjectAdmin {
         setup.push_str("SET LOCAL ROLE project_admin;");
     }
-    // A failed attempt (prepare of a script, wrapping of SHOW/EXPLAIN) rolls back to here.
-    setup.push_str("SAVEPOINT oxforge_rawsql;");
     tx.batch_execute(&setup).await?;
+    // Before the savepoint: a rollback to it would undo the setting.
+    tx.execute("SELECT set_config('request.jwt.claims', $1, true)", &[&claims])
+        .await?;
+    // A failed attempt (prepare of a script, wrapping of SHOW/EXPLAIN) rolls back to here.
+    tx.batch_execute("SAVEPOINT oxforge_rawsql").await?;
     let untyped: Vec<Untyped<'_>> = params.iter().map(|p| Untyped(p.as_deref())).collect();
     let typed = as_sql_params(&untyped);
     let result = match tx.prepare(query).await {

@@ -6,6 +6,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, Method, StatusCode, Uri};
 use axum::routing::{any, get, patch, post};
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
@@ -108,11 +109,12 @@ fn router(state: AppState) -> Router {
             post(revoke::user_sessions),
         )
         .merge(data_routes(state.clone(), data_limit))
+        .merge(crate::unbuilt::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(small_limit)
         .layer(cors())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().on_failure(log_failure))
         .with_state(state)
 }
 
@@ -122,6 +124,21 @@ fn data_routes(state: AppState, body_limit: DefaultBodyLimit) -> Router<AppState
         .route("/api/database/records/{table}", any(records::records).layer(body_limit))
         .route("/api/database/rpc/{function}", any(rpc::rpc).layer(body_limit))
         .route_layer(axum::middleware::from_fn_with_state(state, crate::client_limit::limit))
+}
+
+/// A 501 is an answer (a module not built yet, email without SMTP), not a server failure: it is
+/// logged at debug, not as an error. Every other 5xx stays an error.
+fn failure_is_expected(class: &ServerErrorsFailureClass) -> bool {
+    matches!(class, ServerErrorsFailureClass::StatusCode(code) if *code == StatusCode::NOT_IMPLEMENTED)
+}
+
+fn log_failure(class: ServerErrorsFailureClass, latency: Duration, _span: &tracing::Span) {
+    let latency_ms = latency.as_millis();
+    if failure_is_expected(&class) {
+        tracing::debug!(classification = %class, latency_ms, "not implemented");
+    } else {
+        tracing::error!(classification = %class, latency_ms, "response failed");
+    }
 }
 
 /// InsForge's CORS: reflect the origin, allow credentials, expose the PostgREST headers.
@@ -184,6 +201,16 @@ fn collapse_leading_slashes(mut request: Request) -> Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_501_is_an_expected_failure() {
+        let status = |code| ServerErrorsFailureClass::StatusCode(code);
+        assert!(failure_is_expected(&status(StatusCode::NOT_IMPLEMENTED)));
+        for code in [StatusCode::INTERNAL_SERVER_ERROR, StatusCode::SERVICE_UNAVAILABLE] {
+            assert!(!failure_is_expected(&status(code)), "{code}");
+        }
+        assert!(!failure_is_expected(&ServerErrorsFailureClass::Error("boom".into())));
+    }
 
     #[test]
     fn leading_slashes_collapse_and_keep_the_query() {

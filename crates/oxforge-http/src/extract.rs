@@ -17,6 +17,30 @@ fn presented(parts: &Parts) -> Presented<'_> {
     classify(header("authorization"), header("x-api-key"))
 }
 
+/// A refused credential, with the usual beginner's mistake named when the headers show one: a
+/// token without the `Bearer` scheme, Supabase's `apikey` header, the anon key (or a JWT) in
+/// `x-api-key`. Only the message changes; what is accepted does not.
+fn name_the_mistake(parts: &Parts, error: oxforge_auth::AuthError) -> ApiError {
+    let mut api = ApiError::from(error);
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let fix = match (header("authorization"), header("x-api-key"), header("apikey")) {
+        (_, Some(key), _) if key.starts_with("anon_") || key.starts_with("eyJ") => Some(
+            "`x-api-key` takes the admin API key (ik_…); send the anon key or a user's token as `Authorization: Bearer <token>`",
+        ),
+        (Some(auth), None, _) if ["eyJ", "ik_", "anon_"].iter().any(|p| auth.starts_with(p)) => {
+            Some("the Authorization header needs the Bearer scheme: `Authorization: Bearer <token>`")
+        }
+        (None, None, Some(_)) => {
+            Some("the `apikey` header is not read here (as in InsForge): send the key as `Authorization: Bearer <key>`")
+        }
+        _ => None,
+    };
+    if let Some(fix) = fix {
+        api.message = format!("{}: {fix}", api.message);
+    }
+    api
+}
+
 /// Any valid credential: API key, anon key or JWT (InsForge's `verifyUser`).
 pub struct Caller(pub Principal);
 
@@ -24,7 +48,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Caller(state.auth.authenticate(presented(parts)).await?))
+        match state.auth.authenticate(presented(parts)).await {
+            Ok(principal) => Ok(Caller(principal)),
+            Err(e) => Err(name_the_mistake(parts, e)),
+        }
     }
 }
 
@@ -37,7 +64,10 @@ impl FromRequestParts<AppState> for MaybeCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match presented(parts) {
             Presented::None => Ok(MaybeCaller(None)),
-            p => Ok(MaybeCaller(Some(state.auth.authenticate(p).await?))),
+            p => match state.auth.authenticate(p).await {
+                Ok(principal) => Ok(MaybeCaller(Some(principal))),
+                Err(e) => Err(name_the_mistake(parts, e)),
+            },
         }
     }
 }
@@ -69,7 +99,10 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Admin(state.auth.authenticate_admin(presented(parts)).await?))
+        match state.auth.authenticate_admin(presented(parts)).await {
+            Ok(principal) => Ok(Admin(principal)),
+            Err(e) => Err(name_the_mistake(parts, e)),
+        }
     }
 }
 

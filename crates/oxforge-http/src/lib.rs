@@ -13,6 +13,7 @@ mod pgrst;
 pub mod rate_limit;
 mod routes;
 mod state;
+mod unbuilt;
 
 pub use app::{Service, service};
 pub use error::ApiError;

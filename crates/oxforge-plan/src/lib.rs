@@ -8,6 +8,7 @@ mod call;
 mod error;
 mod mutate;
 mod read;
+mod suggest;
 
 pub use call::{CallPlan, plan_call};
 pub use error::PlanError;

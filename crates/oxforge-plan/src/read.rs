@@ -106,9 +106,13 @@ pub(crate) fn find_table<'a>(cache: &'a SchemaCache, schema: &str, table: &str) 
     if !cache.has_schema(schema) {
         return Err(PlanError::schema_not_found(schema));
     }
-    cache
-        .table(schema, table)
-        .ok_or_else(|| PlanError::table_not_found(schema, table))
+    cache.table(schema, table).ok_or_else(|| {
+        let error = PlanError::table_not_found(schema, table);
+        match crate::suggest::closest(table, cache.table_names(schema)) {
+            Some(name) => error.with_hint(format!("did you mean `{name}`?")),
+            None => error,
+        }
+    })
 }
 
 /// Plans a read of `schema.table` (also used for the representation returned by mutations).

@@ -145,6 +145,14 @@ impl SchemaCache {
         self.tables.get(&(schema.to_owned(), name.to_owned()))
     }
 
+    /// The names of the cached tables (and views) of `schema`.
+    pub fn table_names<'a>(&'a self, schema: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.tables
+            .keys()
+            .filter(move |(s, _)| s == schema)
+            .map(|(_, name)| name.as_str())
+    }
+
     pub fn routines(&self, schema: &str, name: &str) -> &[Routine] {
         self.routines
             .get(&(schema.to_owned(), name.to_owned()))

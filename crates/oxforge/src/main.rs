@@ -27,14 +27,31 @@ enum Command {
     /// Run the server (with its own PostgreSQL unless DATABASE_URL is set).
     Serve(serve::ServeArgs),
     /// Shell completions: `oxforge completions bash > /etc/bash_completion.d/oxforge`.
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell to write completions for
+        shell: clap_complete::Shell,
+    },
     #[command(flatten)]
     Client(oxforge_cli::Command),
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print on stdout and succeed; a wrong command line exits with
+            // EX_USAGE (64), not clap's 2, which the client commands use for auth failures.
+            let _ = e.print();
+            return if e.use_stderr() {
+                std::process::ExitCode::from(oxforge_cli::exit::USAGE as u8)
+            } else {
+                std::process::ExitCode::SUCCESS
+            };
+        }
+    };
     tracing_subscriber::fmt()
+        // Colours only for a terminal: logs collected from a pipe or a file stay plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn")),
@@ -66,5 +83,32 @@ fn main() -> std::process::ExitCode {
             let code = runtime.block_on(oxforge_cli::run(command, out, &dir));
             std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every argument of every command says what it is for in `--help`.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if arg.get_help().is_none() && !matches!(id, "help" | "version") {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() && sub.get_name() != "help" {
+                    missing.push(format!("{path} {} (the command)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "oxforge", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
     }
 }

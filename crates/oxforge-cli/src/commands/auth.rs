@@ -15,7 +15,10 @@ pub enum AuthCommand {
     /// Configured identity providers and the state of their keys.
     Providers,
     /// Explain what the server would do with a token (exit 2 if it would refuse it).
-    Check { token: String },
+    Check {
+        /// The token (with or without `Bearer `)
+        token: String,
+    },
 }
 
 pub async fn run(cmd: AuthCommand, out: Output, dir: &Path) -> Result<(), CliError> {
@@ -61,6 +64,9 @@ pub async fn run(cmd: AuthCommand, out: Output, dir: &Path) -> Result<(), CliErr
                     cell(&body["error"]),
                     cell(&body["message"])
                 ));
+                if let Some(reason) = body["reason"].as_str() {
+                    out.info(&format!("  Why: {reason}"));
+                }
             }
             out.json_value(&body);
             if body["valid"] != true {

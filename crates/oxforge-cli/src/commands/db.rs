@@ -15,40 +15,53 @@ pub enum DbCommand {
     /// Run SQL (as project_admin; --unrestricted as the database owner). SQL from the argument,
     /// --file, or stdin (no argument or `-`).
     Query {
+        /// The SQL; `-` or nothing reads it from stdin
         sql: Option<String>,
+        /// Read the SQL from this file
         #[arg(long)]
         file: Option<std::path::PathBuf>,
         /// A parameter for $1, $2… (repeat)
         #[arg(long = "param")]
         params: Vec<String>,
+        /// Run as the database owner (no role switch, RLS bypassed) instead of project_admin
         #[arg(long)]
         unrestricted: bool,
     },
     /// Tables of a schema.
     Tables {
+        /// The schema
         #[arg(long, default_value = "public")]
         schema: String,
     },
     /// Columns, keys and RLS of one table.
     Describe {
+        /// The table's name
         table: String,
+        /// The schema
         #[arg(long, default_value = "public")]
         schema: String,
     },
     /// Row Level Security policies.
     Policies {
+        /// The schema
         #[arg(long, default_value = "public")]
         schema: String,
     },
+    /// Functions of a schema.
     Functions {
+        /// The schema
         #[arg(long, default_value = "public")]
         schema: String,
     },
+    /// Indexes of a schema.
     Indexes {
+        /// The schema
         #[arg(long, default_value = "public")]
         schema: String,
     },
+    /// Triggers of a schema.
     Triggers {
+        /// The schema
         #[arg(long, default_value = "public")]
         schema: String,
     },
@@ -92,6 +105,10 @@ pub async fn run(cmd: DbCommand, out: Output, dir: &Path) -> Result<(), CliError
                     s
                 }
             };
+            let risky = super::sql_guard::destructive(&query);
+            if !risky.is_empty() && !out.confirm(&format!("This removes data ({})", risky.join("; ")))? {
+                return Err(CliError::general("Not run."));
+            }
             let path = if unrestricted {
                 "/api/database/advance/rawsql/unrestricted"
             } else {

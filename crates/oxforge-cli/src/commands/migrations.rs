@@ -15,12 +15,18 @@ use crate::{CliError, Output};
 #[derive(Subcommand)]
 pub enum MigrationsCommand {
     /// Create an empty migration file, versioned after every known one.
-    New { name: String },
+    New {
+        /// A kebab-case name, e.g. create-todos
+        name: String,
+    },
     /// Apply pending migrations: the next one (<target>), up to --to, or --all. Not atomic across files.
     Up {
+        /// Apply this migration (its version or file name), which must be the next pending one
         target: Option<String>,
+        /// Apply pending migrations up to this version or file name
         #[arg(long)]
         to: Option<String>,
+        /// Apply every pending migration
         #[arg(long)]
         all: bool,
         /// Check each pending file on the server (then roll back) and show its risk level.
@@ -139,6 +145,35 @@ fn increment(digits: &str) -> String {
     format!("1{}", String::from_utf8(bytes).unwrap_or_default())
 }
 
+/// What `migrations new` writes: comments only, so an untouched file is refused, not applied.
+fn template(version: &str, name: &str) -> String {
+    format!(
+        "-- Migration {version}_{name}\n\
+         -- Write SQL statements below, each ending with `;`. `oxforge db migrations up` applies the\n\
+         -- file in one transaction, as project_admin. Not allowed (as in InsForge): BEGIN/COMMIT,\n\
+         -- SET ROLE, search_path changes, CREATE/DROP DATABASE.\n\
+         -- Check it first: `oxforge db migrations up --all --dry-run` (risk level; nothing is kept).\n\
+         --\n\
+         -- For example:\n\
+         --   create table public.notes (\n\
+         --     id bigint generated always as identity primary key,\n\
+         --     user_id uuid not null default auth.uid(),\n\
+         --     body text not null\n\
+         --   );\n\
+         --   alter table public.notes enable row level security;\n\
+         --   create policy \"Users manage own notes\" on public.notes for all to authenticated\n\
+         --     using (user_id = auth.uid()) with check (user_id = auth.uid());\n\n"
+    )
+}
+
+/// Only blank lines and `--` comments: nothing to run.
+fn has_no_sql(sql: &str) -> bool {
+    sql.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with("--")
+    })
+}
+
 pub async fn run(cmd: MigrationsCommand, out: Output, root: &Path) -> Result<(), CliError> {
     let api = client(root)?;
     match cmd {
@@ -148,7 +183,7 @@ pub async fn run(cmd: MigrationsCommand, out: Output, root: &Path) -> Result<(),
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             {
-                return Err(CliError::general("the name must be kebab-case (a-z, 0-9, -)"));
+                return Err(CliError::usage("the name must be kebab-case (a-z, 0-9, -)"));
             }
             let files = local(root)?;
             let remote = remote(&api).await?;
@@ -160,7 +195,8 @@ pub async fn run(cmd: MigrationsCommand, out: Output, root: &Path) -> Result<(),
             let version = next_version(latest.as_deref());
             std::fs::create_dir_all(dir_of(root))?;
             let path = dir_of(root).join(format!("{version}_{name}.sql"));
-            std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+            std::io::Write::write_all(&mut file, template(&version, &name).as_bytes())?;
             out.success(&format!("Created migrations/{version}_{name}.sql"));
             out.json_value(&json!({ "filename": format!("{version}_{name}.sql"), "path": path, "version": version }));
         }
@@ -240,9 +276,7 @@ pub async fn run(cmd: MigrationsCommand, out: Output, root: &Path) -> Result<(),
             dry_run,
         } => {
             if [target.is_some(), to.is_some(), all].iter().filter(|x| **x).count() != 1 {
-                return Err(CliError::general(
-                    "give exactly one of <target>, --to <version> or --all",
-                ));
+                return Err(CliError::usage("give exactly one of <target>, --to <version> or --all"));
             }
             let head = latest_remote(&remote(&api).await?);
             let files = local(root)?;
@@ -286,29 +320,47 @@ pub async fn run(cmd: MigrationsCommand, out: Output, root: &Path) -> Result<(),
                 vec![file]
             };
             let mut applied = Vec::new();
+            let mut failed = 0;
             for m in chosen {
                 let sql = std::fs::read_to_string(&m.path)?;
-                if sql.trim().is_empty() {
-                    return Err(CliError::general(format!("{} is empty", m.path.display())));
+                if has_no_sql(&sql) {
+                    return Err(CliError::general(format!(
+                        "{} has no SQL yet (only comments): write the migration's statements into it",
+                        m.path.display()
+                    )));
                 }
+                let check = api
+                    .post("/api/database/migrations/dry-run", &json!({ "sql": sql }))
+                    .await?;
+                let valid = check["valid"] == true;
                 if dry_run {
-                    let check = api
-                        .post("/api/database/migrations/dry-run", &json!({ "sql": sql }))
-                        .await?;
-                    let valid = check["valid"] == true;
-                    out.info(&format!(
-                        "{} {}_{}: risk {}{}",
-                        if valid { "✓" } else { "✗" },
-                        m.version,
-                        m.name,
-                        cell(&check["riskLevel"]),
-                        check["error"].as_str().map(|e| format!(" — {e}")).unwrap_or_default()
-                    ));
-                    for factor in check["riskFactors"].as_array().cloned().unwrap_or_default() {
-                        out.info(&format!("    {}: {}", cell(&factor["level"]), cell(&factor["reason"])));
+                    // A file that fails has no risk level worth showing: it would not apply at all.
+                    if valid {
+                        out.info(&format!(
+                            "✓ {}_{}: risk {}",
+                            m.version,
+                            m.name,
+                            cell(&check["riskLevel"])
+                        ));
+                        print_risk_factors(out, &check);
+                    } else {
+                        failed += 1;
+                        out.info(&format!(
+                            "✗ {}_{}: fails — {}",
+                            m.version,
+                            m.name,
+                            cell(&check["error"])
+                        ));
                     }
-                    applied.push(json!({ "version": m.version, "name": m.name, "valid": valid, "riskLevel": check["riskLevel"], "error": check["error"] }));
+                    applied.push(json!({ "version": m.version, "name": m.name, "valid": valid, "riskLevel": if valid { check["riskLevel"].clone() } else { Value::Null }, "error": check["error"] }));
                     continue;
+                }
+                if valid && check["riskLevel"] == "DANGER" {
+                    out.info(&format!("! {}_{} is rated DANGER:", m.version, m.name));
+                    print_risk_factors(out, &check);
+                    if !out.confirm(&format!("Apply {}_{}?", m.version, m.name))? {
+                        return Err(CliError::general(format!("{}_{} not applied", m.version, m.name)));
+                    }
                 }
                 let body = out
                     .spin(
@@ -341,9 +393,22 @@ pub async fn run(cmd: MigrationsCommand, out: Output, root: &Path) -> Result<(),
                 "appliedMigrations"
             };
             out.json_value(&json!({ key: applied }));
+            if failed > 0 {
+                return Err(CliError::general(format!(
+                    "{failed} of {} migration(s) would fail (each is checked alone, against the server as it is now)",
+                    applied.len()
+                ))
+                .with_code("DRY_RUN_FAILED", crate::error::exit::GENERAL));
+            }
         }
     }
     Ok(())
+}
+
+fn print_risk_factors(out: Output, check: &Value) {
+    for factor in check["riskFactors"].as_array().into_iter().flatten() {
+        out.info(&format!("    {}: {}", cell(&factor["level"]), cell(&factor["reason"])));
+    }
 }
 
 #[cfg(test)]
@@ -359,6 +424,13 @@ mod tests {
         assert_eq!(increment("99"), "100");
         assert_eq!(next_version(Some("99999999999999")), "100000000000000");
         assert_eq!(next_version(None).len(), 14);
+    }
+
+    #[test]
+    fn the_template_is_only_comments() {
+        let t = template("1", "create-notes");
+        assert!(t.starts_with("-- Migration 1_create-notes"));
+        assert!(has_no_sql(&t) && has_no_sql("") && !has_no_sql("-- x\nselect 1;"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod env;
 mod link;
 mod migrations;
 mod secrets;
+mod sql_guard;
 mod token;
 
 use std::path::Path;

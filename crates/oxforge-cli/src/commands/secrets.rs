@@ -14,15 +14,25 @@ use crate::{CliError, Output};
 pub enum SecretsCommand {
     /// List secrets (names only); --all includes inactive ones.
     List {
+        /// Include inactive (deleted or expired) secrets
         #[arg(long)]
         all: bool,
     },
     /// Print one secret's value.
-    Get { key: String },
+    Get {
+        /// The secret's name, e.g. JWT_SECRET
+        key: String,
+        /// Print the bare value and nothing else (to paste, or for $(…))
+        #[arg(long)]
+        raw: bool,
+    },
     /// Create a secret.
     Add {
+        /// The secret's name (upper case, e.g. STRIPE_KEY)
         key: String,
+        /// The secret's value
         value: String,
+        /// Reserved: cannot be deleted
         #[arg(long)]
         reserved: bool,
         /// Expiry, ISO-8601
@@ -31,11 +41,15 @@ pub enum SecretsCommand {
     },
     /// Change a secret.
     Update {
+        /// The secret's name
         key: String,
+        /// A new value
         #[arg(long)]
         value: Option<String>,
+        /// Activate (true) or deactivate (false)
         #[arg(long)]
         active: Option<bool>,
+        /// Mark reserved (true) or not (false)
         #[arg(long)]
         reserved: Option<bool>,
         /// Expiry (ISO-8601) or `null`
@@ -43,11 +57,16 @@ pub enum SecretsCommand {
         expires: Option<String>,
     },
     /// Delete (deactivate) a secret.
-    Delete { key: String },
+    Delete {
+        /// The secret's name
+        key: String,
+    },
     /// Rotate the API key or the anon key; the old one keeps working for the grace period.
     Rotate {
+        /// Which key to rotate
         #[arg(value_parser = ["api-key", "anon-key"])]
         which: String,
+        /// Hours the old key keeps working (the server's default when omitted)
         #[arg(long)]
         grace_hours: Option<f64>,
     },
@@ -81,8 +100,12 @@ pub async fn run(cmd: SecretsCommand, out: Output, dir: &Path) -> Result<(), Cli
             );
             out.json_value(&json!({ "secrets": secrets }));
         }
-        SecretsCommand::Get { key } => {
+        SecretsCommand::Get { key, raw } => {
             let body = api.get(&format!("/api/secrets/{key}")).await?;
+            if raw {
+                println!("{}", cell(&body["value"]));
+                return Ok(());
+            }
             out.info(&format!("{} = {}", key, cell(&body["value"])));
             out.json_value(&body);
         }

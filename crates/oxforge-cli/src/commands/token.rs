@@ -14,11 +14,13 @@ use crate::{CliError, Output};
 pub enum TokenCommand {
     /// Sign `{sub, role, aud:"insforge-api", email?, iat, exp}` with HS256.
     Mint {
+        /// The user id the token names (`sub`), e.g. auth0|alice; requesting_user_id() returns it
         #[arg(long)]
         sub: String,
         /// `anon` or `authenticated` (the JWT secret never makes an admin: use the API key)
         #[arg(long, default_value = "authenticated", value_parser = ["anon", "authenticated"])]
         role: String,
+        /// An `email` claim, as the Auth0 Action adds
         #[arg(long)]
         email: Option<String>,
         /// Lifetime: 3600, 90s, 30m, 1h, 7d
@@ -32,20 +34,29 @@ fn seconds(ttl: &str) -> Result<i64, CliError> {
     let (number, unit) = ttl.split_at(ttl.find(|c: char| !c.is_ascii_digit()).unwrap_or(ttl.len()));
     let n: i64 = number
         .parse()
-        .map_err(|_| CliError::general(format!("invalid --ttl {ttl}")))?;
+        .map_err(|_| CliError::usage(format!("invalid --ttl {ttl}: a positive number of s, m, h or d")))?;
+    if n <= 0 {
+        return Err(CliError::usage(format!("--ttl must be positive, not {ttl}")));
+    }
     let scale = match unit {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86400,
-        _ => return Err(CliError::general(format!("invalid --ttl unit in {ttl} (s, m, h or d)"))),
+        _ => return Err(CliError::usage(format!("invalid --ttl unit in {ttl} (s, m, h or d)"))),
     };
-    Ok(n * scale)
+    n.checked_mul(scale)
+        .ok_or_else(|| CliError::usage(format!("--ttl {ttl} is too long")))
 }
 
 pub async fn run(cmd: TokenCommand, out: Output, dir: &Path) -> Result<(), CliError> {
     let TokenCommand::Mint { sub, role, email, ttl } = cmd;
     let ttl = seconds(&ttl)?;
+    if sub.trim().is_empty() {
+        return Err(CliError::usage(
+            "--sub must not be empty: the server refuses tokens without a subject",
+        ));
+    }
     let secret = client(dir)?.get("/api/secrets/JWT_SECRET").await?;
     let secret = secret["value"]
         .as_str()
@@ -81,5 +92,12 @@ mod tests {
         assert_eq!(seconds("1h").unwrap(), 3600);
         assert_eq!(seconds("7d").unwrap(), 604800);
         assert!(seconds("1w").is_err() && seconds("h").is_err());
+        for bad in ["0", "0s", "-5", "-1h", "99999999999999999d"] {
+            assert_eq!(
+                seconds(bad).map_err(|e| e.exit),
+                Err(crate::error::exit::USAGE),
+                "{bad}"
+            );
+        }
     }
 }

@@ -551,3 +551,54 @@ async fn nul_bytes_in_admin_sql_and_migrations_are_400() {
     );
     server.stop().await;
 }
+
+/// The SQL editor runs with the admin's `request.jwt.claims`, so claim-reading defaults (the Auth0
+/// guide's `requesting_user_id()`) work for admin inserts, on fresh and reused connections alike.
+#[tokio::test]
+async fn sql_editor_runs_with_the_admins_claims() {
+    let server = TestServer::start_with(|c| c.root_admin_password = Some("claims-pass-phrase".into())).await;
+    let (status, body) = sql(&server, crate::support::AUTH0_GUIDE_SQL).await;
+    assert_eq!(status, 200, "{body}");
+    let probe = "select current_setting('request.jwt.claims', true) as c, requesting_user_id() as u";
+    // More runs than the SQL pool has connections: every one is reused at least once.
+    for _ in 0..6 {
+        let (status, body) = sql(&server, probe).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["rows"], json!([{"c": "{\"role\":\"project_admin\"}", "u": null}]));
+    }
+    let (status, body) = send(
+        admin(&server, Method::POST, "/api/database/advance/rawsql/unrestricted").json(&json!({ "query": probe })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["rows"][0]["c"], "{\"role\":\"project_admin\"}");
+
+    // An admin session has a subject, which the guide's default picks up.
+    let (status, session) = send(
+        http()
+            .post(server.at("/api/auth/admin/sessions"))
+            .json(&json!({"username": "admin", "password": "claims-pass-phrase"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{session}");
+    let token = session["accessToken"].as_str().unwrap();
+    let (status, body) = send(
+        http()
+            .post(server.at("/api/database/advance/rawsql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": "insert into todos (title) values ('from the editor') returning user_id" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let sub = body["rows"][0]["user_id"].as_str().unwrap_or_default().to_owned();
+    assert!(!sub.is_empty(), "{body}");
+    let (_, body) = send(
+        http()
+            .post(server.at("/api/database/advance/rawsql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": "select current_setting('request.jwt.claims', true)::json as c" })),
+    )
+    .await;
+    assert_eq!(body["rows"][0]["c"], json!({"role": "project_admin", "sub": sub}));
+    server.stop().await;
+}

@@ -190,3 +190,182 @@ async fn auth0_guide_with_only_oxforge_commands() {
     assert!(r.code == 0 && r.stdout.contains("oxforge"), "{}", r.stderr);
     server.stop().await;
 }
+
+fn migration_file(dir: &Path, created: &Run) -> std::path::PathBuf {
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    dir.join(created.json()["path"].as_str().unwrap())
+}
+
+/// The newcomer's mistakes, each named with its fix, and the exit codes that go with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newcomer_mistakes_are_named() {
+    let server = TestServer::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+
+    // A wrong command line is a usage error (64), never 2 (auth).
+    let r = oxforge(dir, &["db", "nosuch"]).await;
+    assert_eq!(r.code, 64, "{}", r.stderr);
+    let r = oxforge(dir, &["--help"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // link: a URL without scheme, the anon key, a JWT, a server that does not answer.
+    let r = oxforge(dir, &["link", "--url", "127.0.0.1:7130", "--api-key", server.api_key()]).await;
+    assert_eq!(r.code, 64, "{}", r.stderr);
+    assert!(r.stderr.contains("write http://127.0.0.1:7130"), "{}", r.stderr);
+    let r = oxforge(dir, &["link", "--url", &server.url, "--api-key", server.anon_key()]).await;
+    assert_eq!(r.code, 64, "{}", r.stderr);
+    assert!(r.stderr.contains("this is the anon key"), "{}", r.stderr);
+    let r = oxforge(dir, &["link", "--url", &server.url, "--api-key", "eyJhbGciOi.x.y"]).await;
+    assert!(r.code == 64 && r.stderr.contains("this is a JWT"), "{}", r.stderr);
+    let r = oxforge(dir, &["link", "--url", "http://127.0.0.1:1", "--api-key", "ik_x"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("nothing answers at http://127.0.0.1:1"),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.join(".insforge/project.json").exists());
+    // login without a terminal (stdin is /dev/null here) and without a password.
+    let r = oxforge(dir, &["login", "--url", &server.url]).await;
+    assert_eq!(r.code, 64, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--password") && r.stderr.contains("ROOT_ADMIN_PASSWORD"),
+        "{}",
+        r.stderr
+    );
+
+    let r = oxforge(dir, &["login", "--url", "127.0.0.1:7130"]).await;
+    assert!(
+        r.code == 64 && r.stderr.contains("has no scheme"),
+        "the URL is checked first: {}",
+        r.stderr
+    );
+
+    let r = oxforge(dir, &["link", "--url", &server.url, "--api-key", server.api_key()]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // secrets get --raw: the bare value.
+    let r = oxforge(dir, &["secrets", "get", "JWT_SECRET", "--raw"]).await;
+    assert_eq!(r.stdout, format!("{}\n", server.jwt_secret()));
+
+    // token mint refuses what the server would refuse.
+    for args in [
+        &["--sub", "a", "--ttl", "0"][..],
+        &["--sub", "a", "--ttl=-5m"],
+        &["--sub", " "],
+    ] {
+        let r = oxforge(dir, &[&["token", "mint"][..], args].concat()).await;
+        assert_eq!(r.code, 64, "{args:?}: {}", r.stderr);
+    }
+    let r = oxforge(dir, &["token", "mint", "--sub", "a", "--role", "project_admin"]).await;
+    assert_eq!(r.code, 64, "{}", r.stderr);
+
+    // auth check says why.
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"sub": "a", "role": "authenticated", "exp": 1_000_000_000}),
+        &jsonwebtoken::EncodingKey::from_secret(server.jwt_secret().as_bytes()),
+    )
+    .unwrap();
+    let r = oxforge(dir, &["auth", "check", &expired]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Why: expired at 2001-09-09T01:46:40+00:00"),
+        "{}",
+        r.stdout
+    );
+    let r = oxforge(dir, &["auth", "check", "abc"]).await;
+    assert!(r.stdout.contains("Why: not a JWT"), "{}", r.stdout);
+
+    // env pull: a differing value is shown and kept; --force replaces it.
+    std::fs::write(dir.join(".env.local"), "NEXT_PUBLIC_INSFORGE_URL=http://old.example\n").unwrap();
+    let r = oxforge(dir, &["env", "pull"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("NEXT_PUBLIC_INSFORGE_URL differs in .env.local") && r.stdout.contains("--force"),
+        "{}",
+        r.stdout
+    );
+    let env = std::fs::read_to_string(dir.join(".env.local")).unwrap();
+    assert!(
+        env.starts_with("NEXT_PUBLIC_INSFORGE_URL=http://old.example\n"),
+        "{env}"
+    );
+    let r = oxforge(dir, &["env", "pull", "--force"]).await;
+    assert!(r.stdout.contains("NEXT_PUBLIC_INSFORGE_URL updated"), "{}", r.stdout);
+    let env = std::fs::read_to_string(dir.join(".env.local")).unwrap();
+    assert!(
+        env.starts_with(&format!("NEXT_PUBLIC_INSFORGE_URL={}\n", server.url)),
+        "{env}"
+    );
+    assert_eq!(env.matches("NEXT_PUBLIC_INSFORGE_URL=").count(), 1, "{env}");
+
+    // migrations new writes a commented template, which is refused until it has SQL.
+    let first = migration_file(
+        dir,
+        &oxforge(dir, &["db", "migrations", "new", "create-t", "--json"]).await,
+    );
+    let template = std::fs::read_to_string(&first).unwrap();
+    assert!(
+        template.starts_with("-- Migration ") && template.contains("--dry-run"),
+        "{template}"
+    );
+    let r = oxforge(dir, &["db", "migrations", "up", "--all"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("has no SQL yet"), "{}", r.stderr);
+    let r = oxforge(dir, &["db", "migrations", "up"]).await;
+    assert_eq!(r.code, 64, "{}", r.stderr);
+
+    // A failing file: --dry-run exits 1 and gives no risk level.
+    std::fs::write(
+        &first,
+        "create table t (id int primary key);\ninsert into nosuch values (1);\n",
+    )
+    .unwrap();
+    let r = oxforge(dir, &["db", "migrations", "up", "--all", "--dry-run"]).await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("✗") && r.stdout.contains("fails — "), "{}", r.stdout);
+    assert!(!r.stdout.contains("SAFE"), "{}", r.stdout);
+    std::fs::write(&first, "create table t (id int primary key);\n").unwrap();
+    let r = oxforge(dir, &["db", "migrations", "up", "--all"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // A DANGER file asks first; without a terminal and without -y nothing is applied.
+    let second = migration_file(
+        dir,
+        &oxforge(dir, &["db", "migrations", "new", "drop-t", "--json"]).await,
+    );
+    std::fs::write(&second, "drop table t;\n").unwrap();
+    let r = oxforge(dir, &["db", "migrations", "up", "--all"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("rated DANGER") && r.stdout.contains("drops a table"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("pass -y"), "{}", r.stderr);
+    let r = oxforge(dir, &["db", "query", "select count(*) as n from t", "--json"]).await;
+    assert_eq!(r.json()["rows"], json!([{"n": 0}]), "t is still there");
+    let r = oxforge(dir, &["db", "migrations", "up", "--all", "-y"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // db query asks before removing data.
+    oxforge(
+        dir,
+        &["db", "query", "create table u (id int); insert into u values (1)"],
+    )
+    .await;
+    for sql in ["delete from u", "update u set id = 2", "truncate u", "drop table u"] {
+        let r = oxforge(dir, &["db", "query", sql]).await;
+        assert_eq!(r.code, 1, "{sql}: {}", r.stderr);
+        assert!(r.stderr.contains("pass -y"), "{sql}: {}", r.stderr);
+    }
+    let r = oxforge(dir, &["db", "query", "select id from u", "--json"]).await;
+    assert_eq!(r.json()["rows"], json!([{"id": 1}]), "nothing was removed");
+    let r = oxforge(dir, &["db", "query", "delete from u where id = 1"]).await;
+    assert_eq!(r.code, 0, "a DELETE with WHERE runs: {}", r.stderr);
+    let r = oxforge(dir, &["db", "query", "drop table u", "-y"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    server.stop().await;
+}

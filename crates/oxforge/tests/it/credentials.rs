@@ -44,9 +44,20 @@ async fn missing_or_malformed_authorization_is_no_token() {
     let server = TestServer::start().await;
     let (status, body) = send(http().get(server.at(WHOAMI))).await;
     assert_envelope(status, &body, 401, "AUTH_INVALID_CREDENTIALS", "No token provided");
-    for value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer    ", "Token abc", "eyJhbGciOi"] {
+    for value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer    ", "Token abc"] {
         let (status, body) = whoami(&server, value).await;
         assert_envelope(status, &body, 401, "AUTH_INVALID_CREDENTIALS", "No token provided");
+    }
+    // A token without its scheme is still no credential, and the message names the fix.
+    for value in ["eyJhbGciOi", "anon_abc"] {
+        let (status, body) = whoami(&server, value).await;
+        assert_envelope(
+            status,
+            &body,
+            401,
+            "AUTH_INVALID_CREDENTIALS",
+            "No token provided: the Authorization header needs the Bearer scheme: `Authorization: Bearer <token>`",
+        );
     }
     let (status, body) = send(http().get(server.at(ADMIN_ROUTE))).await;
     assert_envelope(

@@ -34,6 +34,42 @@ async fn unknown_routes_get_the_404_envelope() {
 }
 
 #[tokio::test]
+async fn unbuilt_modules_answer_501_naming_the_module() {
+    let server = TestServer::start().await;
+    let cases = [
+        (Method::GET, "/api/storage/buckets", "storage"),
+        (Method::PUT, "/api/storage/buckets/avatars/objects/a.png", "storage"),
+        (Method::GET, "/api/realtime/channels", "realtime"),
+        (Method::GET, "/socket.io/?EIO=4&transport=polling", "realtime"),
+        (Method::POST, "/api/functions/hello", "functions"),
+        (Method::POST, "/functions/hello", "functions"),
+        (Method::POST, "/api/ai/chat/completion", "AI"),
+        (Method::GET, "/api/logs", "logs"),
+        (Method::GET, "/api/schedules/", "schedules"),
+    ];
+    for (method, path, module) in cases {
+        let (status, body) = send(http().request(method.clone(), server.at(path))).await;
+        assert_envelope(
+            status,
+            &body,
+            501,
+            "NOT_IMPLEMENTED",
+            &format!("{module} is not available in this oxforge version yet"),
+        );
+        assert!(
+            body["nextActions"]
+                .as_str()
+                .is_some_and(|n| n.contains("What works today")),
+            "{method} {path}: {body}"
+        );
+    }
+    // Only those prefixes: a path that merely starts with the same letters is still unknown.
+    let (status, body) = send(http().get(server.at("/api/storagex"))).await;
+    assert_envelope(status, &body, 404, "NOT_FOUND", "Endpoint /api/storagex not found");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn double_leading_slash_is_routed() {
     let server = TestServer::start().await;
     let (status, body) = send(http().get(format!("{}//api/health", server.url))).await;

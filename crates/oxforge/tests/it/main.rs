@@ -18,6 +18,7 @@ mod embedding;
 mod http_basics;
 mod injection;
 mod lifecycle;
+mod newcomer_messages;
 mod outage;
 mod prepared;
 mod providers;

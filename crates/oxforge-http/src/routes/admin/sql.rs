@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use oxforge_auth::Principal;
 use oxforge_db::DbError;
 use oxforge_db::catalog;
 use oxforge_db::raw_sql::{self, Runner};
@@ -26,7 +27,17 @@ fn params(body: &Value) -> Result<Vec<Option<String>>, ApiError> {
     }
 }
 
-async fn run(state: &AppState, runner: Runner, body: &Value) -> Result<Json<Value>, ApiError> {
+/// The admin's `request.jwt.claims` in the SQL editor: `{"role":"project_admin"}`, with the
+/// `sub` of an admin session (the API key has none).
+fn admin_claims(admin: &Principal) -> String {
+    let mut claims = json!({ "role": "project_admin" });
+    if let Principal::Admin { sub: Some(sub) } = admin {
+        claims["sub"] = Value::String(sub.clone());
+    }
+    claims.to_string()
+}
+
+async fn run(state: &AppState, admin: &Principal, runner: Runner, body: &Value) -> Result<Json<Value>, ApiError> {
     let [query] = required_strings(body, ["query"])?;
     if query.trim().is_empty() {
         return Err(ApiError::invalid_input(
@@ -38,7 +49,8 @@ async fn run(state: &AppState, runner: Runner, body: &Value) -> Result<Json<Valu
         Runner::ProjectAdmin => &state.sql_pool,
         Runner::Owner => &state.pool,
     };
-    let result = match raw_sql::run(pool, runner, query, &params, SQL_TIMEOUT_MS).await {
+    let claims = admin_claims(admin);
+    let result = match raw_sql::run(pool, runner, query, &params, &claims, SQL_TIMEOUT_MS).await {
         Ok(result) => result,
         Err(DbError::Postgres(e)) => return Err(sql_error(&e)),
         Err(e) => return Err(e.into()),
@@ -71,17 +83,17 @@ async fn run(state: &AppState, runner: Runner, body: &Value) -> Result<Json<Valu
 }
 
 pub async fn restricted(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AppState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    run(&state, Runner::ProjectAdmin, &body).await
+    run(&state, &admin, Runner::ProjectAdmin, &body).await
 }
 
 pub async fn unrestricted(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AppState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    run(&state, Runner::Owner, &body).await
+    run(&state, &admin, Runner::Owner, &body).await
 }
