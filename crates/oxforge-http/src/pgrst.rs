@@ -56,8 +56,9 @@ pub fn status_for_sqlstate(code: &str, role: Role) -> u16 {
     }
 }
 
-/// Turns a database failure into the answer the client gets.
-pub fn database_error(e: DbError, role: Role) -> crate::routes::data::Reject {
+/// Turns a database failure into the answer the client gets; `representation`: the request
+/// asked for `return=representation` (the hint of an RLS refusal depends on it).
+pub fn database_error(e: DbError, role: Role, representation: bool) -> crate::routes::data::Reject {
     if e.is_unavailable() {
         return ApiError::from(e).into();
     }
@@ -70,8 +71,11 @@ pub fn database_error(e: DbError, role: Role) -> crate::routes::data::Reject {
         err.details = db.detail().map(str::to_owned);
         err.hint = db.hint().map(str::to_owned);
         if code == "42501" && err.hint.is_none() && db.message().contains("row-level security") {
-            err.hint =
-                Some("With return=representation the new row must also pass a SELECT policy for this role.".into());
+            err.hint = Some(if representation {
+                "With return=representation the new row must also pass a SELECT policy for this role.".into()
+            } else {
+                "The row must pass the WITH CHECK expression of a policy for this role and command.".into()
+            });
         }
         return err.into();
     }

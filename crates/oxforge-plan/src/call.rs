@@ -19,16 +19,37 @@ pub struct CallPlan {
     pub read: ReadPlan,
 }
 
-fn not_found(schema: &str, name: &str, keys: &[String]) -> PlanError {
-    PlanError::new(
+/// PGRST202; the hint names the functions of that name that do exist, with their arguments.
+fn not_found(schema: &str, name: &str, keys: &[String], same_name: &[Routine]) -> PlanError {
+    let error = PlanError::new(
         404,
         "PGRST202",
         format!(
             "Could not find the function {schema}.{name}({}) in the schema cache",
             keys.join(", ")
         ),
-    )
-    .with_hint("Perhaps you meant to call a different function, or the arguments are misspelled.")
+    );
+    if same_name.is_empty() {
+        return error.with_hint("Perhaps you meant to call a different function, or the arguments are misspelled.");
+    }
+    let signatures: Vec<String> = same_name
+        .iter()
+        .map(|r| {
+            let params: Vec<String> = r
+                .params
+                .iter()
+                .map(|p| {
+                    let optional = if p.has_default { " (optional)" } else { "" };
+                    format!("{} {}{optional}", p.name, p.data_type)
+                })
+                .collect();
+            format!("{schema}.{name}({})", params.join(", "))
+        })
+        .collect();
+    error.with_hint(format!(
+        "Perhaps you meant to call {} (arguments are passed by name)",
+        signatures.join(" or ")
+    ))
 }
 
 /// Plans `schema.name(args)`; `args` are the JSON body (POST) or the query-string arguments (GET).
@@ -52,7 +73,7 @@ pub fn plan_call(
     let routine = match candidates.as_slice() {
         [one] => (*one).clone(),
         [] if !cache.has_schema(schema) => return Err(PlanError::schema_not_found(schema)),
-        [] => return Err(not_found(schema, name, &keys)),
+        [] => return Err(not_found(schema, name, &keys, cache.routines(schema, name))),
         _ => {
             return Err(PlanError::new(
                 300,

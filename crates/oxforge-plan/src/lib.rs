@@ -12,7 +12,7 @@ mod suggest;
 
 pub use call::{CallPlan, plan_call};
 pub use error::PlanError;
-pub use mutate::{MutatePlan, Mutation, plan_delete, plan_insert, plan_update};
+pub use mutate::{MutatePlan, Mutation, plan_delete, plan_insert, plan_put, plan_update};
 pub use read::{EmbedPlan, JoinKind, ProjItem, ReadPlan, plan_read};
 
 /// `schema.name`, resolved.

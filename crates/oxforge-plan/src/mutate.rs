@@ -1,7 +1,7 @@
 //! Insert, update and delete plans: the target, the columns, the cleaned body, the filters,
 //! and the representation to return.
 
-use oxforge_api_request::{Condition, LogicTree, QueryParams, Resolution};
+use oxforge_api_request::{Condition, LogicTree, Operator, QueryParams, Resolution};
 use oxforge_schema::{SchemaCache, Table};
 use serde_json::{Map, Value};
 
@@ -40,6 +40,19 @@ pub struct MutatePlan {
 
 fn invalid_body(message: impl Into<String>) -> PlanError {
     PlanError::new(400, "PGRST102", message)
+}
+
+/// A body that is JSON but not what a write takes: PostgREST's message, and what was wrong.
+fn not_rows(body: &Value, expected: &str) -> PlanError {
+    let got = match body {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    invalid_body("Empty or invalid json").with_details(format!("The body must be {expected}; it is {got}"))
 }
 
 /// InsForge drops `""` values of non-text columns (so an empty form field means "default").
@@ -99,7 +112,7 @@ pub fn plan_insert(
                     .ok_or_else(|| invalid_body("All object keys must match"))
             })
             .collect::<Result<_, _>>()?,
-        _ => return Err(invalid_body("Empty or invalid json")),
+        other => return Err(not_rows(other, "a JSON object or an array of objects")),
     };
     let row_count = objects.len();
     let mut seen: Vec<String> = Vec::new();
@@ -150,6 +163,63 @@ pub fn plan_insert(
     })
 }
 
+/// `PUT /table?pk=eq.v`: an upsert of one row named by its whole primary key. The filters must
+/// be `eq` on exactly the primary-key columns (PostgREST's `PGRST105`), else the request
+/// would silently upsert whatever the body holds.
+pub fn plan_put(
+    cache: &SchemaCache,
+    schema: &str,
+    name: &str,
+    params: &QueryParams,
+    body: &Value,
+    missing_default: bool,
+) -> Result<MutatePlan, PlanError> {
+    let table = table(cache, schema, name)?;
+    let mut filtered: Vec<&str> = params
+        .conditions
+        .iter()
+        .filter(|(path, c)| {
+            path.is_empty()
+                && !c.negated
+                && c.op == Operator::Eq
+                && c.quantifier.is_none()
+                && c.field.json_path.is_empty()
+        })
+        .map(|(_, c)| c.field.name.as_str())
+        .collect();
+    filtered.sort_unstable();
+    let mut key: Vec<&str> = table.primary_key.iter().map(String::as_str).collect();
+    key.sort_unstable();
+    if key.is_empty() || filtered != key || filtered.len() != params.conditions.len() || !params.logic.is_empty() {
+        let hint = if key.is_empty() {
+            format!("{schema}.{name} has no primary key; use POST with Prefer: resolution=merge-duplicates")
+        } else {
+            format!(
+                "e.g. PUT /{name}?{}",
+                key.iter()
+                    .map(|k| format!("{k}=eq.<value>"))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            )
+        };
+        return Err(PlanError::new(
+            405,
+            "PGRST105",
+            "Filters must include all and only primary key columns with 'eq' operators",
+        )
+        .with_hint(hint));
+    }
+    plan_insert(
+        cache,
+        schema,
+        name,
+        params,
+        body,
+        Some(Resolution::MergeDuplicates),
+        missing_default,
+    )
+}
+
 pub fn plan_update(
     cache: &SchemaCache,
     schema: &str,
@@ -158,9 +228,15 @@ pub fn plan_update(
     body: &Value,
 ) -> Result<MutatePlan, PlanError> {
     let table = table(cache, schema, name)?;
+    if !body.is_object() {
+        return Err(not_rows(
+            body,
+            "a JSON object (PATCH gives every matching row the same values)",
+        ));
+    }
     let mut body = body.clone();
     let Value::Object(object) = &mut body else {
-        return Err(invalid_body("Empty or invalid json"));
+        return Err(not_rows(&Value::Null, "a JSON object"));
     };
     drop_empty_strings(table, object);
     let columns: Vec<String> = params

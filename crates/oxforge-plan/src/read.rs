@@ -108,6 +108,12 @@ pub(crate) fn find_table<'a>(cache: &'a SchemaCache, schema: &str, table: &str) 
     }
     cache.table(schema, table).ok_or_else(|| {
         let error = PlanError::table_not_found(schema, table);
+        if let Some((other_schema, bare)) = table.split_once('.') {
+            return error.with_hint(format!(
+                "The path takes the bare table name: /records/{bare} with the header Accept-Profile: {other_schema} \
+                 (Content-Profile for writes) or ?schema={other_schema}"
+            ));
+        }
         match crate::suggest::closest(table, cache.table_names(schema)) {
             Some(name) => error.with_hint(format!("did you mean `{name}`?")),
             None => error,

@@ -247,7 +247,10 @@ pub async fn execute_with_explain(
     let explain = explain.map(|e| (e.sql.as_str(), e.params.as_slice()));
     run_as(&state.data_pool, ctx, (&statement.sql, &statement.params), explain)
         .await
-        .map_err(|e| database_error(e, principal.role()))
+        .map_err(|e| {
+            let representation = prefs.return_ == Some(ReturnPreference::Representation);
+            database_error(e, principal.role(), representation)
+        })
 }
 
 /// The body for the chosen media type; `.single()` needs exactly one row.

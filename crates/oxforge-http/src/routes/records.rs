@@ -8,7 +8,9 @@ use oxforge_api_request::{
     CountPreference, MediaType, Preferences, QueryParams, Resolution, ReturnPreference, headers::parse_range,
 };
 use oxforge_auth::Principal;
-use oxforge_plan::{MutatePlan, Mutation, PlanError, ReadPlan, plan_delete, plan_insert, plan_read, plan_update};
+use oxforge_plan::{
+    MutatePlan, Mutation, PlanError, ReadPlan, plan_delete, plan_insert, plan_put, plan_read, plan_update,
+};
 use oxforge_schema::SchemaCache;
 use oxforge_sql::{Shape, Total, explain_count_statement, mutate_statement, read_statement};
 
@@ -66,16 +68,13 @@ impl Parsed<'_> {
                 } else {
                     self.prefs.resolution
                 };
+                let plan = if put {
+                    plan_put(cache, schema, table, params, body(), self.missing_default())?
+                } else {
+                    plan_insert(cache, schema, table, params, body(), resolution, self.missing_default())?
+                };
                 Planned::Mutate {
-                    plan: Box::new(plan_insert(
-                        cache,
-                        schema,
-                        table,
-                        params,
-                        body(),
-                        resolution,
-                        self.missing_default(),
-                    )?),
+                    plan: Box::new(plan),
                     success: if put { StatusCode::OK } else { StatusCode::CREATED },
                     applied: match (put, resolution, self.missing_default()) {
                         (false, Some(Resolution::MergeDuplicates), false) => &["resolution=merge-duplicates"],

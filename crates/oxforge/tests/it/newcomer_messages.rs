@@ -95,3 +95,82 @@ async fn beginner_credential_mistakes_name_the_right_form() {
     assert_eq!(raw.status, 200, "{}", raw.text);
     server.stop().await;
 }
+
+/// An RLS refusal's hint speaks of `return=representation` only when it was asked for.
+#[tokio::test]
+async fn the_rls_hint_fits_the_request() {
+    let server = TestServer::start().await;
+    server.sql(AUTH0_GUIDE_SQL).await;
+    let alice = hs256(
+        server.jwt_secret(),
+        &json!({"sub": "auth0|alice", "role": "authenticated", "exp": now() + 600}),
+    );
+    let todos = Data::new(&server, &alice);
+    let spoofed = json!({"title": "x", "user_id": "auth0|bob"});
+    let body = assert_pgrst(&send_raw(todos.post("todos", spoofed.clone())).await, 403, "42501");
+    assert_eq!(
+        body["hint"],
+        "The row must pass the WITH CHECK expression of a policy for this role and command."
+    );
+    let body = assert_pgrst(
+        &send_raw(todos.post("todos", spoofed).header("Prefer", "return=representation")).await,
+        403,
+        "42501",
+    );
+    assert_eq!(
+        body["hint"],
+        "With return=representation the new row must also pass a SELECT policy for this role."
+    );
+    server.stop().await;
+}
+
+/// PUT without the whole primary key, a body that is JSON but not rows, `schema.table` in the
+/// path and an RPC with the wrong arguments: each answer says what to do instead.
+#[tokio::test]
+async fn wrong_shapes_are_explained() {
+    let server = TestServer::start().await;
+    server
+        .sql(
+            "CREATE TABLE public.items (id int PRIMARY KEY, name text);
+             CREATE FUNCTION public.add(a int, b int DEFAULT 1) RETURNS int LANGUAGE sql AS 'SELECT a + b'",
+        )
+        .await;
+    let admin = Data::new(&server, server.api_key());
+    let put = |query: &str| {
+        admin
+            .records(reqwest::Method::PUT, &format!("items{query}"))
+            .json(&json!({"id": 1, "name": "x"}))
+    };
+    for query in ["", "?name=eq.x", "?id=gt.1", "?id=eq.1&name=eq.x", "?or=(id.eq.1)"] {
+        let body = assert_pgrst(&send_raw(put(query)).await, 405, "PGRST105");
+        assert_eq!(body["hint"], "e.g. PUT /items?id=eq.<value>", "{query}");
+    }
+    assert_eq!(send_raw(put("?id=eq.1")).await.status, 200);
+    assert_eq!(send(admin.get("items")).await.1, json!([{"id": 1, "name": "x"}]));
+
+    let body = assert_pgrst(&send_raw(admin.post("items", json!(42))).await, 400, "PGRST102");
+    assert_eq!(
+        body["details"],
+        "The body must be a JSON object or an array of objects; it is a number"
+    );
+    let body = assert_pgrst(
+        &send_raw(admin.patch("items?id=eq.1", json!([{"name": "y"}]))).await,
+        400,
+        "PGRST102",
+    );
+    assert!(body["details"].as_str().unwrap().ends_with("it is an array"), "{body}");
+
+    let body = assert_pgrst(&send_raw(admin.get("public.items")).await, 404, "42P01");
+    assert!(body["hint"].as_str().unwrap().contains("/records/items"), "{body}");
+
+    let body = assert_pgrst(
+        &send_raw(admin.rpc(reqwest::Method::POST, "add").json(&json!({"x": 1}))).await,
+        404,
+        "PGRST202",
+    );
+    assert_eq!(
+        body["hint"],
+        "Perhaps you meant to call public.add(a integer, b integer (optional)) (arguments are passed by name)"
+    );
+    server.stop().await;
+}
