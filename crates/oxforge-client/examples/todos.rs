@@ -4,6 +4,9 @@
 //! OXFORGE_URL=http://127.0.0.1:7130 OXFORGE_ANON_KEY=anon_… OXFORGE_TOKEN=$(oxforge token mint --sub 'auth0|me') \
 //!   cargo run -p oxforge-client --example todos -- "buy milk"
 //! ```
+//!
+//! The names `oxforge env pull` writes work too: `NEXT_PUBLIC_INSFORGE_URL` (or `INSFORGE_URL`) and
+//! `NEXT_PUBLIC_INSFORGE_ANON_KEY` (or `INSFORGE_ANON_KEY`).
 
 use oxforge_client::{Client, Order};
 use serde::{Deserialize, Serialize};
@@ -22,8 +25,16 @@ struct NewTodo {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let var = |name: &str| std::env::var(name).map_err(|_| format!("set {name}"));
-    let mut client = Client::new(&var("OXFORGE_URL")?, &var("OXFORGE_ANON_KEY")?)?;
+    // oxforge's names first, then InsForge's (as `oxforge env pull` writes them).
+    let var = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|name| std::env::var(name).ok())
+            .ok_or_else(|| format!("set {}", names.join(" or ")))
+    };
+    let url = var(&["OXFORGE_URL", "INSFORGE_URL", "NEXT_PUBLIC_INSFORGE_URL"])?;
+    let anon_key = var(&["OXFORGE_ANON_KEY", "INSFORGE_ANON_KEY", "NEXT_PUBLIC_INSFORGE_ANON_KEY"])?;
+    let mut client = Client::new(&url, &anon_key)?;
     if let Ok(token) = std::env::var("OXFORGE_TOKEN") {
         client = client.with_access_token(token);
     }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, Method, StatusCode, Uri};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::routing::{any, get, patch, post};
 use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
@@ -27,6 +27,7 @@ fn router(state: AppState) -> Router {
     // the data API `body_limit`, the SQL editor, migrations and table management `sql_body_limit`,
     // everything else (auth, secrets, metadata) `small_body_limit`; none more than `body_limit`.
     let settings = &state.settings;
+    let cors_origins = settings.cors_origins.clone();
     let data_limit = DefaultBodyLimit::max(settings.body_limit);
     let sql_limit = DefaultBodyLimit::max(settings.sql_body_limit.min(settings.body_limit));
     let small_limit = DefaultBodyLimit::max(settings.small_body_limit.min(settings.body_limit));
@@ -113,7 +114,7 @@ fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(small_limit)
-        .layer(cors())
+        .layer(cors(&cors_origins))
         .layer(TraceLayer::new_for_http().on_failure(log_failure))
         .with_state(state)
 }
@@ -141,10 +142,17 @@ fn log_failure(class: ServerErrorsFailureClass, latency: Duration, _span: &traci
     }
 }
 
-/// InsForge's CORS: reflect the origin, allow credentials, expose the PostgREST headers.
-fn cors() -> CorsLayer {
+/// InsForge's CORS: reflect the origin (or allow only the configured ones), allow credentials,
+/// expose the PostgREST headers.
+fn cors(origins: &[String]) -> CorsLayer {
+    let allow_origin = if origins.is_empty() {
+        AllowOrigin::mirror_request()
+    } else {
+        // Validated at start (scheme://host[:port]); one that is not a header value is skipped.
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
     CorsLayer::new()
-        .allow_origin(AllowOrigin::mirror_request())
+        .allow_origin(allow_origin)
         .allow_credentials(true)
         .allow_methods([
             Method::GET,

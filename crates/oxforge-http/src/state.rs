@@ -30,6 +30,8 @@ pub struct HttpSettings {
     pub statement_timeout_ms: u64,
     /// Longest an admin's data-API statement may run, in milliseconds (0: no limit).
     pub admin_statement_timeout_ms: u64,
+    /// Origins CORS allows (`scheme://host[:port]`); empty: the request's origin is reflected.
+    pub cors_origins: Vec<String>,
     /// `Prefer: tx=rollback` honoured for every caller (`false`: for admins only, PostgREST's default).
     pub tx_rollback_for_all: bool,
     /// Most rows one insert/upsert may carry (0: no limit).
@@ -51,6 +53,7 @@ impl Default for HttpSettings {
             statement_timeout_ms: 10_000,
             admin_statement_timeout_ms: 30_000,
             tx_rollback_for_all: false,
+            cors_origins: Vec::new(),
             max_batch_rows: 10_000,
             session_max_lifetime_seconds: 30 * 24 * 3600,
         }

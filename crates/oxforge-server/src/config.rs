@@ -103,6 +103,9 @@ pub struct Config {
     /// Most data-API requests one client address may have in flight (0: no bound; default:
     /// three quarters of `pool_size`). More wait for their turn, up to `pool_timeout_ms`, then 429.
     pub client_concurrency: Option<usize>,
+    /// Browser origins allowed to call the API with credentials (CORS); empty: every origin, as
+    /// InsForge (the request's `Origin` is reflected).
+    pub cors_origins: Vec<String>,
     /// `Prefer: tx=rollback` is honoured for `admin` only (PostgREST's default) or for `all`.
     pub tx_rollback: TxRollback,
     /// How long a request waits for a free database connection before a 503, in milliseconds.
@@ -161,6 +164,7 @@ impl Default for Config {
             authenticator_url: None,
             client_concurrency: None,
             tx_rollback: TxRollback::Admin,
+            cors_origins: Vec::new(),
             pool_timeout_ms: 5_000,
             auth_rate_limit: 30,
             admin_sign_in_failures: 5,
@@ -282,12 +286,17 @@ impl Config {
             })?;
             config.providers.extend(extra);
         }
-        // Trusted proxies from the environment: a comma-separated list.
-        if let Some(list) = std::env::var("OXFORGE_TRUSTED_PROXIES")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-        {
+        // Trusted proxies and CORS origins from the environment: comma-separated lists.
+        let list = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if let Some(list) = list("OXFORGE_TRUSTED_PROXIES") {
             config.trusted_proxies = vec![list];
+        }
+        if let Some(list) = list("OXFORGE_CORS_ORIGINS") {
+            config.cors_origins = list
+                .split(',')
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
         }
         config.validate()?;
         Ok(config)
@@ -305,6 +314,15 @@ impl Config {
             return Err(StartError::Config(
                 "session_max_lifetime (OXFORGE_SESSION_MAX_LIFETIME) must be a positive number of seconds".into(),
             ));
+        }
+        if let Some(bad) = self
+            .cors_origins
+            .iter()
+            .find(|o| !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/'))
+        {
+            return Err(StartError::Config(format!(
+                "cors_origins (OXFORGE_CORS_ORIGINS): {bad:?} is not an origin; write scheme://host[:port] without a path, e.g. https://app.example.com"
+            )));
         }
         self.auth_limit_settings().map(|_| ())
     }

@@ -158,6 +158,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             statement_timeout_ms: config.statement_timeout_ms,
             admin_statement_timeout_ms: config.admin_statement_timeout_ms,
             tx_rollback_for_all: config.tx_rollback == crate::TxRollback::All,
+            cors_origins: config.cors_origins.clone(),
             max_batch_rows: config.max_batch_rows,
             session_max_lifetime_seconds: config.session_max_lifetime,
             ..HttpSettings::default()

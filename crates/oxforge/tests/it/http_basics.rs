@@ -131,3 +131,39 @@ async fn cors_on_plain_and_error_responses() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn cors_origins_can_be_limited() {
+    let server = TestServer::start_with(|c| c.cors_origins = vec!["https://app.example".into()]).await;
+    let origin_allowed = |origin: &'static str| {
+        let request = http().get(server.at("/api/health")).header("Origin", origin);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200, "the request itself is served");
+            response
+                .headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap().to_owned())
+        }
+    };
+    assert_eq!(
+        origin_allowed("https://app.example").await.as_deref(),
+        Some("https://app.example")
+    );
+    assert_eq!(
+        origin_allowed("https://evil.example").await,
+        None,
+        "other origins get no CORS grant"
+    );
+    server.stop().await;
+    // A value that is not an origin stops the start with the fix.
+    let bad = oxforge_server::Config {
+        cors_origins: vec!["app.example/".into()],
+        ..oxforge_server::Config::default()
+    };
+    let err = bad.validate().unwrap_err().to_string();
+    assert!(
+        err.contains("OXFORGE_CORS_ORIGINS") && err.contains("scheme://host"),
+        "{err}"
+    );
+}
