@@ -278,9 +278,27 @@ pub async fn run(cmd: MigrationsCommand, out: Output, root: &Path) -> Result<(),
             if [target.is_some(), to.is_some(), all].iter().filter(|x| **x).count() != 1 {
                 return Err(CliError::usage("give exactly one of <target>, --to <version> or --all"));
             }
-            let head = latest_remote(&remote(&api).await?);
+            let remote = remote(&api).await?;
+            let head = latest_remote(&remote);
             let files = local(root)?;
             let newer = |v: &str| head.as_deref().is_none_or(|h| compare(v, h) == Ordering::Greater);
+            // A file written before someone else's newer migration reached the server: `up`
+            // would skip it for ever without a word.
+            for f in files.iter().filter(|f| !newer(&f.version)) {
+                let on_server = remote.iter().any(|m| {
+                    m["version"]
+                        .as_str()
+                        .is_some_and(|v| compare(v, &f.version) == Ordering::Equal)
+                });
+                if !on_server {
+                    eprintln!(
+                        "warning: {} is older than the server's latest migration {} and was never applied; \
+                         it will not be. Move its SQL into a new file (oxforge db migrations new <name>) to apply it",
+                        f.path.display(),
+                        head.as_deref().unwrap_or_default()
+                    );
+                }
+            }
             let pending: Vec<&LocalMigration> = files.iter().filter(|f| newer(&f.version)).collect();
             let matches = |f: &LocalMigration, t: &str| {
                 let t = t.trim_start_matches("migrations/");

@@ -369,3 +369,38 @@ async fn newcomer_mistakes_are_named() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     server.stop().await;
 }
+
+/// A local migration older than the server's head (another developer's newer one landed first)
+/// is never applied by `up`; it says so instead of skipping it silently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_up_names_a_local_file_older_than_the_server_head() {
+    let server = TestServer::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let r = oxforge(dir, &["link", "--url", &server.url, "--api-key", server.api_key()]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::create_dir_all(dir.join("migrations")).unwrap();
+    std::fs::write(
+        dir.join("migrations/20260102000000_theirs.sql"),
+        "create table public.theirs (id int);",
+    )
+    .unwrap();
+    let r = oxforge(dir, &["db", "migrations", "up", "--all", "-y"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Mine was written earlier, but reaches the server after theirs.
+    std::fs::write(
+        dir.join("migrations/20260101000000_mine.sql"),
+        "create table public.mine (id int);",
+    )
+    .unwrap();
+    let r = oxforge(dir, &["db", "migrations", "up", "--all", "-y"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("20260101000000_mine.sql is older than the server's latest migration 20260102000000")
+            && r.stderr.contains("never applied"),
+        "{}",
+        r.stderr
+    );
+    server.stop().await;
+}
