@@ -21,7 +21,19 @@ fn presented(parts: &Parts) -> Presented<'_> {
 /// token without the `Bearer` scheme, Supabase's `apikey` header, the anon key (or a JWT) in
 /// `x-api-key`. Only the message changes; what is accepted does not.
 fn name_the_mistake(parts: &Parts, error: oxforge_auth::AuthError) -> ApiError {
+    // The message stays InsForge's ("Invalid token"); why goes into `nextActions`.
+    let why = match (&error, bearer_token(parts)) {
+        (oxforge_auth::AuthError::InvalidToken, Some(token)) => Some(crate::routes::auth_diagnostics::explain(
+            token,
+            &error,
+            oxforge_auth::now_seconds(),
+        )),
+        _ => None,
+    };
     let mut api = ApiError::from(error);
+    if let Some(why) = why {
+        api = api.with_next_actions(format!("The token was refused: {why}"));
+    }
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     let fix = match (header("authorization"), header("x-api-key"), header("apikey")) {
         (_, Some(key), _) if key.starts_with("anon_") || key.starts_with("eyJ") => Some(
@@ -39,6 +51,13 @@ fn name_the_mistake(parts: &Parts, error: oxforge_auth::AuthError) -> ApiError {
         api.message = format!("{}: {fix}", api.message);
     }
     api
+}
+
+/// The token of `Authorization: Bearer <token>`, if that is the header's form.
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get("authorization")?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// Any valid credential: API key, anon key or JWT (InsForge's `verifyUser`).

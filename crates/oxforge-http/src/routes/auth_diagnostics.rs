@@ -67,7 +67,8 @@ fn api_message(e: &AuthError) -> String {
 
 /// Why a token was refused, from its unverified header and claims. Only an admin asks (the caller
 /// holds the API key), so naming an expiry or a foreign signature tells nothing to an attacker.
-fn explain(token: &str, error: &AuthError, now: i64) -> String {
+/// Why a token was refused, in words (also the `nextActions` of the API's 401 for a bad JWT).
+pub(crate) fn explain(token: &str, error: &AuthError, now: i64) -> String {
     use base64::Engine as _;
     if *error != AuthError::InvalidToken {
         return error.to_string();

@@ -174,3 +174,33 @@ async fn wrong_shapes_are_explained() {
     );
     server.stop().await;
 }
+
+/// A refused JWT keeps InsForge's message ("Invalid token") and says why in `nextActions`.
+#[tokio::test]
+async fn a_refused_token_says_why() {
+    let server = TestServer::start().await;
+    let whoami = |token: String| http().get(server.at("/api/oxforge/whoami")).bearer_auth(token);
+    let expired = hs256(
+        server.jwt_secret(),
+        &json!({"sub": "auth0|alice", "role": "authenticated", "exp": now() - 120}),
+    );
+    let (status, body) = send(whoami(expired)).await;
+    assert_envelope(status, &body, 401, "AUTH_UNAUTHORIZED", "Invalid token");
+    let why = body["nextActions"].as_str().unwrap_or_default();
+    assert!(why.starts_with("The token was refused: expired at "), "{body}");
+    let foreign = hs256("another-tenant's-secret", &json!({"sub": "x", "exp": now() + 60}));
+    let (_, body) = send(whoami(foreign)).await;
+    assert!(
+        body["nextActions"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("bad signature"),
+        "{body}"
+    );
+    let (_, body) = send(whoami("not-a-jwt".into())).await;
+    assert!(
+        body["nextActions"].as_str().unwrap_or_default().contains("not a JWT"),
+        "{body}"
+    );
+    server.stop().await;
+}
