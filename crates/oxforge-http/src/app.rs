@@ -116,6 +116,7 @@ fn router(state: AppState) -> Router {
         .layer(small_limit)
         .layer(cors(&cors_origins))
         .layer(TraceLayer::new_for_http().on_failure(log_failure))
+        .layer(axum::middleware::from_fn(crate::request_log::log))
         .with_state(state)
 }
 

@@ -22,7 +22,12 @@ fn presented(parts: &Parts) -> Presented<'_> {
 /// `x-api-key`. Only the message changes; what is accepted does not.
 fn name_the_mistake(parts: &Parts, error: oxforge_auth::AuthError) -> ApiError {
     // The message stays InsForge's ("Invalid token"); why goes into `nextActions`.
-    let why = match (&error, bearer_token(parts)) {
+    let bearer = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(oxforge_auth::credential::bearer_token);
+    let why = match (&error, bearer) {
         (oxforge_auth::AuthError::InvalidToken, Some(token)) => Some(crate::routes::auth_diagnostics::explain(
             token,
             &error,
@@ -51,13 +56,6 @@ fn name_the_mistake(parts: &Parts, error: oxforge_auth::AuthError) -> ApiError {
         api.message = format!("{}: {fix}", api.message);
     }
     api
-}
-
-/// The token of `Authorization: Bearer <token>`, if that is the header's form.
-fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get("authorization")?.to_str().ok()?.trim();
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// Any valid credential: API key, anon key or JWT (InsForge's `verifyUser`).

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod password_work;
 mod pgrst;
 pub mod rate_limit;
+mod request_log;
 mod routes;
 mod state;
 mod unbuilt;

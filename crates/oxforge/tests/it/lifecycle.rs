@@ -361,3 +361,78 @@ async fn over_tcp_with_passwords_the_authenticator_gets_its_password() {
     drop(external);
     drop(embedded);
 }
+
+/// One log line per request on stderr: method, path (never the query), status, duration, the
+/// kind of credential (never the credential).
+#[tokio::test]
+async fn each_request_gets_one_log_line() {
+    let (_dir, data) = data_dir();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_oxforge"));
+    command
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(&data)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for name in CLEARED_ENV {
+        command.env_remove(name);
+    }
+    let mut child = command.spawn().expect("spawn oxforge");
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (url_tx, url_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = field(&line, "API URL") {
+                let _ = url_tx.send(url);
+            }
+        }
+    });
+    let (err_tx, err_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = err_tx.send(line);
+        }
+    });
+    let running = Running {
+        child,
+        summary: Summary {
+            url: url_rx.recv_timeout(Duration::from_secs(60)).expect("API URL"),
+            anon_key: String::new(),
+            api_key: None,
+            admin: None,
+            text: String::new(),
+        },
+    };
+    let url = &running.summary.url;
+    let response = http()
+        .get(format!("{url}/api/database/records/nothing?secret=hunter2"))
+        .bearer_auth("anon_not-the-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let line = err_rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a request log line");
+        if line.contains("oxforge::request") {
+            break line;
+        }
+    };
+    for part in [
+        "method=GET",
+        "path=\"/api/database/records/nothing\"",
+        "status=401",
+        "ms=",
+        "credential=\"anon-key\"",
+    ] {
+        assert!(line.contains(part), "{part} missing: {line}");
+    }
+    assert!(
+        !line.contains("hunter2") && !line.contains("anon_not-the-key"),
+        "{line}"
+    );
+    drop(running);
+}
