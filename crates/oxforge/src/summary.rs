@@ -23,8 +23,9 @@ pub fn print(info: &StartupInfo) {
         ));
     } else {
         out.push_str(&format!(
-            "  Secrets      not printed again outside a terminal: `oxforge login --url {} --username {}` \
-             (or set ROOT_ADMIN_PASSWORD and restart), then `oxforge metadata`\n",
+            "  Keys         the API key and admin password are shown only at the first start or on a terminal;\n               \
+             `oxforge login --url {} --username {}` links a directory with the API key \
+             (admin password lost? set ROOT_ADMIN_PASSWORD and restart)\n",
             info.api_url, s.admin_username
         ));
     }
