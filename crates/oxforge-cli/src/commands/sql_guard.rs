@@ -9,15 +9,31 @@ pub fn destructive(sql: &str) -> Vec<String> {
         .filter_map(|words| {
             let first = words.first()?.as_str();
             let has_where = words.iter().any(|w| w == "where");
-            let what = match first {
-                "drop" | "truncate" => words.iter().take(3).cloned().collect::<Vec<_>>().join(" "),
-                "delete" | "update" if !has_where => format!(
-                    "{} without WHERE",
-                    words.iter().take(3).cloned().collect::<Vec<_>>().join(" ")
-                ),
-                _ => return None,
+            // Keywords in capitals, the object as written: `DROP TABLE todos`, `DELETE FROM todos`.
+            let named = |keywords: usize| {
+                let mut parts: Vec<String> = words
+                    .iter()
+                    // `IF EXISTS`, and TRUNCATE's optional `TABLE`/`ONLY`, say nothing of what goes.
+                    .filter(|w| match w.as_str() {
+                        "if" | "exists" => false,
+                        "table" | "only" => keywords != 1,
+                        _ => true,
+                    })
+                    .take(keywords + 1)
+                    .cloned()
+                    .collect();
+                for keyword in parts.iter_mut().take(keywords) {
+                    *keyword = keyword.to_uppercase();
+                }
+                parts.join(" ")
             };
-            Some(what.to_uppercase())
+            match first {
+                "drop" => Some(named(2)),
+                "truncate" => Some(named(1)),
+                "delete" if !has_where => Some(format!("{} without WHERE", named(2))),
+                "update" if !has_where => Some(format!("{} without WHERE", named(1))),
+                _ => None,
+            }
         })
         .collect()
 }
@@ -107,12 +123,14 @@ mod tests {
 
     #[test]
     fn destructive_statements_are_found() {
-        assert_eq!(destructive("drop table todos"), ["DROP TABLE TODOS"]);
-        assert_eq!(destructive("select 1; truncate todos;"), ["TRUNCATE TODOS"]);
-        assert_eq!(destructive("DELETE FROM todos"), ["DELETE FROM TODOS WITHOUT WHERE"]);
+        assert_eq!(destructive("drop table todos"), ["DROP TABLE todos"]);
+        assert_eq!(destructive("drop table if exists todos"), ["DROP TABLE todos"]);
+        assert_eq!(destructive("select 1; truncate todos;"), ["TRUNCATE todos"]);
+        assert_eq!(destructive("truncate table only todos"), ["TRUNCATE todos"]);
+        assert_eq!(destructive("DELETE FROM todos"), ["DELETE FROM todos without WHERE"]);
         assert_eq!(
             destructive("update todos set title = (select t from x where y)"),
-            ["UPDATE TODOS SET WITHOUT WHERE"]
+            ["UPDATE todos without WHERE"]
         );
         assert!(destructive("delete from todos where id = $1").is_empty());
         assert!(destructive("update todos set done = true where user_id = 'a'").is_empty());
@@ -128,7 +146,7 @@ mod tests {
         assert!(destructive("create table drop_log (id int)").is_empty());
         assert_eq!(
             destructive("select $$;$$; drop table t"),
-            ["DROP TABLE T"],
+            ["DROP TABLE t"],
             "a dollar-quoted ; does not split"
         );
     }
