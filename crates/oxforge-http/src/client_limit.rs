@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -77,15 +76,8 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     let client = state.limits.client(peer, request.headers());
     match limiter.acquire(client).await {
         Some(_permit) => next.run(request).await,
-        None => {
-            let mut err = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TOO_MANY_REQUESTS",
-                "Too many concurrent requests from this address; retry shortly",
-            );
-            err.retry_after = Some(1);
-            err.into_response()
-        }
+        None => ApiError::too_many_requests("Too many concurrent requests from this address; retry shortly", 1)
+            .into_response(),
     }
 }
 

@@ -47,6 +47,13 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
     }
 
+    /// `429 TOO_MANY_REQUESTS` with `Retry-After: retry_after_seconds`.
+    pub fn too_many_requests(message: impl Into<String>, retry_after_seconds: u32) -> Self {
+        let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS", message);
+        error.retry_after = Some(retry_after_seconds);
+        error
+    }
+
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, code, message)
     }

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 
 use crate::ApiError;
 use crate::client_ip::{self, TrustedProxies};
@@ -404,13 +404,7 @@ impl<'a> SignInAttempt<'a> {
 
 impl From<Refused> for ApiError {
     fn from(refused: Refused) -> Self {
-        let mut error = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TOO_MANY_REQUESTS",
-            "Too many requests, please try again later",
-        );
-        error.retry_after = Some(refused.seconds());
-        error
+        ApiError::too_many_requests("Too many requests, please try again later", refused.seconds())
     }
 }
 
