@@ -134,6 +134,13 @@ pub async fn run(cmd: DbCommand, out: Output, dir: &Path) -> Result<(), CliError
                 out.table(&headers, &rows, "");
             }
             out.info(&format!("{} row(s) returned.", cell(&body["rowCount"])));
+            // The server's warnings (tables anon can read with RLS off): on stderr, so they are
+            // seen even when stdout goes to a file; with --json they stay in the value.
+            if !out.json {
+                for warning in body["warnings"].as_array().into_iter().flatten() {
+                    eprintln!("warning: {}", cell(warning));
+                }
+            }
             out.json_value(&body);
         }
         DbCommand::Tables { schema } => {

@@ -350,12 +350,17 @@ async fn newcomer_mistakes_are_named() {
     let r = oxforge(dir, &["db", "migrations", "up", "--all", "-y"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
 
-    // db query asks before removing data.
-    oxforge(
+    // db query asks before removing data; a table anon can read with RLS off is warned about.
+    let r = oxforge(
         dir,
         &["db", "query", "create table u (id int); insert into u values (1)"],
     )
     .await;
+    assert!(
+        r.stderr.contains("warning: Row Level Security is off on public.u"),
+        "{}",
+        r.stderr
+    );
     for sql in ["delete from u", "update u set id = 2", "truncate u", "drop table u"] {
         let r = oxforge(dir, &["db", "query", sql]).await;
         assert_eq!(r.code, 1, "{sql}: {}", r.stderr);
