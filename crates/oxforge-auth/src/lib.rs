@@ -10,6 +10,7 @@ pub mod admin;
 mod authenticator;
 pub mod credential;
 pub mod csrf;
+pub mod diagnose;
 mod error;
 pub mod jwt;
 pub mod keypair;

@@ -10,10 +10,11 @@ use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::AppState;
 use crate::routes::admin::{catalog, migrations, sql, tables};
 use crate::routes::auth::{admin, config, email, profiles, refresh, revoke, sign_in, sign_up, users};
 use crate::routes::{auth_diagnostics, health, jwks, metadata, records, rpc, secrets, whoami};
-use crate::{ApiError, AppState};
+use oxforge_edge::ApiError;
 
 /// The whole HTTP service: the router behind a path normaliser.
 pub type Service = tower::util::MapRequest<Router, fn(Request) -> Request>;

@@ -12,7 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
 
 /// Above this many tracked addresses, those with nothing in flight are forgotten.
 const SWEEP_AT: usize = 4_096;
@@ -20,7 +21,7 @@ const SWEEP_AT: usize = 4_096;
 pub struct ClientLimiter {
     per_client: usize,
     wait: Duration,
-    /// By the client's address bucket (`crate::client_ip`: trusted proxies, IPv6 by /64).
+    /// By the client's address bucket (`oxforge_edge::client_ip`: trusted proxies, IPv6 by /64).
     clients: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 

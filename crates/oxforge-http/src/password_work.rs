@@ -9,7 +9,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use crate::ApiError;
+use oxforge_edge::ApiError;
 
 type Job = Box<dyn FnOnce() + Send>;
 

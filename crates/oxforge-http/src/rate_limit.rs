@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 
-use crate::ApiError;
-use crate::client_ip::{self, TrustedProxies};
+use oxforge_edge::ApiError;
+use oxforge_edge::client_ip::{self, TrustedProxies};
 
 /// How a limiter treats failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,7 +335,7 @@ impl AuthLimits {
         AuthLimits::new(AuthLimitSettings::default())
     }
 
-    /// The client's address bucket (see [`crate::client_ip`]).
+    /// The client's address bucket (see [`oxforge_edge::client_ip`]).
     pub fn client(&self, peer: SocketAddr, headers: &HeaderMap) -> String {
         client_ip::bucket(self.proxies.client(peer.ip(), headers))
     }

@@ -84,3 +84,9 @@ pub struct AppState {
     /// Bounds concurrent password hashing (CPU and memory).
     pub password_work: Arc<crate::password_work::PasswordWork>,
 }
+
+impl axum::extract::FromRef<AppState> for Arc<Authenticator> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.auth)
+    }
+}

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::any;
 
-use crate::ApiError;
+use oxforge_edge::ApiError;
 
 /// Path prefixes of the modules not built yet, and the name each answers with.
 pub const MODULES: &[(&str, &str)] = &[

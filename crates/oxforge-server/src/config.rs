@@ -6,7 +6,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-use oxforge_http::client_ip::TrustedProxies;
+use oxforge_edge::client_ip::TrustedProxies;
 use oxforge_http::rate_limit::AuthLimitSettings;
 
 use crate::StartError;

@@ -11,37 +11,9 @@ use oxforge_auth::{Principal, Role, now_seconds};
 use oxforge_db::exec::{Outcome, RequestContext, run_as};
 use oxforge_sql::Statement;
 
-use crate::extract::{Caller, body_rejection};
-use crate::pgrst::{PgrstError, database_error};
-use crate::{ApiError, AppState};
-
-/// A handler's early exit: an InsForge envelope (gateway errors) or a PostgREST error body.
-#[derive(Debug)]
-pub enum Reject {
-    Gateway(ApiError),
-    Postgrest(PgrstError),
-}
-
-impl From<ApiError> for Reject {
-    fn from(e: ApiError) -> Self {
-        Reject::Gateway(e)
-    }
-}
-
-impl From<PgrstError> for Reject {
-    fn from(e: PgrstError) -> Self {
-        Reject::Postgrest(e)
-    }
-}
-
-impl IntoResponse for Reject {
-    fn into_response(self) -> Response {
-        match self {
-            Reject::Gateway(e) => e.into_response(),
-            Reject::Postgrest(e) => crate::pgrst::render(e),
-        }
-    }
-}
+use crate::AppState;
+use oxforge_edge::pgrst::{PgrstError, database_error};
+use oxforge_edge::{ApiError, Caller, Reject};
 
 pub fn reject(e: impl Into<Reject>) -> Reject {
     e.into()
@@ -181,38 +153,6 @@ pub fn body_shape(media: MediaType) -> oxforge_sql::Shape {
     }
 }
 
-/// The request body, or an InsForge envelope when it is too large, late or unreadable.
-pub fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Reject> {
-    body.map_err(|rejection| reject(body_rejection(rejection)))
-}
-
-/// Bodies up to this size are parsed where they arrive; larger ones on a blocking thread, so
-/// that parsing megabytes of JSON does not stall the other requests of an async worker.
-const INLINE_PARSE_LIMIT: usize = 64 * 1024;
-
-/// Parses JSON, off the async workers when the body is large.
-pub async fn parse_json(bytes: Bytes) -> Result<serde_json::Result<serde_json::Value>, Reject> {
-    if bytes.len() <= INLINE_PARSE_LIMIT {
-        return Ok(serde_json::from_slice(&bytes));
-    }
-    tokio::task::spawn_blocking(move || serde_json::from_slice(&bytes))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "JSON parsing task failed");
-            reject(ApiError::internal())
-        })
-}
-
-/// Parses a JSON body as PostgREST does (`PGRST102` when it is not JSON).
-pub async fn json_body(bytes: Bytes) -> Result<serde_json::Value, Reject> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(reject(PgrstError::new(400, "PGRST102", "Empty or invalid json")));
-    }
-    parse_json(bytes)
-        .await?
-        .map_err(|e| reject(PgrstError::new(400, "PGRST102", "Empty or invalid json").with_details(e.to_string())))
-}
-
 /// Runs a statement as the caller.
 pub async fn execute(
     state: &AppState,
@@ -323,26 +263,9 @@ pub fn reply(
     response
 }
 
-/// `first-last/total` (or `*/total` for no rows), `*` when the total is unknown.
-pub fn content_range(offset: i64, rows: i64, total: Option<i64>) -> String {
-    let total = total.map_or_else(|| "*".to_owned(), |t| t.to_string());
-    if rows <= 0 {
-        format!("*/{total}")
-    } else {
-        format!("{offset}-{}/{total}", offset + rows - 1)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(content_range(0, 10, Some(57)), "0-9/57");
-        assert_eq!(content_range(5, 0, Some(0)), "*/0");
-        assert_eq!(content_range(0, 3, None), "0-2/*");
-    }
 
     #[test]
     fn schema_choice() {

@@ -9,9 +9,10 @@ use oxforge_db::{DbError, catalog};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::extract::Admin;
+use crate::AppState;
 use crate::routes::auth::config::public_config_value;
-use crate::{ApiError, AppState};
+use oxforge_edge::Admin;
+use oxforge_edge::ApiError;
 
 fn current(keys: &[ProjectKey]) -> Result<&str, ApiError> {
     keys.first().map(|k| k.value.as_str()).ok_or_else(ApiError::internal)

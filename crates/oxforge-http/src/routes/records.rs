@@ -18,12 +18,12 @@ use oxforge_sql::{Shape, Total, explain_count_statement, mutate_statement, read_
 const ESTIMATED_EXACT_UP_TO: i64 = 10_000;
 use serde_json::Value;
 
-use crate::pgrst::PgrstError;
-use crate::routes::data::{
-    DataCall, Reject, applied, body_bytes, body_shape, content_range, execute, execute_with_explain, json_body, reject,
-    reply, shaped_body,
-};
-use crate::{ApiError, AppState};
+use crate::AppState;
+use crate::routes::data::{DataCall, applied, body_shape, execute, execute_with_explain, reject, reply, shaped_body};
+use oxforge_edge::ApiError;
+use oxforge_edge::body::{body_bytes, pgrst_json};
+use oxforge_edge::headers::content_range;
+use oxforge_edge::{PgrstError, Reject};
 
 pub async fn records(State(state): State<AppState>, request: DataCall) -> Response {
     handle(&state, request)
@@ -124,7 +124,7 @@ async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject>
         params: QueryParams::parse(&request.raw_query, |_| false).map_err(reject)?,
         prefs: request.prefs.clone(),
         body: match *method {
-            Method::POST | Method::PUT | Method::PATCH => Some(json_body(body_bytes(request.body)?).await?),
+            Method::POST | Method::PUT | Method::PATCH => Some(pgrst_json(body_bytes(request.body)?).await?),
             _ => None,
         },
     };

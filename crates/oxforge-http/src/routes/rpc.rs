@@ -9,10 +9,11 @@ use oxforge_sql::{CallShape, call_statement};
 use serde_json::{Map, Value};
 
 use crate::AppState;
-use crate::pgrst::PgrstError;
-use crate::routes::data::{
-    DataCall, Reject, applied, body_bytes, content_range, execute, parse_json, reject, reply, shaped_body,
-};
+use crate::routes::data::{DataCall, applied, execute, reject, reply, shaped_body};
+use oxforge_edge::body::{body_bytes, parse_json};
+use oxforge_edge::headers::content_range;
+use oxforge_edge::pgrst::invalid_json;
+use oxforge_edge::{PgrstError, Reject};
 
 pub async fn rpc(State(state): State<AppState>, request: DataCall) -> Response {
     call(&state, request).await.unwrap_or_else(IntoResponse::into_response)
@@ -59,7 +60,7 @@ async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
         } else {
             match parse_json(bytes).await? {
                 Ok(Value::Object(map)) => map,
-                Ok(_) | Err(_) => return Err(reject(PgrstError::new(400, "PGRST102", "Empty or invalid json"))),
+                Ok(_) | Err(_) => return Err(reject(invalid_json())),
             }
         }
     };

@@ -12,8 +12,9 @@ use oxforge_db::DbError;
 use oxforge_db::secrets::{self, Deleted, SecretUpdate};
 use serde_json::{Value, json};
 
-use crate::extract::{Admin, JsonBody, required_strings};
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
+use oxforge_edge::{Admin, JsonBody, required_strings};
 
 fn not_found(key: &str) -> ApiError {
     ApiError::not_found("SECRET_NOT_FOUND", format!("Secret not found: {key}"))

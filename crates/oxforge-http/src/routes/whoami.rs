@@ -5,7 +5,7 @@ use axum::Json;
 use oxforge_auth::now_seconds;
 use serde_json::{Value, json};
 
-use crate::extract::Caller;
+use oxforge_edge::Caller;
 
 pub async fn whoami(Caller(principal): Caller) -> Json<Value> {
     Json(json!({

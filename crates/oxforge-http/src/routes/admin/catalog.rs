@@ -7,8 +7,9 @@ use oxforge_db::{DbError, catalog};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::extract::Admin;
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::Admin;
+use oxforge_edge::ApiError;
 
 #[derive(Deserialize)]
 pub struct SchemaQuery {

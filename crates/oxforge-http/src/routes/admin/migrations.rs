@@ -9,8 +9,9 @@ use oxforge_db::sql_script::{self, Risk};
 use serde_json::{Value, json};
 
 use super::{SQL_TIMEOUT_MS, sql_error};
-use crate::extract::{Admin, JsonBody, required_strings};
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
+use oxforge_edge::{Admin, JsonBody, required_strings};
 
 pub async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let text = migrations::list(&state.pool).await?;

@@ -8,7 +8,7 @@ pub mod tables;
 use axum::http::StatusCode;
 use oxforge_db::DbError;
 
-use crate::ApiError;
+use oxforge_edge::ApiError;
 
 /// Statement timeout of the SQL editor and of migrations.
 pub const SQL_TIMEOUT_MS: u64 = 30_000;

@@ -9,8 +9,9 @@ use oxforge_db::raw_sql::{self, Runner};
 use serde_json::{Value, json};
 
 use super::{SQL_TIMEOUT_MS, sql_error};
-use crate::extract::{Admin, JsonBody, required_strings};
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
+use oxforge_edge::{Admin, JsonBody, required_strings};
 
 fn params(body: &Value) -> Result<Vec<Option<String>>, ApiError> {
     match body.get("params") {

@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 
 use super::catalog::SchemaQuery;
 use super::{SQL_TIMEOUT_MS, sql_error};
-use crate::extract::{Admin, JsonBody};
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
+use oxforge_edge::{Admin, JsonBody};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -13,8 +13,9 @@ use serde_json::{Map, Value, json};
 
 use super::refresh::logout_kind;
 use super::session::{self, SessionKind, clearing, unauthorized};
-use crate::extract::{Admin, JsonBody, required_strings};
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
+use oxforge_edge::{Admin, JsonBody, required_strings};
 
 fn admin_body(sub: &str, access_token: String) -> Map<String, Value> {
     let mut out = Map::new();

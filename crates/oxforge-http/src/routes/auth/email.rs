@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 
-use crate::ApiError;
+use oxforge_edge::ApiError;
 
 pub fn not_configured() -> ApiError {
     ApiError::new(

@@ -9,8 +9,9 @@ use serde_json::Value;
 use super::refresh::not_found;
 use super::session::user_value;
 use super::validate;
-use crate::extract::{JsonBody, SignedIn};
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
+use oxforge_edge::{JsonBody, SignedIn};
 
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     if !validate::is_uuid(&id) {

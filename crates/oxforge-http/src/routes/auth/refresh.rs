@@ -13,8 +13,9 @@ use serde_json::{Map, Value, json};
 
 use super::session::{self, SessionKind, clearing, unauthorized, user_value};
 use super::validate;
-use crate::extract::SignedIn;
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
+use oxforge_edge::SignedIn;
 
 /// The refresh token of a non-web client: `refreshToken` or `refresh_token` in the JSON body.
 fn body_token(body: &Bytes) -> Option<String> {

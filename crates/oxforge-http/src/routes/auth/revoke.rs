@@ -15,8 +15,9 @@ use serde_json::{Value, json};
 use super::refresh::not_found;
 use super::session::SessionKind;
 use super::validate;
-use crate::extract::{Admin, SignedIn};
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
+use oxforge_edge::{Admin, SignedIn};
 
 fn revoked(count: u64) -> Json<Value> {
     Json(json!({ "success": true, "revokedCount": count }))

@@ -11,7 +11,8 @@ use oxforge_db::DbError;
 use oxforge_db::accounts::{self, NewSession, Rotated, Rotation};
 use serde_json::{Map, Value};
 
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
 
 /// Whose session: a user's (`/api/auth`) or the root admin's (`/api/auth/admin`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

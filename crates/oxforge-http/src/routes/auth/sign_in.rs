@@ -12,8 +12,9 @@ use serde_json::Value;
 
 use super::session::{self, unauthorized};
 use super::{email as email_routes, validate};
-use crate::extract::{JsonBody, required_strings};
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
+use oxforge_edge::{JsonBody, required_strings};
 
 pub async fn sign_in(
     State(state): State<AppState>,

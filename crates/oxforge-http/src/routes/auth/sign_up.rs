@@ -12,8 +12,9 @@ use std::net::SocketAddr;
 
 use super::session::{self, user_value};
 use super::validate;
-use crate::extract::{JsonBody, MaybeCaller, required_strings};
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
+use oxforge_edge::{JsonBody, MaybeCaller, required_strings};
 
 pub async fn sign_up(
     State(state): State<AppState>,

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use super::refresh::not_found;
 use super::session::user_value;
 use super::validate;
-use crate::extract::{Admin, JsonBody};
-use crate::{ApiError, AppState};
+use crate::AppState;
+use oxforge_edge::ApiError;
+use oxforge_edge::{Admin, JsonBody};
 
 #[derive(Deserialize)]
 pub struct ListQuery {

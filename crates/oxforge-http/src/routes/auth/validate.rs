@@ -1,6 +1,6 @@
 //! Checks on account input, with InsForge's `"<field>: <message>"` wording.
 
-use crate::ApiError;
+use oxforge_edge::ApiError;
 
 /// Trimmed and lowercased, with a plausible shape (`local@domain.tld`, no spaces).
 pub fn email(raw: &str) -> Result<String, ApiError> {

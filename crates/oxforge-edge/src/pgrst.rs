@@ -12,6 +12,40 @@ use crate::ApiError;
 
 pub use oxforge_api_request::PgrstError;
 
+/// A data-API handler's early exit: an InsForge envelope (the gateway's own errors: credentials,
+/// limits, an unavailable database) or a PostgREST error body (everything PostgREST would say).
+#[derive(Debug)]
+pub enum Reject {
+    Gateway(ApiError),
+    Postgrest(PgrstError),
+}
+
+impl From<ApiError> for Reject {
+    fn from(e: ApiError) -> Self {
+        Reject::Gateway(e)
+    }
+}
+
+impl From<PgrstError> for Reject {
+    fn from(e: PgrstError) -> Self {
+        Reject::Postgrest(e)
+    }
+}
+
+impl IntoResponse for Reject {
+    fn into_response(self) -> Response {
+        match self {
+            Reject::Gateway(e) => e.into_response(),
+            Reject::Postgrest(e) => render(e),
+        }
+    }
+}
+
+/// PostgREST's `PGRST102`: the body is not the JSON the endpoint needs.
+pub fn invalid_json() -> PgrstError {
+    PgrstError::new(400, "PGRST102", "Empty or invalid json")
+}
+
 /// Renders a PostgREST error: its status and `{code, details, hint, message}`.
 pub fn render(e: PgrstError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
@@ -58,7 +92,7 @@ pub fn status_for_sqlstate(code: &str, role: Role) -> u16 {
 
 /// Turns a database failure into the answer the client gets; `representation`: the request
 /// asked for `return=representation` (the hint of an RLS refusal depends on it).
-pub fn database_error(e: DbError, role: Role, representation: bool) -> crate::routes::data::Reject {
+pub fn database_error(e: DbError, role: Role, representation: bool) -> Reject {
     if e.is_unavailable() {
         return ApiError::from(e).into();
     }

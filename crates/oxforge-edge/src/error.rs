@@ -1,4 +1,8 @@
 //! InsForge's error envelope, and the one mapping from library errors to it.
+//!
+//! A conversion never logs: an internal cause rides on the error ([`ApiError::cause`]), into the
+//! response's extensions as an [`ErrorCause`], and the request log layer writes it down. The
+//! client sees only `message`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,6 +19,17 @@ pub struct ApiError {
     pub next_actions: Option<String>,
     /// Seconds for a `Retry-After` header (503s).
     pub retry_after: Option<u32>,
+    /// What went wrong inside, for the log only (never sent).
+    pub cause: Option<ErrorCause>,
+}
+
+/// The internal cause of an error answer, left in the response's extensions for the log layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorCause {
+    /// `true`: the server failed (logged as an error); `false`: a dependency is unavailable for
+    /// now (a warning).
+    pub failure: bool,
+    pub detail: String,
 }
 
 #[derive(Serialize)]
@@ -35,7 +50,17 @@ impl ApiError {
             message: message.into(),
             next_actions: None,
             retry_after: None,
+            cause: None,
         }
+    }
+
+    /// Keeps `detail` for the log (never in the answer).
+    pub fn with_cause(mut self, detail: impl std::fmt::Display) -> Self {
+        self.cause = Some(ErrorCause {
+            failure: self.status.is_server_error() && self.status != StatusCode::SERVICE_UNAVAILABLE,
+            detail: detail.to_string(),
+        });
+        self
     }
 
     pub fn with_next_actions(mut self, next: impl Into<String>) -> Self {
@@ -65,6 +90,11 @@ impl ApiError {
             "Internal server error",
         )
     }
+
+    /// A `500 INTERNAL_ERROR` whose cause goes to the log.
+    pub fn internal_because(cause: impl std::fmt::Display) -> Self {
+        ApiError::internal().with_cause(cause)
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -80,6 +110,9 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(cause);
         }
         response
     }
@@ -107,12 +140,12 @@ impl From<AuthError> for ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         if e.is_unavailable() {
-            tracing::warn!(error = %e, "database unavailable");
             let mut err = ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "DATABASE_UNAVAILABLE",
                 "The database is not reachable right now; retry shortly",
-            );
+            )
+            .with_cause(format_args!("database unavailable: {e}"));
             err.retry_after = Some(1);
             return err;
         }
@@ -125,8 +158,7 @@ impl From<DbError> for ApiError {
                 .map_or_else(|| e.to_string(), |db| db.message().to_owned());
             return ApiError::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", message);
         }
-        tracing::error!(error = %e, "database error");
-        ApiError::internal()
+        ApiError::internal_because(format_args!("database error: {e}"))
     }
 }
 
@@ -161,5 +193,20 @@ mod tests {
                 (status, code, message)
             );
         }
+    }
+
+    #[test]
+    fn a_cause_reaches_the_log_layer_and_not_the_client() {
+        let response = ApiError::internal_because("disk on fire").into_response();
+        let cause = response.extensions().get::<ErrorCause>().cloned();
+        assert_eq!(
+            cause,
+            Some(ErrorCause {
+                failure: true,
+                detail: "disk on fire".into()
+            })
+        );
+        let unavailable = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "X", "later").with_cause("down");
+        assert_eq!(unavailable.cause.map(|c| c.failure), Some(false));
     }
 }
