@@ -1,123 +1,125 @@
 //! The versioned bootstrap schema, applied at start under an advisory lock.
 //!
+//! The schema is a list of [`Component`]s (core, then each capability), each owning and
+//! versioning its SQL steps; `system.oxforge_bootstrap` records the applied `(component,
+//! version)` pairs.
+//!
 //! Several oxforge processes may start against one database at the same moment: the whole
 //! bootstrap (schema steps and secret seeding) runs in one transaction holding a
 //! transaction-level advisory lock, so exactly one of them does the work and the others see
 //! its result.
 
-use std::collections::HashMap;
+mod component;
+
+use std::collections::{HashMap, HashSet};
 
 use deadpool_postgres::Transaction;
+
+use component::validate;
+pub use component::{CORE, Component, ComponentError, Step};
 
 use crate::{DbError, Pool, SecretCipher, secrets};
 
 /// `pg_advisory_xact_lock` key: "oxforge" in ASCII.
 const BOOTSTRAP_LOCK: i64 = 0x006f_7866_6f72_6765;
 
-struct Step {
-    version: i32,
-    name: &'static str,
-    sql: &'static str,
-}
+/// Creates `system.oxforge_bootstrap`, or upgrades an older build's table.
+const TRACKING: &str = include_str!("../sql/tracking.sql");
 
-const STEPS: &[Step] = &[
-    Step {
-        version: 1,
-        name: "foundation",
-        sql: include_str!("../sql/0001_foundation.sql"),
-    },
-    Step {
-        version: 2,
-        name: "schema_reload",
-        sql: include_str!("../sql/0002_schema_reload.sql"),
-    },
-    Step {
-        version: 3,
-        name: "accounts",
-        sql: include_str!("../sql/0003_accounts.sql"),
-    },
-    Step {
-        version: 4,
-        name: "custom_migrations",
-        sql: include_str!("../sql/0004_custom_migrations.sql"),
-    },
-    Step {
-        version: 5,
-        name: "table_helpers",
-        sql: include_str!("../sql/0005_table_helpers.sql"),
-    },
-    Step {
-        version: 6,
-        name: "request_roles",
-        sql: include_str!("../sql/0006_request_roles.sql"),
-    },
-    Step {
-        version: 7,
-        name: "session_hardening",
-        sql: include_str!("../sql/0007_session_hardening.sql"),
-    },
-];
-
-/// The newest bootstrap version this build knows.
-pub const BOOTSTRAP_VERSION: i32 = 7;
-
-/// The versions of every bootstrap step this build knows, in order.
-pub fn bootstrap_versions() -> Vec<i32> {
-    STEPS.iter().map(|s| s.version).collect()
-}
-
-/// Applies the missing bootstrap steps in an open transaction that holds the lock.
-async fn apply_steps(tx: &Transaction<'_>) -> Result<Vec<i32>, DbError> {
-    tx.batch_execute(
-        "CREATE SCHEMA IF NOT EXISTS system;
-         CREATE TABLE IF NOT EXISTS system.oxforge_bootstrap (
-           version integer PRIMARY KEY,
-           name text NOT NULL,
-           applied_at timestamptz NOT NULL DEFAULT now()
-         );",
-    )
-    .await?;
-    let applied: Vec<i32> = tx
-        .query("SELECT version FROM system.oxforge_bootstrap", &[])
+/// Applies the missing steps of `components` in an open transaction that holds the lock, and
+/// returns the `(component, version)` of each step whose SQL ran, in order.
+async fn apply_steps(tx: &Transaction<'_>, components: &[Component]) -> Result<Vec<(&'static str, i32)>, DbError> {
+    tx.batch_execute(TRACKING).await?;
+    // Read once: `validate` guarantees no step's label is also another step's.
+    let applied: HashSet<(String, i32)> = tx
+        .query("SELECT component, version FROM system.oxforge_bootstrap", &[])
         .await?
         .iter()
-        .map(|row| row.get(0))
+        .map(|row| (row.get(0), row.get(1)))
         .collect();
     let mut newly = Vec::new();
-    for step in STEPS.iter().filter(|s| !applied.contains(&s.version)) {
-        tx.batch_execute(step.sql).await.map_err(|source| DbError::Bootstrap {
-            version: step.version,
-            name: step.name,
-            source,
-        })?;
-        tx.execute(
-            "INSERT INTO system.oxforge_bootstrap (version, name) VALUES ($1, $2)",
-            &[&step.version, &step.name],
-        )
-        .await?;
-        newly.push(step.version);
+    for component in components {
+        for step in component.steps {
+            if applied.contains(&(component.name.to_owned(), step.version)) {
+                continue;
+            }
+            let former = step
+                .formerly
+                .filter(|(name, version)| applied.contains(&((*name).to_owned(), *version)));
+            let failed = |source| DbError::Bootstrap {
+                component: component.name,
+                version: step.version,
+                name: step.name,
+                source,
+            };
+            match former {
+                Some((old_component, old_version)) => {
+                    tx.execute(
+                        "UPDATE system.oxforge_bootstrap SET component = $1, version = $2, name = $3
+                         WHERE component = $4 AND version = $5",
+                        &[&component.name, &step.version, &step.name, &old_component, &old_version],
+                    )
+                    .await
+                    .map_err(failed)?;
+                    tracing::info!(
+                        component = component.name,
+                        version = step.version,
+                        formerly = %format_args!("{old_component} {old_version}"),
+                        "bootstrap step re-labelled"
+                    );
+                }
+                None => {
+                    tx.batch_execute(step.sql).await.map_err(failed)?;
+                    tx.execute(
+                        "INSERT INTO system.oxforge_bootstrap (component, version, name) VALUES ($1, $2, $3)",
+                        &[&component.name, &step.version, &step.name],
+                    )
+                    .await
+                    .map_err(failed)?;
+                    newly.push((component.name, step.version));
+                }
+            }
+        }
     }
     Ok(newly)
 }
 
-/// Applies the bootstrap schema only (no secrets): used to prepare template databases.
-pub async fn migrate(pool: &Pool) -> Result<Vec<i32>, DbError> {
-    let mut client = pool.get().await?;
+/// Validates `components`, then opens a transaction holding the bootstrap lock and applies
+/// their missing steps in it.
+async fn begin_and_apply<'c>(
+    client: &'c mut deadpool_postgres::Object,
+    components: &[Component],
+) -> Result<(Transaction<'c>, Vec<(&'static str, i32)>), DbError> {
+    validate(components)?;
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&BOOTSTRAP_LOCK])
         .await?;
-    let newly = apply_steps(&tx).await?;
+    let newly = apply_steps(&tx, components).await?;
+    Ok((tx, newly))
+}
+
+/// Applies the bootstrap schema only (no secrets): used to prepare template databases.
+///
+/// The missing steps of `components` are applied in the list's order, each component's in
+/// version order, all in one transaction; a missing step whose `formerly` row exists has that
+/// row re-labelled instead of running again. Returns the `(component, version)` of each step
+/// whose SQL ran, in order.
+pub async fn migrate(pool: &Pool, components: &[Component]) -> Result<Vec<(&'static str, i32)>, DbError> {
+    let mut client = pool.get().await?;
+    let (tx, newly) = begin_and_apply(&mut client, components).await?;
     tx.commit().await?;
     Ok(newly)
 }
 
-/// Brings the database up to date and returns the project's active secrets.
+/// Brings the database up to date (`components` as in [`migrate`]) and returns the project's
+/// active secrets.
 ///
 /// `configured` secrets (from the environment) overwrite stored ones. Then `fill_missing`
 /// sees the stored secrets and returns values for those it wants created; they are inserted
 /// in the same locked transaction, so concurrent starts agree on one set of generated keys.
 pub async fn bootstrap<F>(
     pool: &Pool,
+    components: &[Component],
     cipher: &SecretCipher,
     configured: &[(&str, String)],
     fill_missing: F,
@@ -126,10 +128,7 @@ where
     F: FnOnce(&HashMap<String, String>) -> Result<Vec<(String, String)>, Box<dyn std::error::Error + Send + Sync>>,
 {
     let mut client = pool.get().await?;
-    let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&BOOTSTRAP_LOCK])
-        .await?;
-    let newly = apply_steps(&tx).await?;
+    let (tx, newly) = begin_and_apply(&mut client, components).await?;
     if !newly.is_empty() {
         tracing::info!(steps = ?newly, "applied bootstrap schema");
     }

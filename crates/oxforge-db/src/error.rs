@@ -9,13 +9,16 @@ pub enum DbError {
     Pool(#[from] deadpool_postgres::PoolError),
     #[error("database error: {0}")]
     Postgres(#[from] tokio_postgres::Error),
-    #[error("bootstrap step {version} ({name}) failed: {source}")]
+    #[error("bootstrap step {component} {version} ({name}) failed: {source}")]
     Bootstrap {
+        component: &'static str,
         version: i32,
         name: &'static str,
         #[source]
         source: tokio_postgres::Error,
     },
+    #[error(transparent)]
+    Components(#[from] crate::ComponentError),
     /// PostgreSQL text cannot hold NUL; the wire protocol would cut the statement short.
     #[error("invalid byte sequence for encoding \"UTF8\": 0x00")]
     NulByte,

@@ -16,7 +16,7 @@ pub mod secret_cipher;
 pub mod secrets;
 pub mod sql_script;
 
-pub use bootstrap::{BOOTSTRAP_VERSION, bootstrap, bootstrap_versions, migrate};
+pub use bootstrap::{CORE, Component, ComponentError, Step, bootstrap, migrate};
 pub use error::DbError;
 pub use pool::{Pool, PoolOptions, Recycling, connect, connect_with, parse_config};
 pub use secret_cipher::SecretCipher;

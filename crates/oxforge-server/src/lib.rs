@@ -1,6 +1,7 @@
 //! Putting oxforge together: configuration, PostgreSQL (embedded or external), the bootstrap
 //! schema, the project's keys, the HTTP server, and an orderly shutdown.
 
+mod capabilities;
 mod config;
 mod encryption;
 mod error;
@@ -9,6 +10,7 @@ mod serve;
 mod startup;
 mod watchdog;
 
+pub use capabilities::sql_components;
 pub use config::{CliOverrides, Config, DEFAULT_PORT, TxRollback};
 pub use encryption::KeySource;
 pub use error::StartError;

@@ -89,7 +89,8 @@ impl ProjectSecrets {
         config.validate()?;
         let need_admin_password = config.root_admin_password.is_none();
         let mut first_start = false;
-        let mut map = oxforge_db::bootstrap(pool, cipher, &configured(config), |stored| {
+        let components = crate::capabilities::sql_components();
+        let mut map = oxforge_db::bootstrap(pool, &components, cipher, &configured(config), |stored| {
             first_start = !stored.contains_key(API_KEY);
             generate_missing(stored, need_admin_password)
         })

@@ -90,7 +90,10 @@ impl TestCluster {
             .await?;
         let pool = oxforge_db::connect(&self.connection_string(TEMPLATE_DB), &Default::default())
             .map_err(|e| e.to_string())?;
-        oxforge_db::migrate(&pool).await.map_err(|e| e.to_string())?;
+        // The server's own list, so templates match what a server start would apply.
+        oxforge_db::migrate(&pool, &oxforge_server::sql_components())
+            .await
+            .map_err(|e| e.to_string())?;
         pool.close();
         Ok(())
     }

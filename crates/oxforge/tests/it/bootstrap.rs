@@ -21,15 +21,24 @@ async fn two_servers_bootstrap_one_empty_database_safely() {
     assert_eq!(sa.admin_password, sb.admin_password);
 
     let db = cluster().connect(&database).await.unwrap();
-    let versions: Vec<i32> = db
-        .query("SELECT version FROM system.oxforge_bootstrap ORDER BY version", &[])
+    let components = oxforge_server::sql_components();
+    let names: Vec<&str> = components.iter().map(|c| c.name).collect();
+    let steps: Vec<(String, i32)> = db
+        .query(
+            "SELECT component, version FROM system.oxforge_bootstrap
+             ORDER BY array_position($1::text[], component), version",
+            &[&names],
+        )
         .await
         .unwrap()
         .iter()
-        .map(|row| row.get(0))
+        .map(|row| (row.get(0), row.get(1)))
         .collect();
-    assert_eq!(versions, oxforge_db::bootstrap_versions(), "each step applied once");
-    assert_eq!(versions.last(), Some(&oxforge_db::BOOTSTRAP_VERSION));
+    let expected: Vec<(String, i32)> = components
+        .iter()
+        .flat_map(|c| c.versions().into_iter().map(|v| (c.name.to_owned(), v)))
+        .collect();
+    assert_eq!(steps, expected, "each step applied once");
     let dupes = db
         .query(
             "SELECT key FROM system.secrets WHERE is_active GROUP BY key HAVING count(*) > 1",

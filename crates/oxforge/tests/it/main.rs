@@ -10,6 +10,7 @@ mod admin;
 mod admin_api;
 mod auth_abuse;
 mod bootstrap;
+mod bootstrap_components;
 mod cli;
 mod credentials;
 mod edge_limits;
