@@ -11,15 +11,20 @@
 //! - [`body`]: JSON bodies with the one size/timeout rejection and PostgREST's `PGRST102`.
 //! - [`client_ip`]: who the client is (trusted proxies, IPv6 by /64), for per-client limits.
 //! - [`headers`]: response headers several capabilities send (`Content-Range`).
+//! - [`capability`]: the [`Capability`] trait a capability crate implements, and [`Shared`], what
+//!   start-up hands it; [`settings!`] declares its settings section, each setting once.
 
 pub mod body;
+pub mod capability;
 pub mod client_ip;
 pub mod credentials;
 mod error;
 pub mod headers;
 pub mod pgrst;
+pub mod settings;
 
 pub use body::{JsonBody, required_strings};
+pub use capability::{Capability, Shared};
 pub use credentials::{Admin, Caller, MaybeCaller, SignedIn};
 pub use error::{ApiError, ErrorCause};
 pub use pgrst::{PgrstError, Reject};

@@ -11,7 +11,6 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
-use crate::routes::admin::{catalog, migrations, sql, tables};
 use crate::routes::auth::{admin, config, email, profiles, refresh, revoke, sign_in, sign_up, users};
 use crate::routes::{auth_diagnostics, health, jwks, metadata, records, rpc, secrets, whoami};
 use oxforge_edge::ApiError;
@@ -19,20 +18,24 @@ use oxforge_edge::ApiError;
 /// The whole HTTP service: the router behind a path normaliser.
 pub type Service = tower::util::MapRequest<Router, fn(Request) -> Request>;
 
-pub fn service(state: AppState) -> Service {
-    tower::ServiceExt::map_request(router(state), collapse_leading_slashes as fn(Request) -> Request)
+/// `capabilities`: each capability's routes, state applied (`oxforge-server/src/capabilities.rs`).
+pub fn service(state: AppState, capabilities: Vec<Router>) -> Service {
+    tower::ServiceExt::map_request(
+        router(state, capabilities),
+        collapse_leading_slashes as fn(Request) -> Request,
+    )
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, capabilities: Vec<Router>) -> Router {
     // Bodies are read whole (and JSON parsed whole), so each route reads no more than it needs:
-    // the data API `body_limit`, the SQL editor, migrations and table management `sql_body_limit`,
-    // everything else (auth, secrets, metadata) `small_body_limit`; none more than `body_limit`.
+    // the data API `body_limit`, a capability what it sets on its routes (the SQL editor
+    // `sql_body_limit`), everything else (auth, secrets, metadata) `small_body_limit`; none more
+    // than `body_limit`.
     let settings = &state.settings;
     let cors_origins = settings.cors_origins.clone();
     let data_limit = DefaultBodyLimit::max(settings.body_limit);
-    let sql_limit = DefaultBodyLimit::max(settings.sql_body_limit.min(settings.body_limit));
     let small_limit = DefaultBodyLimit::max(settings.small_body_limit.min(settings.body_limit));
-    Router::new()
+    let own = Router::new()
         .route("/api/health", get(health::health))
         .route("/.well-known/jwks.json", get(jwks::jwks))
         .route("/api/.well-known/jwks.json", get(jwks::jwks))
@@ -68,36 +71,6 @@ fn router(state: AppState) -> Router {
             "/api/secrets/{key}",
             get(secrets::get_secret).put(secrets::update).delete(secrets::delete),
         )
-        .route("/api/database/advance/rawsql", post(sql::restricted).layer(sql_limit))
-        .route(
-            "/api/database/advance/rawsql/unrestricted",
-            post(sql::unrestricted).layer(sql_limit),
-        )
-        .route(
-            "/api/database/migrations",
-            get(migrations::list).post(migrations::create).layer(sql_limit),
-        )
-        .route(
-            "/api/database/migrations/dry-run",
-            post(migrations::dry_run).layer(sql_limit),
-        )
-        .route(
-            "/api/database/tables",
-            get(catalog::tables).post(tables::create).layer(sql_limit),
-        )
-        .route(
-            "/api/database/tables/{table}",
-            axum::routing::delete(tables::delete).layer(sql_limit),
-        )
-        .route(
-            "/api/database/tables/{table}/schema",
-            get(catalog::table_schema).patch(tables::alter).layer(sql_limit),
-        )
-        .route("/api/database/schemas", get(catalog::schemas))
-        .route("/api/database/functions", get(catalog::functions))
-        .route("/api/database/indexes", get(catalog::indexes))
-        .route("/api/database/policies", get(catalog::policies))
-        .route("/api/database/triggers", get(catalog::triggers))
         .route("/api/oxforge/whoami", get(whoami::whoami))
         .route("/api/oxforge/auth/providers", get(auth_diagnostics::providers))
         .route("/api/oxforge/auth/check", post(auth_diagnostics::check))
@@ -112,13 +85,16 @@ fn router(state: AppState) -> Router {
         )
         .merge(data_routes(state.clone(), data_limit))
         .merge(crate::unbuilt::routes())
+        .with_state(state);
+    capabilities
+        .into_iter()
+        .fold(own, Router::merge)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(small_limit)
         .layer(cors(&cors_origins))
         .layer(TraceLayer::new_for_http().on_failure(log_failure))
         .layer(axum::middleware::from_fn(crate::request_log::log))
-        .with_state(state)
 }
 
 /// The data API, with the per-client bound on requests in flight.

@@ -18,8 +18,6 @@ pub struct HttpSettings {
     pub body_limit: usize,
     /// Largest body of auth, secrets, metadata and the small admin routes, in bytes.
     pub small_body_limit: usize,
-    /// Largest body of the SQL editor, migrations and table management, in bytes.
-    pub sql_body_limit: usize,
     /// Lifetime of access tokens oxforge issues.
     pub access_token_ttl_seconds: i64,
     /// Lifetime of refresh tokens oxforge issues.
@@ -46,7 +44,6 @@ impl Default for HttpSettings {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             body_limit: 10 * 1024 * 1024,
             small_body_limit: 64 * 1024,
-            sql_body_limit: 1024 * 1024,
             access_token_ttl_seconds: 15 * 60,
             refresh_token_ttl_seconds: 7 * 24 * 3600,
             password_min_length: 6,

@@ -1,9 +1,70 @@
-//! The capabilities this build is made of, in the one place the rest of the server (and the
-//! test harness) reads them from.
+//! The capabilities this build is made of, listed once: the rest of the server (and the test
+//! harness) reads them from here. Adding a capability is its crate and one line in the
+//! `capabilities!` list at the end of this file; the list's order is the order of their
+//! bootstrap SQL (a component's steps may rely on those before it) and of their routes.
 
-/// The bootstrap SQL components, in the order they are applied: core first, then each
-/// capability's own `SQL` component (accounts, storage, realtime…), each added here once its
-/// crate owns its SQL. Keep the order fixed: a component's steps may rely on those before it.
-pub fn sql_components() -> Vec<oxforge_db::Component> {
-    vec![oxforge_db::CORE]
+use axum::Router;
+use oxforge_db::Component;
+use oxforge_edge::settings::Section;
+use oxforge_edge::{Capability, Shared};
+
+use crate::StartError;
+
+/// Expands the list into: [`Sections`] (every capability's settings, flattened into the
+/// configuration), their environment variables, their validation, their routers, and the
+/// bootstrap components.
+macro_rules! capabilities {
+    ($( $field:ident : $capability:ty ),* $(,)?) => {
+        /// Every capability's settings section, flattened into [`crate::Config`]: their keys are
+        /// top-level keys of `oxforge.toml`.
+        #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+        pub struct Sections {
+            $(
+                #[serde(flatten)]
+                pub $field: <$capability as Capability>::Settings,
+            )*
+        }
+
+        impl Sections {
+            /// Every capability's environment variables, and the key each one fills.
+            pub fn env() -> Vec<(&'static str, &'static str)> {
+                let mut env: Vec<(&'static str, &'static str)> = Vec::new();
+                $( env.extend_from_slice(<<$capability as Capability>::Settings as Section>::ENV); )*
+                env
+            }
+
+            /// Refuses settings a capability cannot work with.
+            pub fn validate(&self) -> Result<(), StartError> {
+                $(
+                    <$capability as Capability>::validate(&self.$field).map_err(StartError::Config)?;
+                )*
+                Ok(())
+            }
+
+            /// Every capability's routes, in list order.
+            pub fn routers(&self, shared: &Shared) -> Result<Vec<Router>, StartError> {
+                Ok(vec![$(
+                    <$capability as Capability>::router(shared, &self.$field).map_err(|e| {
+                        StartError::Config(format!("{}: {e}", <$capability as Capability>::NAME))
+                    })?,
+                )*])
+            }
+        }
+
+        /// The bootstrap SQL components, in the order they are applied: core first, then each
+        /// capability's own.
+        pub fn sql_components() -> Vec<Component> {
+            vec![
+                oxforge_db::CORE,
+                $( Component {
+                    name: <$capability as Capability>::NAME,
+                    steps: <$capability as Capability>::SQL,
+                }, )*
+            ]
+        }
+    };
+}
+
+capabilities! {
+    database: oxforge_database::Database,
 }

@@ -10,6 +10,7 @@ use oxforge_edge::client_ip::TrustedProxies;
 use oxforge_http::rate_limit::AuthLimitSettings;
 
 use crate::StartError;
+use crate::capabilities::Sections;
 
 pub const DEFAULT_PORT: u16 = 7130;
 pub const DEFAULT_ADMIN_USERNAME: &str = "admin";
@@ -55,8 +56,10 @@ fn weak_admin_password(username: &str, password: &str) -> Option<String> {
     None
 }
 
+/// The core's settings, and each capability's section ([`Sections`], flattened: every key is a
+/// top-level key). Unknown keys are refused by [`Config::load`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Config {
     pub host: String,
     /// `0` lets the operating system choose (the summary prints the real port).
@@ -79,8 +82,6 @@ pub struct Config {
     pub body_limit: usize,
     /// Largest body for auth, secrets, metadata and the other small admin routes, in bytes.
     pub small_body_limit: usize,
-    /// Largest body for the SQL editor, migrations and table management, in bytes.
-    pub sql_body_limit: usize,
     /// How long a client may take to send a request's headers (and an idle keep-alive connection
     /// may wait for its next request), in milliseconds (0: no limit).
     pub header_read_timeout_ms: u64,
@@ -135,6 +136,9 @@ pub struct Config {
     pub provider_key_cooldown: u64,
     /// `false` runs the embedded cluster without fsync (throw-away test clusters only).
     pub embedded_durable: bool,
+    /// Each capability's settings (see `capabilities.rs`).
+    #[serde(flatten)]
+    pub capabilities: Sections,
 }
 
 impl Default for Config {
@@ -154,7 +158,6 @@ impl Default for Config {
             encryption_key: None,
             body_limit: 10 * 1024 * 1024,
             small_body_limit: 64 * 1024,
-            sql_body_limit: 1024 * 1024,
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 60_000,
             max_connections: 4096,
@@ -178,6 +181,7 @@ impl Default for Config {
             providers: Vec::new(),
             provider_key_cooldown: 30,
             embedded_durable: true,
+            capabilities: Sections::default(),
         }
     }
 }
@@ -201,7 +205,8 @@ impl Config {
     }
 }
 
-/// Environment variables read, and the setting each one fills.
+/// Environment variables of the core's settings, and the setting each one fills (each
+/// capability declares its own: [`Sections::env`]).
 const ENV_KEYS: &[(&str, &str)] = &[
     ("PORT", "port"),
     ("OXFORGE_HOST", "host"),
@@ -217,7 +222,6 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("ENCRYPTION_KEY", "encryption_key"),
     ("OXFORGE_BODY_LIMIT", "body_limit"),
     ("OXFORGE_SMALL_BODY_LIMIT", "small_body_limit"),
-    ("OXFORGE_SQL_BODY_LIMIT", "sql_body_limit"),
     ("OXFORGE_HEADER_READ_TIMEOUT_MS", "header_read_timeout_ms"),
     ("OXFORGE_BODY_READ_TIMEOUT_MS", "body_read_timeout_ms"),
     ("OXFORGE_MAX_CONNECTIONS", "max_connections"),
@@ -264,17 +268,16 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file(path)),
             None => figment = figment.merge(Toml::file("oxforge.toml")),
         }
-        let env = Env::raw().filter_map(|key| {
-            ENV_KEYS
+        let env_keys: Vec<(&str, &str)> = ENV_KEYS.iter().copied().chain(Sections::env()).collect();
+        let env = Env::raw().filter_map(move |key| {
+            env_keys
                 .iter()
                 .find(|(name, _)| key == *name)
                 .map(|(_, field)| (*field).into())
         });
-        let config: Config = figment
-            .merge(env)
-            .merge(Serialized::defaults(overrides))
-            .extract()
-            .map_err(|e| StartError::Config(e.to_string()))?;
+        let figment = figment.merge(env).merge(Serialized::defaults(overrides));
+        refuse_unknown_keys(&figment)?;
+        let config: Config = figment.extract().map_err(|e| StartError::Config(e.to_string()))?;
         let mut config = config.without_empty_values();
         // Providers from the environment: a JSON array of `[[providers]]` tables.
         if let Some(json) = std::env::var("OXFORGE_AUTH_PROVIDERS")
@@ -324,19 +327,33 @@ impl Config {
                 "cors_origins (OXFORGE_CORS_ORIGINS): {bad:?} is not an origin; write scheme://host[:port] without a path, e.g. https://app.example.com"
             )));
         }
+        self.capabilities.validate()?;
         self.auth_limit_settings().map(|_| ())
+    }
+
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, StartError> {
+        TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| StartError::Config(format!("trusted_proxies (OXFORGE_TRUSTED_PROXIES): {e}")))
     }
 
     /// The sign-in limits of the HTTP layer.
     pub fn auth_limit_settings(&self) -> Result<AuthLimitSettings, StartError> {
-        let trusted_proxies = TrustedProxies::parse(&self.trusted_proxies)
-            .map_err(|e| StartError::Config(format!("trusted_proxies (OXFORGE_TRUSTED_PROXIES): {e}")))?;
+        let trusted_proxies = self.trusted_proxies()?;
         Ok(AuthLimitSettings {
             user_limit: self.auth_rate_limit,
             admin_failures: self.admin_sign_in_failures,
             admin_global_failures: self.admin_sign_in_global_failures,
             trusted_proxies,
         })
+    }
+
+    /// Every setting's key: the core's and each capability's.
+    pub fn keys() -> Vec<String> {
+        match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(map)) => map.into_iter().map(|(key, _)| key).collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// `JWT_SECRET=` in a shell means "not set", not "the empty secret".
@@ -357,6 +374,25 @@ impl Config {
         }
         self
     }
+}
+
+/// A key no setting has (a typo, or a setting of another version) is an error, naming it.
+fn refuse_unknown_keys(figment: &Figment) -> Result<(), StartError> {
+    let given: figment::value::Dict = figment.extract().map_err(|e| StartError::Config(e.to_string()))?;
+    let known = Config::keys();
+    let unknown: Vec<&str> = given
+        .keys()
+        .map(String::as_str)
+        .filter(|key| !known.iter().any(|k| k == key))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(StartError::Config(format!(
+        "unknown setting{} {}; see the settings in README.md",
+        if unknown.len() == 1 { "" } else { "s" },
+        unknown.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+    )))
 }
 
 #[cfg(test)]
@@ -394,7 +430,7 @@ mod tests {
             jail.set_env("OXFORGE_SQL_BODY_LIMIT", "7000");
             let config = Config::load(None, &CliOverrides::default()).map_err(|e| e.to_string())?;
             assert_eq!(config.small_body_limit, 1000);
-            assert_eq!(config.sql_body_limit, 7000, "env beats the file");
+            assert_eq!(config.capabilities.database.sql_body_limit, 7000, "env beats the file");
             Ok(())
         });
     }
@@ -472,5 +508,34 @@ mod tests {
             assert!(Config::load(None, &CliOverrides::default()).is_err());
             Ok(())
         });
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("oxforge.toml", "prot = 1\nport = 9000\n")?;
+            let err = Config::load(None, &CliOverrides::default()).unwrap_err().to_string();
+            assert!(err.contains("unknown setting `prot`"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_key_and_environment_variable_is_declared_once() {
+        let mut keys = Config::keys();
+        let count = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), count, "two settings share a key");
+        assert!(keys.iter().any(|k| k == "port"));
+        let env: Vec<(&str, &str)> = ENV_KEYS.iter().copied().chain(Sections::env()).collect();
+        for (name, key) in &env {
+            assert!(keys.iter().any(|k| k == key), "{name} fills no setting ({key})");
+            assert_eq!(
+                env.iter().filter(|(n, _)| n == name).count(),
+                1,
+                "{name} is declared twice"
+            );
+        }
     }
 }

@@ -135,6 +135,23 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         vec![(oxforge_db::secrets::KEYS_CHANNEL, on_keys)],
     );
 
+    let shared = oxforge_edge::Shared {
+        auth: Arc::clone(&auth),
+        admin: Arc::new(AdminCredentials {
+            username: secrets.admin_username.clone(),
+            password: secrets.admin_password.clone(),
+        }),
+        owner_pool: pool.clone(),
+        data_pool: data_pool.clone(),
+        sql_pool: sql_pool.clone(),
+        accounts_pool: accounts_pool.clone(),
+        schema: Arc::clone(&schema),
+        cipher: Arc::clone(&cipher),
+        proxies: config.trusted_proxies()?,
+        pool_timeout: wait_timeout,
+        body_limit: config.body_limit,
+    };
+    let capabilities = config.capabilities.routers(&shared)?;
     let state = AppState {
         auth,
         pool: pool.clone(),
@@ -145,14 +162,10 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             .client_concurrency()
             .map(|n| Arc::new(ClientLimiter::new(n, wait_timeout))),
         schema,
-        admin: Arc::new(AdminCredentials {
-            username: secrets.admin_username.clone(),
-            password: secrets.admin_password.clone(),
-        }),
+        admin: Arc::clone(&shared.admin),
         settings: Arc::new(HttpSettings {
             body_limit: config.body_limit,
             small_body_limit: config.small_body_limit,
-            sql_body_limit: config.sql_body_limit,
             access_token_ttl_seconds: config.access_token_ttl,
             password_min_length: config.password_min_length,
             statement_timeout_ms: config.statement_timeout_ms,
@@ -180,9 +193,14 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         .map_err(|source| StartError::Bind { addr: bind, source })?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let limits = ConnectionLimits::new(&config, raise_open_file_limit());
-    let http = tokio::spawn(serve(listener, oxforge_http::service(state), limits, async move {
-        let _ = stop_rx.await;
-    }));
+    let http = tokio::spawn(serve(
+        listener,
+        oxforge_http::service(state, capabilities),
+        limits,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
     tracing::info!(%addr, max_connections = limits.max_connections, "oxforge is listening");
 
     Ok(Server {

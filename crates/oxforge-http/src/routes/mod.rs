@@ -1,6 +1,5 @@
 //! One module per area of the API.
 
-pub mod admin;
 pub mod auth;
 pub mod auth_diagnostics;
 pub mod data;

@@ -7,7 +7,7 @@ use oxforge_db::{DbError, catalog};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::AppState;
+use crate::DatabaseState;
 use oxforge_edge::Admin;
 use oxforge_edge::ApiError;
 
@@ -30,10 +30,10 @@ macro_rules! listing {
     ($name:ident, $query:path) => {
         pub async fn $name(
             _: Admin,
-            State(state): State<AppState>,
+            State(state): State<DatabaseState>,
             Query(q): Query<SchemaQuery>,
         ) -> Result<Json<Value>, ApiError> {
-            let client = state.pool.get().await.map_err(DbError::from)?;
+            let client = state.owner_pool.get().await.map_err(DbError::from)?;
             parse(&$query(&client, q.name()).await?)
         }
     };
@@ -45,18 +45,18 @@ listing!(indexes, catalog::indexes);
 listing!(policies, catalog::policies);
 listing!(triggers, catalog::triggers);
 
-pub async fn schemas(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let client = state.pool.get().await.map_err(DbError::from)?;
+pub async fn schemas(_: Admin, State(state): State<DatabaseState>) -> Result<Json<Value>, ApiError> {
+    let client = state.owner_pool.get().await.map_err(DbError::from)?;
     parse(&catalog::schemas(&client).await?)
 }
 
 pub async fn table_schema(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<DatabaseState>,
     Path(table): Path<String>,
     Query(q): Query<SchemaQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.owner_pool.get().await.map_err(DbError::from)?;
     match catalog::table_schema(&client, q.name(), &table).await? {
         Some(text) => parse(&text),
         None => Err(ApiError::not_found(

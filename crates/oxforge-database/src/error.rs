@@ -1,9 +1,4 @@
-//! The admin API (API key or a `project_admin` JWT): SQL, migrations, introspection.
-
-pub mod catalog;
-pub mod migrations;
-pub mod sql;
-pub mod tables;
+//! How a failed admin statement is answered.
 
 use axum::http::StatusCode;
 use oxforge_db::DbError;

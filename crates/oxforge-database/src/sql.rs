@@ -8,8 +8,8 @@ use oxforge_db::catalog;
 use oxforge_db::raw_sql::{self, Runner};
 use serde_json::{Value, json};
 
-use super::{SQL_TIMEOUT_MS, sql_error};
-use crate::AppState;
+use crate::DatabaseState;
+use crate::error::{SQL_TIMEOUT_MS, sql_error};
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, JsonBody, required_strings};
 
@@ -38,7 +38,7 @@ fn admin_claims(admin: &Principal) -> String {
     claims.to_string()
 }
 
-async fn run(state: &AppState, admin: &Principal, runner: Runner, body: &Value) -> Result<Json<Value>, ApiError> {
+async fn run(state: &DatabaseState, admin: &Principal, runner: Runner, body: &Value) -> Result<Json<Value>, ApiError> {
     let [query] = required_strings(body, ["query"])?;
     if query.trim().is_empty() {
         return Err(ApiError::invalid_input(
@@ -48,7 +48,7 @@ async fn run(state: &AppState, admin: &Principal, runner: Runner, body: &Value) 
     let params = params(body)?;
     let pool = match runner {
         Runner::ProjectAdmin => &state.sql_pool,
-        Runner::Owner => &state.pool,
+        Runner::Owner => &state.owner_pool,
     };
     let claims = admin_claims(admin);
     let result = match raw_sql::run(pool, runner, query, &params, &claims, SQL_TIMEOUT_MS).await {
@@ -64,7 +64,7 @@ async fn run(state: &AppState, admin: &Principal, runner: Runner, body: &Value) 
         .collect();
     let mut out = json!({ "rows": rows, "rowCount": result.row_count, "fields": fields });
     let open = {
-        let client = state.pool.get().await.map_err(DbError::from)?;
+        let client = state.owner_pool.get().await.map_err(DbError::from)?;
         catalog::tables_open_to_anon(&client, 20).await?
     };
     if !open.is_empty() {
@@ -85,7 +85,7 @@ async fn run(state: &AppState, admin: &Principal, runner: Runner, body: &Value) 
 
 pub async fn restricted(
     Admin(admin): Admin,
-    State(state): State<AppState>,
+    State(state): State<DatabaseState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     run(&state, &admin, Runner::ProjectAdmin, &body).await
@@ -93,7 +93,7 @@ pub async fn restricted(
 
 pub async fn unrestricted(
     Admin(admin): Admin,
-    State(state): State<AppState>,
+    State(state): State<DatabaseState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     run(&state, &admin, Runner::Owner, &body).await

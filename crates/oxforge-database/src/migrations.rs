@@ -8,13 +8,13 @@ use oxforge_db::migrations::{self, ApplyError};
 use oxforge_db::sql_script::{self, Risk};
 use serde_json::{Value, json};
 
-use super::{SQL_TIMEOUT_MS, sql_error};
-use crate::AppState;
+use crate::DatabaseState;
+use crate::error::{SQL_TIMEOUT_MS, sql_error};
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, JsonBody, required_strings};
 
-pub async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let text = migrations::list(&state.pool).await?;
+pub async fn list(_: Admin, State(state): State<DatabaseState>) -> Result<Json<Value>, ApiError> {
+    let text = migrations::list(&state.owner_pool).await?;
     Ok(Json(serde_json::from_str(&text).map_err(|_| ApiError::internal())?))
 }
 
@@ -57,7 +57,7 @@ fn apply_error(e: ApplyError) -> ApiError {
 
 pub async fn create(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<DatabaseState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let [version, name, sql] = required_strings(&body, ["version", "name", "sql"])?;
@@ -84,7 +84,7 @@ pub async fn create(
 
 pub async fn dry_run(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<DatabaseState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let [sql] = required_strings(&body, ["sql"])?;

@@ -11,9 +11,9 @@ use oxforge_sql::ddl::{self, Alteration, ColumnDef, ForeignKeyDef};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::catalog::SchemaQuery;
-use super::{SQL_TIMEOUT_MS, sql_error};
-use crate::AppState;
+use crate::DatabaseState;
+use crate::catalog::SchemaQuery;
+use crate::error::{SQL_TIMEOUT_MS, sql_error};
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, JsonBody};
 
@@ -119,7 +119,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
     serde_json::from_value(body).map_err(|e| invalid(e.to_string()))
 }
 
-async fn run(state: &AppState, statements: &[String]) -> Result<(), ApiError> {
+async fn run(state: &DatabaseState, statements: &[String]) -> Result<(), ApiError> {
     match raw_sql::run_statements(&state.sql_pool, Runner::ProjectAdmin, statements, SQL_TIMEOUT_MS).await {
         Ok(()) => Ok(()),
         Err(DbError::Postgres(e)) if e.as_db_error().is_some_and(|d| d.code().code() == "42P07") => Err(ApiError::new(
@@ -134,7 +134,7 @@ async fn run(state: &AppState, statements: &[String]) -> Result<(), ApiError> {
 
 pub async fn create(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<DatabaseState>,
     Query(q): Query<SchemaQuery>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
@@ -178,7 +178,7 @@ pub async fn create(
 
 pub async fn delete(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<DatabaseState>,
     Path(table): Path<String>,
     Query(q): Query<SchemaQuery>,
 ) -> Result<Json<Value>, ApiError> {
@@ -227,7 +227,7 @@ struct AlterTable {
 
 pub async fn alter(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<DatabaseState>,
     Path(table): Path<String>,
     Query(q): Query<SchemaQuery>,
     JsonBody(body): JsonBody<Value>,
