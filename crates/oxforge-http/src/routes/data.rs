@@ -6,7 +6,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use oxforge_api_request::{CountPreference, MediaType, Preferences, ReturnPreference};
+use oxforge_api_request::{MediaType, Preferences, ReturnPreference};
 use oxforge_auth::{Principal, Role, now_seconds};
 use oxforge_db::exec::{Outcome, RequestContext, run_as};
 use oxforge_sql::Statement;
@@ -213,28 +213,6 @@ pub fn shaped_body(media: MediaType, outcome: &mut Outcome) -> Result<String, Re
         body.drain(..start);
     }
     Ok(body)
-}
-
-/// `Preference-Applied` for the preferences oxforge honoured.
-pub fn applied(prefs: &Preferences, extra: &[&str]) -> Option<String> {
-    let mut out: Vec<String> = Vec::new();
-    match prefs.return_ {
-        Some(ReturnPreference::Representation) => out.push("return=representation".into()),
-        Some(ReturnPreference::Minimal) => out.push("return=minimal".into()),
-        Some(ReturnPreference::HeadersOnly) => out.push("return=headers-only".into()),
-        None => {}
-    }
-    match prefs.count {
-        Some(CountPreference::Exact) => out.push("count=exact".into()),
-        Some(CountPreference::Planned) => out.push("count=planned".into()),
-        Some(CountPreference::Estimated) => out.push("count=estimated".into()),
-        None => {}
-    }
-    if prefs.tx_rollback {
-        out.push("tx=rollback".into());
-    }
-    out.extend(extra.iter().map(|s| (*s).to_owned()));
-    (!out.is_empty()).then(|| out.join(", "))
 }
 
 /// Builds the final response. `body: None` sends no body (204, HEAD).

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oxforge_api_request::query::Page;
 use oxforge_api_request::{
-    CountPreference, MediaType, Preferences, QueryParams, Resolution, ReturnPreference, headers::parse_range,
+    CountPreference, MediaType, Missing, Preferences, QueryParams, Resolution, ReturnPreference, headers::parse_range,
 };
 use oxforge_auth::Principal;
 use oxforge_plan::{
@@ -19,7 +19,7 @@ const ESTIMATED_EXACT_UP_TO: i64 = 10_000;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::routes::data::{DataCall, applied, body_shape, execute, execute_with_explain, reject, reply, shaped_body};
+use crate::routes::data::{DataCall, body_shape, execute, execute_with_explain, reject, reply, shaped_body};
 use oxforge_edge::ApiError;
 use oxforge_edge::body::{body_bytes, pgrst_json};
 use oxforge_edge::headers::content_range;
@@ -37,7 +37,8 @@ enum Planned {
     Mutate {
         plan: Box<MutatePlan>,
         success: StatusCode,
-        applied: &'static [&'static str],
+        /// The `resolution` and `missing` preferences the write honoured.
+        honoured: (Option<Resolution>, Option<Missing>),
     },
 }
 
@@ -53,7 +54,7 @@ struct Parsed<'a> {
 
 impl Parsed<'_> {
     fn missing_default(&self) -> bool {
-        self.prefs.missing == Some(oxforge_api_request::Missing::Default)
+        self.prefs.missing == Some(Missing::Default)
     }
 
     fn plan(&self, cache: &SchemaCache) -> Result<Planned, PlanError> {
@@ -76,29 +77,22 @@ impl Parsed<'_> {
                 Planned::Mutate {
                     plan: Box::new(plan),
                     success: if put { StatusCode::OK } else { StatusCode::CREATED },
-                    applied: match (put, resolution, self.missing_default()) {
-                        (false, Some(Resolution::MergeDuplicates), false) => &["resolution=merge-duplicates"],
-                        (false, Some(Resolution::MergeDuplicates), true) => {
-                            &["resolution=merge-duplicates", "missing=default"]
-                        }
-                        (false, Some(Resolution::IgnoreDuplicates), false) => &["resolution=ignore-duplicates"],
-                        (false, Some(Resolution::IgnoreDuplicates), true) => {
-                            &["resolution=ignore-duplicates", "missing=default"]
-                        }
-                        (_, _, true) => &["missing=default"],
-                        _ => &[],
-                    },
+                    // PUT always merges, without saying so.
+                    honoured: (
+                        resolution.filter(|_| !put),
+                        self.missing_default().then_some(Missing::Default),
+                    ),
                 }
             }
             Method::PATCH => Planned::Mutate {
                 plan: Box::new(plan_update(cache, schema, table, params, body())?),
                 success: StatusCode::OK,
-                applied: &[],
+                honoured: (None, None),
             },
             _ => Planned::Mutate {
                 plan: Box::new(plan_delete(cache, schema, table, params)?),
                 success: StatusCode::OK,
-                applied: &[],
+                honoured: (None, None),
             },
         })
     }
@@ -161,8 +155,21 @@ async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject>
             )
             .await
         }
-        Planned::Mutate { plan, success, applied } => {
-            mutate(state, &request.principal, *plan, media, &parsed.prefs, success, applied).await
+        Planned::Mutate {
+            plan,
+            success,
+            honoured,
+        } => {
+            mutate(
+                state,
+                &request.principal,
+                *plan,
+                media,
+                &parsed.prefs,
+                success,
+                honoured,
+            )
+            .await
         }
     }
 }
@@ -213,7 +220,7 @@ async fn read(
         media,
         (!head).then_some(body),
         Some(content_range(offset, outcome.page_count, outcome.total)),
-        applied(prefs, &[]),
+        prefs.applied(None, None),
     ))
 }
 
@@ -224,11 +231,11 @@ async fn mutate(
     media: MediaType,
     prefs: &Preferences,
     success: StatusCode,
-    extra_applied: &[&str],
+    (resolution, missing): (Option<Resolution>, Option<Missing>),
 ) -> Result<Response, Reject> {
     let want_body = prefs.return_ == Some(ReturnPreference::Representation);
     let is_insert = matches!(plan.mutation, Mutation::Insert { .. });
-    let applied = applied(prefs, extra_applied);
+    let applied = prefs.applied(resolution, missing);
     if is_insert && plan.row_count == 0 {
         // An empty array inserts nothing; no need to ask the database.
         return Ok(reply(success, media, Some("[]".into()), Some("*/0".into()), applied));

@@ -9,7 +9,7 @@ use oxforge_sql::{CallShape, call_statement};
 use serde_json::{Map, Value};
 
 use crate::AppState;
-use crate::routes::data::{DataCall, applied, execute, reject, reply, shaped_body};
+use crate::routes::data::{DataCall, execute, reject, reply, shaped_body};
 use oxforge_edge::body::{body_bytes, parse_json};
 use oxforge_edge::headers::content_range;
 use oxforge_edge::pgrst::invalid_json;
@@ -68,7 +68,7 @@ async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
     let (statement, shape) = call_statement(&plan, prefs.count.is_some());
     let mut outcome = execute(state, &request.principal, &statement, read_only, prefs).await?;
     let head = *method == Method::HEAD;
-    let applied = applied(prefs, &[]);
+    let applied = prefs.applied(None, None);
     match shape {
         CallShape::Void => Ok(reply(StatusCode::NO_CONTENT, media, None, None, applied)),
         CallShape::Scalar | CallShape::Object => {
