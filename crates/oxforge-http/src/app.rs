@@ -6,6 +6,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::routing::{any, get, patch, post};
+use oxforge_data::DataState;
 use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
@@ -13,25 +14,26 @@ use tower_http::trace::TraceLayer;
 use crate::AppState;
 use crate::routes::admin::{catalog, migrations, sql, tables};
 use crate::routes::auth::{admin, config, email, profiles, refresh, revoke, sign_in, sign_up, users};
-use crate::routes::{auth_diagnostics, health, jwks, metadata, records, rpc, secrets, whoami};
+use crate::routes::{auth_diagnostics, health, jwks, metadata, secrets, whoami};
 use oxforge_edge::ApiError;
 
 /// The whole HTTP service: the router behind a path normaliser.
 pub type Service = tower::util::MapRequest<Router, fn(Request) -> Request>;
 
-pub fn service(state: AppState) -> Service {
-    tower::ServiceExt::map_request(router(state), collapse_leading_slashes as fn(Request) -> Request)
+pub fn service(state: AppState, data: DataState) -> Service {
+    tower::ServiceExt::map_request(router(state, data), collapse_leading_slashes as fn(Request) -> Request)
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, data: DataState) -> Router {
     // Bodies are read whole (and JSON parsed whole), so each route reads no more than it needs:
-    // the data API `body_limit`, the SQL editor, migrations and table management `sql_body_limit`,
-    // everything else (auth, secrets, metadata) `small_body_limit`; none more than `body_limit`.
+    // the data API its `body_limit`, the SQL editor, migrations and table management
+    // `sql_body_limit`, everything else (auth, secrets, metadata) `small_body_limit`; none more
+    // than the data API's `body_limit`.
     let settings = &state.settings;
     let cors_origins = settings.cors_origins.clone();
-    let data_limit = DefaultBodyLimit::max(settings.body_limit);
-    let sql_limit = DefaultBodyLimit::max(settings.sql_body_limit.min(settings.body_limit));
-    let small_limit = DefaultBodyLimit::max(settings.small_body_limit.min(settings.body_limit));
+    let body_limit = data.settings().body_limit;
+    let sql_limit = DefaultBodyLimit::max(settings.sql_body_limit.min(body_limit));
+    let small_limit = DefaultBodyLimit::max(settings.small_body_limit.min(body_limit));
     Router::new()
         .route("/api/health", get(health::health))
         .route("/.well-known/jwks.json", get(jwks::jwks))
@@ -110,7 +112,7 @@ fn router(state: AppState) -> Router {
             "/api/oxforge/auth/users/{id}/sessions/revoke-all",
             post(revoke::user_sessions),
         )
-        .merge(data_routes(state.clone(), data_limit))
+        .merge(oxforge_data::router(data))
         .merge(crate::unbuilt::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -119,14 +121,6 @@ fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().on_failure(log_failure))
         .layer(axum::middleware::from_fn(crate::request_log::log))
         .with_state(state)
-}
-
-/// The data API, with the per-client bound on requests in flight.
-fn data_routes(state: AppState, body_limit: DefaultBodyLimit) -> Router<AppState> {
-    Router::new()
-        .route("/api/database/records/{table}", any(records::records).layer(body_limit))
-        .route("/api/database/rpc/{function}", any(rpc::rpc).layer(body_limit))
-        .route_layer(axum::middleware::from_fn_with_state(state, crate::client_limit::limit))
 }
 
 /// A 501 is an answer (a module not built yet, email without SMTP), not a server failure: it is

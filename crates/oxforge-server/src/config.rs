@@ -6,6 +6,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use oxforge_data::{DataSettings, TxRollback};
 use oxforge_edge::client_ip::TrustedProxies;
 use oxforge_http::rate_limit::AuthLimitSettings;
 
@@ -139,6 +140,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
+        let data = DataSettings::default();
         Config {
             host: "127.0.0.1".into(),
             port: DEFAULT_PORT,
@@ -152,7 +154,7 @@ impl Default for Config {
             access_api_key: None,
             access_anon_key: None,
             encryption_key: None,
-            body_limit: 10 * 1024 * 1024,
+            body_limit: data.body_limit,
             small_body_limit: 64 * 1024,
             sql_body_limit: 1024 * 1024,
             header_read_timeout_ms: 10_000,
@@ -162,8 +164,8 @@ impl Default for Config {
             pool_size: 16,
             admin_pool_size: 6,
             authenticator_url: None,
-            client_concurrency: None,
-            tx_rollback: TxRollback::Admin,
+            client_concurrency: data.client_concurrency,
+            tx_rollback: data.tx_rollback,
             cors_origins: Vec::new(),
             pool_timeout_ms: 5_000,
             auth_rate_limit: 30,
@@ -172,9 +174,9 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             session_max_lifetime: 30 * 24 * 3600,
             password_min_length: 6,
-            statement_timeout_ms: 10_000,
-            admin_statement_timeout_ms: 30_000,
-            max_batch_rows: 10_000,
+            statement_timeout_ms: data.statement_timeout_ms,
+            admin_statement_timeout_ms: data.admin_statement_timeout_ms,
+            max_batch_rows: data.max_batch_rows,
             providers: Vec::new(),
             provider_key_cooldown: 30,
             embedded_durable: true,
@@ -182,26 +184,8 @@ impl Default for Config {
     }
 }
 
-/// Who may end a data-API request with `Prefer: tx=rollback`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TxRollback {
-    Admin,
-    All,
-}
-
-impl Config {
-    /// The per-address bound on in-flight data-API requests (`None`: unbounded).
-    pub fn client_concurrency(&self) -> Option<usize> {
-        match self.client_concurrency {
-            Some(0) => None,
-            Some(n) => Some(n),
-            None => Some((self.pool_size * 3 / 4).max(1)),
-        }
-    }
-}
-
-/// Environment variables read, and the setting each one fills.
+/// Environment variables read (besides the data API's, `oxforge_data::ENV`), and the setting
+/// each one fills.
 const ENV_KEYS: &[(&str, &str)] = &[
     ("PORT", "port"),
     ("OXFORGE_HOST", "host"),
@@ -215,7 +199,6 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("ACCESS_API_KEY", "access_api_key"),
     ("ACCESS_ANON_KEY", "access_anon_key"),
     ("ENCRYPTION_KEY", "encryption_key"),
-    ("OXFORGE_BODY_LIMIT", "body_limit"),
     ("OXFORGE_SMALL_BODY_LIMIT", "small_body_limit"),
     ("OXFORGE_SQL_BODY_LIMIT", "sql_body_limit"),
     ("OXFORGE_HEADER_READ_TIMEOUT_MS", "header_read_timeout_ms"),
@@ -225,17 +208,12 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_POOL_SIZE", "pool_size"),
     ("OXFORGE_ADMIN_POOL_SIZE", "admin_pool_size"),
     ("OXFORGE_AUTHENTICATOR_URL", "authenticator_url"),
-    ("OXFORGE_CLIENT_CONCURRENCY", "client_concurrency"),
-    ("OXFORGE_TX_ROLLBACK", "tx_rollback"),
     ("OXFORGE_POOL_TIMEOUT_MS", "pool_timeout_ms"),
     ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
     ("OXFORGE_ADMIN_SIGN_IN_FAILURES", "admin_sign_in_failures"),
     ("OXFORGE_ADMIN_SIGN_IN_GLOBAL_FAILURES", "admin_sign_in_global_failures"),
     ("OXFORGE_SESSION_MAX_LIFETIME", "session_max_lifetime"),
     ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
-    ("OXFORGE_STATEMENT_TIMEOUT_MS", "statement_timeout_ms"),
-    ("OXFORGE_ADMIN_STATEMENT_TIMEOUT_MS", "admin_statement_timeout_ms"),
-    ("OXFORGE_MAX_BATCH_ROWS", "max_batch_rows"),
 ];
 
 /// Settings given on the command line; `None` leaves the lower layers in force.
@@ -267,6 +245,7 @@ impl Config {
         let env = Env::raw().filter_map(|key| {
             ENV_KEYS
                 .iter()
+                .chain(oxforge_data::ENV)
                 .find(|(name, _)| key == *name)
                 .map(|(_, field)| (*field).into())
         });
@@ -329,14 +308,18 @@ impl Config {
 
     /// The sign-in limits of the HTTP layer.
     pub fn auth_limit_settings(&self) -> Result<AuthLimitSettings, StartError> {
-        let trusted_proxies = TrustedProxies::parse(&self.trusted_proxies)
-            .map_err(|e| StartError::Config(format!("trusted_proxies (OXFORGE_TRUSTED_PROXIES): {e}")))?;
         Ok(AuthLimitSettings {
             user_limit: self.auth_rate_limit,
             admin_failures: self.admin_sign_in_failures,
             admin_global_failures: self.admin_sign_in_global_failures,
-            trusted_proxies,
+            trusted_proxies: self.trusted_proxies()?,
         })
+    }
+
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, StartError> {
+        TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| StartError::Config(format!("trusted_proxies (OXFORGE_TRUSTED_PROXIES): {e}")))
     }
 
     /// `JWT_SECRET=` in a shell means "not set", not "the empty secret".
@@ -409,6 +392,25 @@ mod tests {
             assert_eq!(config.header_read_timeout_ms, 250);
             assert_eq!(config.max_connections, 32, "env beats the file");
             assert_eq!(config.body_read_timeout_ms, 0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn data_api_settings_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("OXFORGE_MAX_BATCH_ROWS", "5");
+            jail.set_env("OXFORGE_TX_ROLLBACK", "all");
+            let config = Config::load(None, &CliOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.max_batch_rows, 5);
+            assert_eq!(config.tx_rollback, TxRollback::All);
+            let keys = serde_json::to_value(&config).map_err(|e| e.to_string())?;
+            for (variable, key) in oxforge_data::ENV {
+                assert!(
+                    keys.get(key).is_some(),
+                    "{variable} fills {key}, which is not a setting"
+                );
+            }
             Ok(())
         });
     }

@@ -9,7 +9,7 @@ mod serve;
 mod startup;
 mod watchdog;
 
-pub use config::{CliOverrides, Config, DEFAULT_PORT, TxRollback};
+pub use config::{CliOverrides, Config, DEFAULT_PORT};
 pub use encryption::KeySource;
 pub use error::StartError;
 pub use project::ProjectSecrets;

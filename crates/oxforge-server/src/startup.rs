@@ -9,11 +9,11 @@ use std::time::Duration;
 use oxforge_auth::Authenticator;
 use oxforge_auth::admin::AdminCredentials;
 use oxforge_auth::providers::Providers;
+use oxforge_data::{ClientLimiter, DataSettings, DataState};
 use oxforge_db::{Pool, PoolOptions, Recycling};
 
 use crate::KeySource;
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
-use oxforge_http::client_limit::ClientLimiter;
 use oxforge_http::rate_limit::AuthLimits;
 use oxforge_http::{AppState, HttpSettings};
 use oxforge_schema::{SchemaCacheHandle, spawn_listener_with};
@@ -135,31 +135,40 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         vec![(oxforge_db::secrets::KEYS_CHANNEL, on_keys)],
     );
 
+    let data_settings = DataSettings {
+        statement_timeout_ms: config.statement_timeout_ms,
+        admin_statement_timeout_ms: config.admin_statement_timeout_ms,
+        tx_rollback: config.tx_rollback,
+        max_batch_rows: config.max_batch_rows,
+        client_concurrency: config.client_concurrency,
+        body_limit: config.body_limit,
+    };
+    let trusted_proxies = config.trusted_proxies()?;
+    let client_limiter = data_settings
+        .per_client_bound(config.pool_size)
+        .map(|n| ClientLimiter::new(n, wait_timeout).trusting(trusted_proxies));
+    let data = DataState::new(
+        data_pool.clone(),
+        Arc::clone(&auth),
+        schema,
+        data_settings,
+        client_limiter,
+    );
     let state = AppState {
         auth,
         pool: pool.clone(),
-        data_pool: data_pool.clone(),
         sql_pool: sql_pool.clone(),
         accounts_pool: accounts_pool.clone(),
-        client_limiter: config
-            .client_concurrency()
-            .map(|n| Arc::new(ClientLimiter::new(n, wait_timeout))),
-        schema,
         admin: Arc::new(AdminCredentials {
             username: secrets.admin_username.clone(),
             password: secrets.admin_password.clone(),
         }),
         settings: Arc::new(HttpSettings {
-            body_limit: config.body_limit,
             small_body_limit: config.small_body_limit,
             sql_body_limit: config.sql_body_limit,
             access_token_ttl_seconds: config.access_token_ttl,
             password_min_length: config.password_min_length,
-            statement_timeout_ms: config.statement_timeout_ms,
-            admin_statement_timeout_ms: config.admin_statement_timeout_ms,
-            tx_rollback_for_all: config.tx_rollback == crate::TxRollback::All,
             cors_origins: config.cors_origins.clone(),
-            max_batch_rows: config.max_batch_rows,
             session_max_lifetime_seconds: config.session_max_lifetime,
             ..HttpSettings::default()
         }),
@@ -180,9 +189,14 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         .map_err(|source| StartError::Bind { addr: bind, source })?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let limits = ConnectionLimits::new(&config, raise_open_file_limit());
-    let http = tokio::spawn(serve(listener, oxforge_http::service(state), limits, async move {
-        let _ = stop_rx.await;
-    }));
+    let http = tokio::spawn(serve(
+        listener,
+        oxforge_http::service(state, data),
+        limits,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
     tracing::info!(%addr, max_connections = limits.max_connections, "oxforge is listening");
 
     Ok(Server {

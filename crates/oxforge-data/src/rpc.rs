@@ -8,18 +8,18 @@ use oxforge_plan::plan_call;
 use oxforge_sql::{CallShape, call_statement};
 use serde_json::{Map, Value};
 
-use crate::AppState;
-use crate::routes::data::{DataCall, execute, reject, reply, shaped_body};
+use crate::DataState;
+use crate::request::{DataCall, execute, reject, reply, shaped_body};
 use oxforge_edge::body::{body_bytes, parse_json};
 use oxforge_edge::headers::content_range;
 use oxforge_edge::pgrst::invalid_json;
 use oxforge_edge::{PgrstError, Reject};
 
-pub async fn rpc(State(state): State<AppState>, request: DataCall) -> Response {
+pub async fn rpc(State(state): State<DataState>, request: DataCall) -> Response {
     call(&state, request).await.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
+async fn call(state: &DataState, request: DataCall) -> Result<Response, Reject> {
     let (method, function, schema, media, prefs) = (
         &request.method,
         request.name.as_str(),

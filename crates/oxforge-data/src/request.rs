@@ -11,7 +11,7 @@ use oxforge_auth::{Principal, Role, now_seconds};
 use oxforge_db::exec::{Outcome, RequestContext, run_as};
 use oxforge_sql::Statement;
 
-use crate::AppState;
+use crate::{DataState, TxRollback};
 use oxforge_edge::pgrst::{PgrstError, database_error};
 use oxforge_edge::{ApiError, Caller, Reject};
 
@@ -37,10 +37,10 @@ pub struct DataCall {
     pub body: Result<Bytes, BytesRejection>,
 }
 
-impl FromRequest<AppState> for DataCall {
+impl FromRequest<DataState> for DataCall {
     type Rejection = Response;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+    async fn from_request(request: Request, state: &DataState) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
         let Caller(principal) = Caller::from_request_parts(&mut parts, state)
             .await
@@ -71,7 +71,7 @@ impl FromRequest<AppState> for DataCall {
         let mut prefs = preferences(&headers);
         // `tx=rollback` lets a caller test writes without keeping them, which also probes
         // unique keys for free: admins only unless configured otherwise (PostgREST's default).
-        prefs.tx_rollback &= state.settings.tx_rollback_for_all || principal.role() == Role::ProjectAdmin;
+        prefs.tx_rollback &= state.settings.tx_rollback == TxRollback::All || principal.role() == Role::ProjectAdmin;
         Ok(DataCall {
             principal,
             prefs,
@@ -155,7 +155,7 @@ pub fn body_shape(media: MediaType) -> oxforge_sql::Shape {
 
 /// Runs a statement as the caller.
 pub async fn execute(
-    state: &AppState,
+    state: &DataState,
     principal: &Principal,
     statement: &Statement,
     read_only: bool,
@@ -166,7 +166,7 @@ pub async fn execute(
 
 /// Runs a statement as the caller, with an `EXPLAIN` for a planned count in the same transaction.
 pub async fn execute_with_explain(
-    state: &AppState,
+    state: &DataState,
     principal: &Principal,
     statement: &Statement,
     explain: Option<&Statement>,
@@ -185,7 +185,7 @@ pub async fn execute_with_explain(
         },
     };
     let explain = explain.map(|e| (e.sql.as_str(), e.params.as_slice()));
-    run_as(&state.data_pool, ctx, (&statement.sql, &statement.params), explain)
+    run_as(&state.pool, ctx, (&statement.sql, &statement.params), explain)
         .await
         .map_err(|e| {
             let representation = prefs.return_ == Some(ReturnPreference::Representation);

@@ -18,14 +18,14 @@ use oxforge_sql::{Shape, Total, explain_count_statement, mutate_statement, read_
 const ESTIMATED_EXACT_UP_TO: i64 = 10_000;
 use serde_json::Value;
 
-use crate::AppState;
-use crate::routes::data::{DataCall, body_shape, execute, execute_with_explain, reject, reply, shaped_body};
+use crate::DataState;
+use crate::request::{DataCall, body_shape, execute, execute_with_explain, reject, reply, shaped_body};
 use oxforge_edge::ApiError;
 use oxforge_edge::body::{body_bytes, pgrst_json};
 use oxforge_edge::headers::content_range;
 use oxforge_edge::{PgrstError, Reject};
 
-pub async fn records(State(state): State<AppState>, request: DataCall) -> Response {
+pub async fn records(State(state): State<DataState>, request: DataCall) -> Response {
     handle(&state, request)
         .await
         .unwrap_or_else(IntoResponse::into_response)
@@ -98,7 +98,7 @@ impl Parsed<'_> {
     }
 }
 
-async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject> {
+async fn handle(state: &DataState, request: DataCall) -> Result<Response, Reject> {
     let method = &request.method;
     if !matches!(
         *method,
@@ -175,7 +175,7 @@ async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject>
 }
 
 async fn read(
-    state: &AppState,
+    state: &DataState,
     principal: &Principal,
     plan: ReadPlan,
     media: MediaType,
@@ -225,7 +225,7 @@ async fn read(
 }
 
 async fn mutate(
-    state: &AppState,
+    state: &DataState,
     principal: &Principal,
     plan: MutatePlan,
     media: MediaType,

@@ -1,0 +1,46 @@
+//! The data API: PostgREST's table and function endpoints, `/api/database/records/{table}` and
+//! `/api/database/rpc/{function}`, answered in-process as the caller. One stage per crate, one
+//! step per module here, in the order of PostgREST's `App.hs`:
+//!
+//! ```text
+//! request   the DataCall extractor: credentials, name, schema, media type, Prefer,
+//!           query length, body                                 (request)
+//! → parse   query string and JSON body (oxforge-api-request)    (records, rpc)
+//! → plan    against the schema cache, reloaded once on a miss
+//!           (oxforge-plan)                                      (records, rpc)
+//! → query   one statement, values bound (oxforge-sql)           (records, rpc)
+//! → execute as the caller, in one round trip (oxforge-db::exec);
+//!           database errors as PostgREST's                      (request)
+//! → respond status, shaped body, Content-Range,
+//!           Preference-Applied                                  (request)
+//! ```
+//!
+//! Failures leave as [`oxforge_edge::Reject`]: PostgREST's body for what PostgREST would say,
+//! InsForge's envelope for the gateway's own refusals. [`router`] is the whole surface; the
+//! per-client bound on requests in flight ([`ClientLimiter`]) sits in front of both routes.
+
+mod client_limit;
+mod config;
+mod records;
+mod request;
+mod rpc;
+mod state;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::any;
+
+pub use client_limit::ClientLimiter;
+pub use config::{DataSettings, ENV, TxRollback};
+pub use state::DataState;
+
+/// The data API's routes, with its body limit and the per-client bound; merged by the HTTP
+/// layer (`Router<S>`: the state is applied here).
+pub fn router<S: Clone + Send + Sync + 'static>(state: DataState) -> Router<S> {
+    let body_limit = DefaultBodyLimit::max(state.settings.body_limit);
+    Router::new()
+        .route("/api/database/records/{table}", any(records::records).layer(body_limit))
+        .route("/api/database/rpc/{function}", any(rpc::rpc).layer(body_limit))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), client_limit::limit))
+        .with_state(state)
+}
