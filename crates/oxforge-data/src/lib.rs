@@ -10,9 +10,9 @@
 //!           (oxforge-plan)                                      (records, rpc)
 //! → query   one statement, values bound (oxforge-sql)           (records, rpc)
 //! → execute as the caller, in one round trip (oxforge-db::exec);
-//!           database errors as PostgREST's                      (request)
+//!           database errors as PostgREST's                      (execute)
 //! → respond status, shaped body, Content-Range,
-//!           Preference-Applied                                  (request)
+//!           Preference-Applied                                  (response)
 //! ```
 //!
 //! Failures leave as [`oxforge_edge::Reject`]: PostgREST's body for what PostgREST would say,
@@ -21,8 +21,10 @@
 
 mod client_limit;
 mod config;
+mod execute;
 mod records;
 mod request;
+mod response;
 mod rpc;
 mod state;
 

@@ -13,17 +13,19 @@ use oxforge_plan::{
 };
 use oxforge_schema::SchemaCache;
 use oxforge_sql::{Shape, Total, explain_count_statement, mutate_statement, read_statement};
-
-/// `Prefer: count=estimated` counts exactly up to this many rows.
-const ESTIMATED_EXACT_UP_TO: i64 = 10_000;
 use serde_json::Value;
 
 use crate::DataState;
-use crate::request::{DataCall, body_shape, execute, execute_with_explain, reject, reply, shaped_body};
+use crate::execute::execute;
+use crate::request::DataCall;
+use crate::response::{body_shape, reply, shaped_body};
 use oxforge_edge::ApiError;
 use oxforge_edge::body::{body_bytes, pgrst_json};
 use oxforge_edge::headers::content_range;
 use oxforge_edge::{PgrstError, Reject};
+
+/// `Prefer: count=estimated` counts exactly up to this many rows.
+const ESTIMATED_EXACT_UP_TO: i64 = 10_000;
 
 pub async fn records(State(state): State<DataState>, request: DataCall) -> Response {
     handle(&state, request)
@@ -104,7 +106,7 @@ async fn handle(state: &DataState, request: DataCall) -> Result<Response, Reject
         *method,
         Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     ) {
-        return Err(reject(PgrstError::new(
+        return Err(Reject::from(PgrstError::new(
             405,
             "PGRST117",
             format!("Unsupported HTTP method: {method}"),
@@ -115,7 +117,7 @@ async fn handle(state: &DataState, request: DataCall) -> Result<Response, Reject
         method,
         schema: request.schema.clone(),
         table: &request.name,
-        params: QueryParams::parse(&request.raw_query, |_| false).map_err(reject)?,
+        params: QueryParams::parse(&request.raw_query, |_| false).map_err(Reject::from)?,
         prefs: request.prefs.clone(),
         body: match *method {
             Method::POST | Method::PUT | Method::PATCH => Some(pgrst_json(body_bytes(request.body)?).await?),
@@ -127,7 +129,7 @@ async fn handle(state: &DataState, request: DataCall) -> Result<Response, Reject
         && max_rows > 0
         && rows.len() > max_rows
     {
-        return Err(reject(ApiError::new(
+        return Err(Reject::from(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "PAYLOAD_TOO_LARGE",
             format!(
@@ -141,7 +143,7 @@ async fn handle(state: &DataState, request: DataCall) -> Result<Response, Reject
         Err(e) if e.may_be_stale() => parsed.plan(&*state.schema.reload_after_miss().await),
         other => other,
     }
-    .map_err(reject)?;
+    .map_err(Reject::from)?;
     match planned {
         Planned::Read(mut plan) => {
             apply_range_header(&mut plan.page, &request.headers);
@@ -192,7 +194,7 @@ async fn read(
         ),
     };
     let statement = read_statement(&plan, total, body_shape(media));
-    let mut outcome = execute_with_explain(state, principal, &statement, explain.as_ref(), true, prefs).await?;
+    let mut outcome = execute(state, principal, &statement, explain.as_ref(), true, prefs).await?;
     outcome.total = match prefs.count {
         Some(CountPreference::Planned) => outcome.planned_total,
         // Exact while small; beyond the threshold the planner's estimate, as PostgREST does.
@@ -205,7 +207,7 @@ async fn read(
     let offset = plan.page.offset.unwrap_or(0);
     let status = match outcome.total {
         Some(total) if offset > 0 && offset >= total => {
-            return Err(reject(
+            return Err(Reject::from(
                 PgrstError::new(416, "PGRST103", "Requested range not satisfiable").with_details(format!(
                     "An offset of {offset} was requested, but there are only {total} rows."
                 )),
@@ -241,7 +243,7 @@ async fn mutate(
         return Ok(reply(success, media, Some("[]".into()), Some("*/0".into()), applied));
     }
     let statement = mutate_statement(&plan, if want_body { body_shape(media) } else { Shape::None });
-    let mut outcome = execute(state, principal, &statement, false, prefs).await?;
+    let mut outcome = execute(state, principal, &statement, None, false, prefs).await?;
     let range = Some(content_range(
         0,
         outcome.page_count,

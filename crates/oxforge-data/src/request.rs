@@ -1,23 +1,17 @@
-//! What the records and RPC endpoints share: name and schema checks, running a statement as
-//! the caller, and PostgREST's response headers.
+//! The request, read once for records and RPC alike (PostgREST's `userApiRequest` up to the
+//! parsers): the verified caller, the table or function name, the schema, the media type, the
+//! preferences, a bound on the query string, the body.
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use oxforge_api_request::{MediaType, Preferences, ReturnPreference};
-use oxforge_auth::{Principal, Role, now_seconds};
-use oxforge_db::exec::{Outcome, RequestContext, run_as};
-use oxforge_sql::Statement;
-
-use crate::{DataState, TxRollback};
-use oxforge_edge::pgrst::{PgrstError, database_error};
+use oxforge_api_request::{MediaType, Preferences};
+use oxforge_auth::{Principal, Role};
 use oxforge_edge::{ApiError, Caller, Reject};
 
-pub fn reject(e: impl Into<Reject>) -> Reject {
-    e.into()
-}
+use crate::{DataState, TxRollback};
 
 /// Longest query string the data API accepts (postgrest-js queries are far shorter).
 pub const MAX_QUERY_LENGTH: usize = 32 * 1024;
@@ -87,9 +81,9 @@ impl FromRequest<DataState> for DataCall {
 }
 
 /// InsForge's check of the table or function name in the path.
-pub fn validate_name(name: &str) -> Result<(), Reject> {
+fn validate_name(name: &str) -> Result<(), Reject> {
     if name.is_empty() || name.contains('"') || name.chars().any(char::is_control) {
-        return Err(reject(ApiError::new(
+        return Err(Reject::from(ApiError::new(
             StatusCode::BAD_REQUEST,
             "DATABASE_VALIDATION_ERROR",
             format!("Invalid name: {name:?}"),
@@ -103,8 +97,8 @@ fn header_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
 }
 
 /// The schema: `?schema=`, else `Accept-Profile` (GET/HEAD) / `Content-Profile` (others), else `public`.
-pub fn schema(method: &Method, headers: &HeaderMap, raw_query: &str) -> Result<String, Reject> {
-    let invalid = |m: String| reject(ApiError::invalid_input(m));
+fn schema(method: &Method, headers: &HeaderMap, raw_query: &str) -> Result<String, Reject> {
+    let invalid = |m: String| Reject::from(ApiError::invalid_input(m));
     let from_query: Vec<String> = form_urlencoded_schema(raw_query);
     let profile_header = if matches!(*method, Method::GET | Method::HEAD) {
         "accept-profile"
@@ -136,114 +130,19 @@ fn form_urlencoded_schema(raw_query: &str) -> Vec<String> {
         .collect()
 }
 
-pub fn preferences(headers: &HeaderMap) -> Preferences {
+fn preferences(headers: &HeaderMap) -> Preferences {
     Preferences::parse(header_values(headers, "prefer"))
 }
 
-pub fn media_type(headers: &HeaderMap) -> Result<MediaType, Reject> {
+fn media_type(headers: &HeaderMap) -> Result<MediaType, Reject> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    MediaType::from_accept(accept).map_err(reject)
-}
-
-/// How PostgreSQL should aggregate the body for this media type.
-pub fn body_shape(media: MediaType) -> oxforge_sql::Shape {
-    match media {
-        MediaType::Csv => oxforge_sql::Shape::Csv,
-        MediaType::Json | MediaType::SingleObject => oxforge_sql::Shape::Array,
-    }
-}
-
-/// Runs a statement as the caller.
-pub async fn execute(
-    state: &DataState,
-    principal: &Principal,
-    statement: &Statement,
-    read_only: bool,
-    prefs: &Preferences,
-) -> Result<Outcome, Reject> {
-    execute_with_explain(state, principal, statement, None, read_only, prefs).await
-}
-
-/// Runs a statement as the caller, with an `EXPLAIN` for a planned count in the same transaction.
-pub async fn execute_with_explain(
-    state: &DataState,
-    principal: &Principal,
-    statement: &Statement,
-    explain: Option<&Statement>,
-    read_only: bool,
-    prefs: &Preferences,
-) -> Result<Outcome, Reject> {
-    let claims = principal.database_claims(now_seconds()).to_string();
-    let ctx = RequestContext {
-        role: principal.role().as_str(),
-        claims: &claims,
-        read_only,
-        rollback: prefs.tx_rollback,
-        statement_timeout_ms: match principal.role() {
-            Role::ProjectAdmin => state.settings.admin_statement_timeout_ms,
-            Role::Anon | Role::Authenticated => state.settings.statement_timeout_ms,
-        },
-    };
-    let explain = explain.map(|e| (e.sql.as_str(), e.params.as_slice()));
-    run_as(&state.pool, ctx, (&statement.sql, &statement.params), explain)
-        .await
-        .map_err(|e| {
-            let representation = prefs.return_ == Some(ReturnPreference::Representation);
-            database_error(e, principal.role(), representation)
-        })
-}
-
-/// The body for the chosen media type; `.single()` needs exactly one row.
-/// Takes the body out of `outcome` (no copy of the JSON text).
-pub fn shaped_body(media: MediaType, outcome: &mut Outcome) -> Result<String, Reject> {
-    let empty = if media == MediaType::Csv { "" } else { "[]" };
-    let mut body = outcome.body.take().unwrap_or_else(|| empty.into());
-    if media != MediaType::SingleObject {
-        return Ok(body);
-    }
-    if outcome.page_count != 1 {
-        return Err(reject(PgrstError::not_single(outcome.page_count)));
-    }
-    // `[{...}]` → `{...}`, in place: the array PostgreSQL built holds exactly one element.
-    let trimmed_end = body.trim_end().len();
-    body.truncate(trimmed_end);
-    if body.ends_with(']') {
-        body.pop();
-        let start = body.find('[').map_or(0, |i| i + 1);
-        body.drain(..start);
-    }
-    Ok(body)
-}
-
-/// Builds the final response. `body: None` sends no body (204, HEAD).
-pub fn reply(
-    status: StatusCode,
-    media: MediaType,
-    body: Option<String>,
-    content_range: Option<String>,
-    preference_applied: Option<String>,
-) -> Response {
-    let mut response = match body {
-        Some(b) => Response::new(Body::from(b)),
-        None => Response::new(Body::empty()),
-    };
-    *response.status_mut() = status;
-    let h = response.headers_mut();
-    if status != StatusCode::NO_CONTENT {
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
-    }
-    if let Some(range) = content_range.and_then(|r| HeaderValue::from_str(&r).ok()) {
-        h.insert(header::CONTENT_RANGE, range);
-    }
-    if let Some(applied) = preference_applied.and_then(|p| HeaderValue::from_str(&p).ok()) {
-        h.insert("preference-applied", applied);
-    }
-    response
+    MediaType::from_accept(accept).map_err(Reject::from)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn schema_choice() {
