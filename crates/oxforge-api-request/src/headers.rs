@@ -2,31 +2,103 @@
 
 use crate::ApiRequestError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReturnPreference {
-    Minimal,
-    HeadersOnly,
-    Representation,
+/// A preference with a fixed set of values, each spelled once (PostgREST's `toHeaderValue`): the
+/// same text is looked for in `Prefer` and written in `Preference-Applied`.
+pub trait Token: Copy + 'static {
+    /// The preference's name in `key=value`.
+    const KEY: &'static str;
+    /// Every value, for parsing.
+    const ALL: &'static [Self];
+    /// The value's spelling in `key=value`.
+    fn value(self) -> &'static str;
+
+    /// The value spelled `value`, if there is one.
+    fn from_value(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|t| t.value() == value)
+    }
+
+    /// Appends `key=value` to a `Preference-Applied` list.
+    fn render(self, out: &mut String) {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        out.push_str(Self::KEY);
+        out.push('=');
+        out.push_str(self.value());
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CountPreference {
-    Exact,
-    Planned,
-    Estimated,
+/// Declares a preference's values and their one spelling.
+macro_rules! token {
+    ($(#[$doc:meta])* $name:ident, $key:literal { $($variant:ident => $value:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl Token for $name {
+            const KEY: &'static str = $key;
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+
+            fn value(self) -> &'static str {
+                match self {
+                    $($name::$variant => $value),+
+                }
+            }
+        }
+    };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resolution {
-    MergeDuplicates,
-    IgnoreDuplicates,
-}
+token!(
+    /// `return=`: what a write answers with.
+    ReturnPreference, "return" {
+        Minimal => "minimal",
+        HeadersOnly => "headers-only",
+        Representation => "representation",
+    }
+);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Missing {
-    Default,
-    Null,
-}
+token!(
+    /// `count=`: how the total in `Content-Range` is found.
+    CountPreference, "count" {
+        Exact => "exact",
+        Planned => "planned",
+        Estimated => "estimated",
+    }
+);
+
+token!(
+    /// `resolution=`: what an insert does with rows whose key exists (an upsert).
+    Resolution, "resolution" {
+        MergeDuplicates => "merge-duplicates",
+        IgnoreDuplicates => "ignore-duplicates",
+    }
+);
+
+token!(
+    /// `missing=`: what an insert puts in the columns a row leaves out.
+    Missing, "missing" {
+        Default => "default",
+        Null => "null",
+    }
+);
+
+token!(
+    /// `tx=`: whether the transaction ends with a commit or a rollback.
+    Transaction, "tx" {
+        Commit => "commit",
+        Rollback => "rollback",
+    }
+);
+
+token!(
+    /// `handling=`: whether unknown preferences are errors.
+    Handling, "handling" {
+        Strict => "strict",
+        Lenient => "lenient",
+    }
+);
 
 /// The `Prefer` header(s). Unknown or malformed preferences are ignored, as PostgREST does
 /// in its default (lenient) handling.
@@ -41,6 +113,15 @@ pub struct Preferences {
     pub max_affected: Option<i64>,
 }
 
+/// Sets `slot` when `key=value` is one of `T`'s tokens (an unknown value leaves it as it was).
+fn parse_token<T: Token>(key: &str, value: &str, slot: &mut Option<T>) {
+    if key == T::KEY
+        && let Some(token) = T::from_value(value)
+    {
+        *slot = Some(token);
+    }
+}
+
 impl Preferences {
     pub fn parse<'a>(values: impl IntoIterator<Item = &'a str>) -> Preferences {
         let mut p = Preferences::default();
@@ -48,26 +129,47 @@ impl Preferences {
             let Some((key, value)) = item.trim().split_once('=') else {
                 continue;
             };
-            match (key.trim(), value.trim()) {
-                ("return", "minimal") => p.return_ = Some(ReturnPreference::Minimal),
-                ("return", "headers-only") => p.return_ = Some(ReturnPreference::HeadersOnly),
-                ("return", "representation") => p.return_ = Some(ReturnPreference::Representation),
-                ("count", "exact") => p.count = Some(CountPreference::Exact),
-                ("count", "planned") => p.count = Some(CountPreference::Planned),
-                ("count", "estimated") => p.count = Some(CountPreference::Estimated),
-                ("resolution", "merge-duplicates") => p.resolution = Some(Resolution::MergeDuplicates),
-                ("resolution", "ignore-duplicates") => p.resolution = Some(Resolution::IgnoreDuplicates),
-                ("missing", "default") => p.missing = Some(Missing::Default),
-                ("missing", "null") => p.missing = Some(Missing::Null),
-                ("tx", "rollback") => p.tx_rollback = true,
-                ("tx", "commit") => p.tx_rollback = false,
-                ("handling", "strict") => p.handling_strict = true,
-                ("handling", "lenient") => p.handling_strict = false,
-                ("max-affected", n) => p.max_affected = n.parse().ok(),
-                _ => {}
+            let (key, value) = (key.trim(), value.trim());
+            let (mut tx, mut handling): (Option<Transaction>, Option<Handling>) = (None, None);
+            parse_token(key, value, &mut p.return_);
+            parse_token(key, value, &mut p.count);
+            parse_token(key, value, &mut p.resolution);
+            parse_token(key, value, &mut p.missing);
+            parse_token(key, value, &mut tx);
+            parse_token(key, value, &mut handling);
+            if let Some(tx) = tx {
+                p.tx_rollback = tx == Transaction::Rollback;
+            }
+            if let Some(handling) = handling {
+                p.handling_strict = handling == Handling::Strict;
+            }
+            if key == "max-affected" {
+                p.max_affected = value.parse().ok();
             }
         }
         p
+    }
+
+    /// `Preference-Applied`, in PostgREST's order: `return`, `count`, `tx=rollback`, then the
+    /// `resolution` and `missing` the endpoint honoured (`None` when nothing was).
+    pub fn applied(&self, resolution: Option<Resolution>, missing: Option<Missing>) -> Option<String> {
+        let mut out = String::new();
+        if let Some(r) = self.return_ {
+            r.render(&mut out);
+        }
+        if let Some(c) = self.count {
+            c.render(&mut out);
+        }
+        if self.tx_rollback {
+            Transaction::Rollback.render(&mut out);
+        }
+        if let Some(r) = resolution {
+            r.render(&mut out);
+        }
+        if let Some(m) = missing {
+            m.render(&mut out);
+        }
+        (!out.is_empty()).then_some(out)
     }
 }
 
@@ -146,6 +248,48 @@ mod tests {
         assert_eq!(p.count, Some(CountPreference::Exact));
         assert_eq!(p.resolution, Some(Resolution::MergeDuplicates));
         assert_eq!(p.missing, Some(Missing::Default));
+    }
+
+    #[test]
+    fn prefer_keeps_the_last_known_value() {
+        let p = Preferences::parse(["tx=rollback, return=minimal, return=bogus", "tx=commit, max-affected=5"]);
+        assert_eq!(
+            p.return_,
+            Some(ReturnPreference::Minimal),
+            "an unknown value is ignored"
+        );
+        assert!(!p.tx_rollback, "tx=commit after tx=rollback");
+        assert_eq!(p.max_affected, Some(5));
+        let p = Preferences::parse(["handling = strict , tx = rollback", "max-affected=x"]);
+        assert!(p.handling_strict && p.tx_rollback);
+        assert_eq!(p.max_affected, None);
+    }
+
+    #[test]
+    fn applied_spells_each_token_as_prefer_does() {
+        let all = "return=representation, count=exact, tx=rollback, resolution=merge-duplicates, missing=default";
+        let p = Preferences::parse([all]);
+        assert_eq!(p.applied(p.resolution, p.missing).as_deref(), Some(all));
+        assert_eq!(
+            p.applied(None, None).as_deref(),
+            Some("return=representation, count=exact, tx=rollback")
+        );
+        assert_eq!(Preferences::default().applied(None, None), None);
+        assert_eq!(
+            Preferences::default()
+                .applied(Some(Resolution::IgnoreDuplicates), None)
+                .as_deref(),
+            Some("resolution=ignore-duplicates")
+        );
+        for (token, value) in [
+            (ReturnPreference::Minimal.value(), "minimal"),
+            (ReturnPreference::HeadersOnly.value(), "headers-only"),
+            (CountPreference::Planned.value(), "planned"),
+            (CountPreference::Estimated.value(), "estimated"),
+            (Missing::Null.value(), "null"),
+        ] {
+            assert_eq!(token, value);
+        }
     }
 
     #[test]

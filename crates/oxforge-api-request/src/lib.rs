@@ -18,7 +18,9 @@ pub use cast::{Cast, CastName};
 pub use error::{ApiRequestError, PgrstError};
 pub use field::{Field, JsonKey, JsonStep};
 pub use filter::{Condition, IsValue, Operand, Operator, Quantifier};
-pub use headers::{CountPreference, MediaType, Missing, Preferences, Resolution, ReturnPreference};
+pub use headers::{
+    CountPreference, Handling, MediaType, Missing, Preferences, Resolution, ReturnPreference, Token, Transaction,
+};
 pub use logic::LogicTree;
 pub use order::{Direction, Nulls, OrderTerm};
 pub use query::QueryParams;

@@ -12,7 +12,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::AppState;
 use crate::routes::auth::{admin, config, email, profiles, refresh, revoke, sign_in, sign_up, users};
-use crate::routes::{auth_diagnostics, health, jwks, metadata, records, rpc, secrets, whoami};
+use crate::routes::{auth_diagnostics, health, jwks, metadata, secrets, whoami};
 use oxforge_edge::ApiError;
 
 /// The whole HTTP service: the router behind a path normaliser.
@@ -33,7 +33,6 @@ fn router(state: AppState, capabilities: Vec<Router>) -> Router {
     // than `body_limit`.
     let settings = &state.settings;
     let cors_origins = settings.cors_origins.clone();
-    let data_limit = DefaultBodyLimit::max(settings.body_limit);
     let small_limit = DefaultBodyLimit::max(settings.small_body_limit.min(settings.body_limit));
     let own = Router::new()
         .route("/api/health", get(health::health))
@@ -83,7 +82,6 @@ fn router(state: AppState, capabilities: Vec<Router>) -> Router {
             "/api/oxforge/auth/users/{id}/sessions/revoke-all",
             post(revoke::user_sessions),
         )
-        .merge(data_routes(state.clone(), data_limit))
         .merge(crate::unbuilt::routes())
         .with_state(state);
     capabilities
@@ -95,14 +93,6 @@ fn router(state: AppState, capabilities: Vec<Router>) -> Router {
         .layer(cors(&cors_origins))
         .layer(TraceLayer::new_for_http().on_failure(log_failure))
         .layer(axum::middleware::from_fn(crate::request_log::log))
-}
-
-/// The data API, with the per-client bound on requests in flight.
-fn data_routes(state: AppState, body_limit: DefaultBodyLimit) -> Router<AppState> {
-    Router::new()
-        .route("/api/database/records/{table}", any(records::records).layer(body_limit))
-        .route("/api/database/rpc/{function}", any(rpc::rpc).layer(body_limit))
-        .route_layer(axum::middleware::from_fn_with_state(state, crate::client_limit::limit))
 }
 
 /// A 501 is an answer (a module not built yet, email without SMTP), not a server failure: it is

@@ -3,7 +3,6 @@
 //! InsForge's envelope `{error, message, statusCode, nextActions?}`.
 
 mod app;
-pub mod client_limit;
 pub mod keys;
 pub mod password_work;
 pub mod rate_limit;

@@ -66,5 +66,6 @@ macro_rules! capabilities {
 }
 
 capabilities! {
+    data: oxforge_data::Data,
     database: oxforge_database::Database,
 }

@@ -101,14 +101,9 @@ pub struct Config {
     /// Connect the request path with this URL (a role a DBA created, see README) instead of the
     /// `authenticator` role oxforge manages.
     pub authenticator_url: Option<String>,
-    /// Most data-API requests one client address may have in flight (0: no bound; default:
-    /// three quarters of `pool_size`). More wait for their turn, up to `pool_timeout_ms`, then 429.
-    pub client_concurrency: Option<usize>,
     /// Browser origins allowed to call the API with credentials (CORS); empty: every origin, as
     /// InsForge (the request's `Origin` is reflected).
     pub cors_origins: Vec<String>,
-    /// `Prefer: tx=rollback` is honoured for `admin` only (PostgREST's default) or for `all`.
-    pub tx_rollback: TxRollback,
     /// How long a request waits for a free database connection before a 503, in milliseconds.
     pub pool_timeout_ms: u64,
     /// User sign-in failures allowed per minute per client address and per (address, email),
@@ -124,12 +119,6 @@ pub struct Config {
     pub session_max_lifetime: i64,
     /// Shortest accepted password.
     pub password_min_length: usize,
-    /// Longest a data-API statement of `anon` or `authenticated` may run, in milliseconds (0: no limit).
-    pub statement_timeout_ms: u64,
-    /// Longest an admin's data-API statement or SQL may run, in milliseconds (0: no limit).
-    pub admin_statement_timeout_ms: u64,
-    /// Most rows one insert/upsert may carry (0: no limit); more is a 413.
-    pub max_batch_rows: usize,
     /// Third-party identity providers verified by their published keys (`[[providers]]`).
     pub providers: Vec<oxforge_auth::providers::ProviderConfig>,
     /// Shortest time between two key refetches caused by unknown key ids, in seconds.
@@ -165,8 +154,6 @@ impl Default for Config {
             pool_size: 16,
             admin_pool_size: 6,
             authenticator_url: None,
-            client_concurrency: None,
-            tx_rollback: TxRollback::Admin,
             cors_origins: Vec::new(),
             pool_timeout_ms: 5_000,
             auth_rate_limit: 30,
@@ -175,32 +162,10 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             session_max_lifetime: 30 * 24 * 3600,
             password_min_length: 6,
-            statement_timeout_ms: 10_000,
-            admin_statement_timeout_ms: 30_000,
-            max_batch_rows: 10_000,
             providers: Vec::new(),
             provider_key_cooldown: 30,
             embedded_durable: true,
             capabilities: Sections::default(),
-        }
-    }
-}
-
-/// Who may end a data-API request with `Prefer: tx=rollback`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TxRollback {
-    Admin,
-    All,
-}
-
-impl Config {
-    /// The per-address bound on in-flight data-API requests (`None`: unbounded).
-    pub fn client_concurrency(&self) -> Option<usize> {
-        match self.client_concurrency {
-            Some(0) => None,
-            Some(n) => Some(n),
-            None => Some((self.pool_size * 3 / 4).max(1)),
         }
     }
 }
@@ -229,17 +194,12 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_POOL_SIZE", "pool_size"),
     ("OXFORGE_ADMIN_POOL_SIZE", "admin_pool_size"),
     ("OXFORGE_AUTHENTICATOR_URL", "authenticator_url"),
-    ("OXFORGE_CLIENT_CONCURRENCY", "client_concurrency"),
-    ("OXFORGE_TX_ROLLBACK", "tx_rollback"),
     ("OXFORGE_POOL_TIMEOUT_MS", "pool_timeout_ms"),
     ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
     ("OXFORGE_ADMIN_SIGN_IN_FAILURES", "admin_sign_in_failures"),
     ("OXFORGE_ADMIN_SIGN_IN_GLOBAL_FAILURES", "admin_sign_in_global_failures"),
     ("OXFORGE_SESSION_MAX_LIFETIME", "session_max_lifetime"),
     ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
-    ("OXFORGE_STATEMENT_TIMEOUT_MS", "statement_timeout_ms"),
-    ("OXFORGE_ADMIN_STATEMENT_TIMEOUT_MS", "admin_statement_timeout_ms"),
-    ("OXFORGE_MAX_BATCH_ROWS", "max_batch_rows"),
 ];
 
 /// Settings given on the command line; `None` leaves the lower layers in force.
@@ -339,12 +299,11 @@ impl Config {
 
     /// The sign-in limits of the HTTP layer.
     pub fn auth_limit_settings(&self) -> Result<AuthLimitSettings, StartError> {
-        let trusted_proxies = self.trusted_proxies()?;
         Ok(AuthLimitSettings {
             user_limit: self.auth_rate_limit,
             admin_failures: self.admin_sign_in_failures,
             admin_global_failures: self.admin_sign_in_global_failures,
-            trusted_proxies,
+            trusted_proxies: self.trusted_proxies()?,
         })
     }
 
@@ -445,6 +404,18 @@ mod tests {
             assert_eq!(config.header_read_timeout_ms, 250);
             assert_eq!(config.max_connections, 32, "env beats the file");
             assert_eq!(config.body_read_timeout_ms, 0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn data_api_settings_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("OXFORGE_MAX_BATCH_ROWS", "5");
+            jail.set_env("OXFORGE_TX_ROLLBACK", "all");
+            let config = Config::load(None, &CliOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.capabilities.data.max_batch_rows, 5);
+            assert_eq!(config.capabilities.data.tx_rollback, oxforge_data::TxRollback::All);
             Ok(())
         });
     }

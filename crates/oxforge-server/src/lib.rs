@@ -11,7 +11,7 @@ mod startup;
 mod watchdog;
 
 pub use capabilities::sql_components;
-pub use config::{CliOverrides, Config, DEFAULT_PORT, TxRollback};
+pub use config::{CliOverrides, Config, DEFAULT_PORT};
 pub use encryption::KeySource;
 pub use error::StartError;
 pub use project::ProjectSecrets;

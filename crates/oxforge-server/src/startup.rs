@@ -13,7 +13,6 @@ use oxforge_db::{Pool, PoolOptions, Recycling};
 
 use crate::KeySource;
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
-use oxforge_http::client_limit::ClientLimiter;
 use oxforge_http::rate_limit::AuthLimits;
 use oxforge_http::{AppState, HttpSettings};
 use oxforge_schema::{SchemaCacheHandle, spawn_listener_with};
@@ -155,24 +154,14 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     let state = AppState {
         auth,
         pool: pool.clone(),
-        data_pool: data_pool.clone(),
-        sql_pool: sql_pool.clone(),
         accounts_pool: accounts_pool.clone(),
-        client_limiter: config
-            .client_concurrency()
-            .map(|n| Arc::new(ClientLimiter::new(n, wait_timeout))),
-        schema,
         admin: Arc::clone(&shared.admin),
         settings: Arc::new(HttpSettings {
             body_limit: config.body_limit,
             small_body_limit: config.small_body_limit,
             access_token_ttl_seconds: config.access_token_ttl,
             password_min_length: config.password_min_length,
-            statement_timeout_ms: config.statement_timeout_ms,
-            admin_statement_timeout_ms: config.admin_statement_timeout_ms,
-            tx_rollback_for_all: config.tx_rollback == crate::TxRollback::All,
             cors_origins: config.cors_origins.clone(),
-            max_batch_rows: config.max_batch_rows,
             session_max_lifetime_seconds: config.session_max_lifetime,
             ..HttpSettings::default()
         }),

@@ -2,11 +2,8 @@
 
 pub mod auth;
 pub mod auth_diagnostics;
-pub mod data;
 pub mod health;
 pub mod jwks;
 pub mod metadata;
-pub mod records;
-pub mod rpc;
 pub mod secrets;
 pub mod whoami;

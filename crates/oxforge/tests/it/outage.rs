@@ -118,7 +118,7 @@ async fn an_exhausted_pool_answers_503_after_the_configured_wait() {
         c.pool_size = 1;
         c.pool_timeout_ms = 200;
         // The pool, not the per-client bound, is what this test exhausts.
-        c.client_concurrency = Some(0);
+        c.capabilities.data.client_concurrency = Some(0);
     })
     .await;
     server

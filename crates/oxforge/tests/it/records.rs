@@ -432,7 +432,7 @@ async fn hostile_nesting_and_sizes_are_4xx_not_crashes() {
 
 #[tokio::test]
 async fn batches_over_the_row_limit_are_413() {
-    let server = TestServer::start_with(|c| c.max_batch_rows = 100).await;
+    let server = TestServer::start_with(|c| c.capabilities.data.max_batch_rows = 100).await;
     server.sql("CREATE TABLE public.bulk (id int PRIMARY KEY)").await;
     let data = Data::new(&server, server.api_key());
     let rows = |n: i32| serde_json::Value::Array((0..n).map(|i| json!({"id": i})).collect());

@@ -109,7 +109,7 @@ async fn errors() {
 
 #[tokio::test]
 async fn statement_timeout_per_request() {
-    let server = TestServer::start_with(|c| c.statement_timeout_ms = 300).await;
+    let server = TestServer::start_with(|c| c.capabilities.data.statement_timeout_ms = 300).await;
     server
         .sql("CREATE FUNCTION public.slow() RETURNS int LANGUAGE sql AS 'SELECT 1 FROM pg_sleep(5)'")
         .await;

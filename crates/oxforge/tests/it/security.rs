@@ -239,8 +239,8 @@ async fn one_client_cannot_starve_the_others() {
     let server = TestServer::start_with(|c| {
         c.pool_size = 4;
         c.pool_timeout_ms = 1_000;
-        c.client_concurrency = Some(2);
-        c.statement_timeout_ms = 1_500;
+        c.capabilities.data.client_concurrency = Some(2);
+        c.capabilities.data.statement_timeout_ms = 1_500;
     })
     .await;
     server

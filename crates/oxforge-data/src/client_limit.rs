@@ -8,12 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::AppState;
+use crate::DataState;
 use oxforge_edge::ApiError;
+use oxforge_edge::client_ip::{self, TrustedProxies};
 
 /// Above this many tracked addresses, those with nothing in flight are forgotten.
 const SWEEP_AT: usize = 4_096;
@@ -21,6 +23,8 @@ const SWEEP_AT: usize = 4_096;
 pub struct ClientLimiter {
     per_client: usize,
     wait: Duration,
+    /// Whose `X-Forwarded-For` names the client.
+    proxies: TrustedProxies,
     /// By the client's address bucket (`oxforge_edge::client_ip`: trusted proxies, IPv6 by /64).
     clients: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
@@ -30,8 +34,20 @@ impl ClientLimiter {
         ClientLimiter {
             per_client: per_client.max(1),
             wait,
+            proxies: TrustedProxies::default(),
             clients: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies (none by default).
+    pub fn trusting(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// The client's address bucket (see [`oxforge_edge::client_ip`]).
+    fn client(&self, peer: SocketAddr, headers: &HeaderMap) -> String {
+        client_ip::bucket(self.proxies.client(peer.ip(), headers))
     }
 
     fn semaphore(&self, client: String) -> Arc<Semaphore> {
@@ -63,7 +79,7 @@ impl ClientLimiter {
 }
 
 /// Middleware on the data-API routes.
-pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn limit(State(state): State<DataState>, request: Request, next: Next) -> Response {
     let Some(limiter) = state.client_limiter.as_deref() else {
         return next.run(request).await;
     };
@@ -74,7 +90,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     let Some(peer) = peer else {
         return next.run(request).await;
     };
-    let client = state.limits.client(peer, request.headers());
+    let client = limiter.client(peer, request.headers());
     match limiter.acquire(client).await {
         Some(_permit) => next.run(request).await,
         None => ApiError::too_many_requests("Too many concurrent requests from this address; retry shortly", 1)

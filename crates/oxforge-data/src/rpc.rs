@@ -8,18 +8,20 @@ use oxforge_plan::plan_call;
 use oxforge_sql::{CallShape, call_statement};
 use serde_json::{Map, Value};
 
-use crate::AppState;
-use crate::routes::data::{DataCall, applied, execute, reject, reply, shaped_body};
+use crate::DataState;
+use crate::execute::execute;
+use crate::request::DataCall;
+use crate::response::{reply, shaped_body};
 use oxforge_edge::body::{body_bytes, parse_json};
 use oxforge_edge::headers::content_range;
 use oxforge_edge::pgrst::invalid_json;
 use oxforge_edge::{PgrstError, Reject};
 
-pub async fn rpc(State(state): State<AppState>, request: DataCall) -> Response {
+pub async fn rpc(State(state): State<DataState>, request: DataCall) -> Response {
     call(&state, request).await.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
+async fn call(state: &DataState, request: DataCall) -> Result<Response, Reject> {
     let (method, function, schema, media, prefs) = (
         &request.method,
         request.name.as_str(),
@@ -28,7 +30,7 @@ async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
         &request.prefs,
     );
     if media == MediaType::Csv {
-        return Err(reject(PgrstError::new(
+        return Err(Reject::from(PgrstError::new(
             406,
             "PGRST107",
             "None of these media types are available: text/csv",
@@ -46,7 +48,7 @@ async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
         .collect();
     let read_only = matches!(*method, Method::GET | Method::HEAD);
     let is_arg = |k: &str| read_only && arg_names.iter().any(|a| a == k);
-    let params = QueryParams::parse(&request.raw_query, is_arg).map_err(reject)?;
+    let params = QueryParams::parse(&request.raw_query, is_arg).map_err(Reject::from)?;
     let args: Map<String, Value> = if read_only {
         params
             .args
@@ -60,15 +62,15 @@ async fn call(state: &AppState, request: DataCall) -> Result<Response, Reject> {
         } else {
             match parse_json(bytes).await? {
                 Ok(Value::Object(map)) => map,
-                Ok(_) | Err(_) => return Err(reject(invalid_json())),
+                Ok(_) | Err(_) => return Err(Reject::from(invalid_json())),
             }
         }
     };
-    let plan = plan_call(&cache, schema, function, args, &params).map_err(reject)?;
+    let plan = plan_call(&cache, schema, function, args, &params).map_err(Reject::from)?;
     let (statement, shape) = call_statement(&plan, prefs.count.is_some());
-    let mut outcome = execute(state, &request.principal, &statement, read_only, prefs).await?;
+    let mut outcome = execute(state, &request.principal, &statement, None, read_only, prefs).await?;
     let head = *method == Method::HEAD;
-    let applied = applied(prefs, &[]);
+    let applied = prefs.applied(None, None);
     match shape {
         CallShape::Void => Ok(reply(StatusCode::NO_CONTENT, media, None, None, applied)),
         CallShape::Scalar | CallShape::Object => {

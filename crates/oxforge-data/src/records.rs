@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oxforge_api_request::query::Page;
 use oxforge_api_request::{
-    CountPreference, MediaType, Preferences, QueryParams, Resolution, ReturnPreference, headers::parse_range,
+    CountPreference, MediaType, Missing, Preferences, QueryParams, Resolution, ReturnPreference, headers::parse_range,
 };
 use oxforge_auth::Principal;
 use oxforge_plan::{
@@ -13,19 +13,21 @@ use oxforge_plan::{
 };
 use oxforge_schema::SchemaCache;
 use oxforge_sql::{Shape, Total, explain_count_statement, mutate_statement, read_statement};
-
-/// `Prefer: count=estimated` counts exactly up to this many rows.
-const ESTIMATED_EXACT_UP_TO: i64 = 10_000;
 use serde_json::Value;
 
-use crate::AppState;
-use crate::routes::data::{DataCall, applied, body_shape, execute, execute_with_explain, reject, reply, shaped_body};
+use crate::DataState;
+use crate::execute::execute;
+use crate::request::DataCall;
+use crate::response::{body_shape, reply, shaped_body};
 use oxforge_edge::ApiError;
 use oxforge_edge::body::{body_bytes, pgrst_json};
 use oxforge_edge::headers::content_range;
 use oxforge_edge::{PgrstError, Reject};
 
-pub async fn records(State(state): State<AppState>, request: DataCall) -> Response {
+/// `Prefer: count=estimated` counts exactly up to this many rows.
+const ESTIMATED_EXACT_UP_TO: i64 = 10_000;
+
+pub async fn records(State(state): State<DataState>, request: DataCall) -> Response {
     handle(&state, request)
         .await
         .unwrap_or_else(IntoResponse::into_response)
@@ -37,7 +39,8 @@ enum Planned {
     Mutate {
         plan: Box<MutatePlan>,
         success: StatusCode,
-        applied: &'static [&'static str],
+        /// The `resolution` and `missing` preferences the write honoured.
+        honoured: (Option<Resolution>, Option<Missing>),
     },
 }
 
@@ -53,7 +56,7 @@ struct Parsed<'a> {
 
 impl Parsed<'_> {
     fn missing_default(&self) -> bool {
-        self.prefs.missing == Some(oxforge_api_request::Missing::Default)
+        self.prefs.missing == Some(Missing::Default)
     }
 
     fn plan(&self, cache: &SchemaCache) -> Result<Planned, PlanError> {
@@ -76,41 +79,34 @@ impl Parsed<'_> {
                 Planned::Mutate {
                     plan: Box::new(plan),
                     success: if put { StatusCode::OK } else { StatusCode::CREATED },
-                    applied: match (put, resolution, self.missing_default()) {
-                        (false, Some(Resolution::MergeDuplicates), false) => &["resolution=merge-duplicates"],
-                        (false, Some(Resolution::MergeDuplicates), true) => {
-                            &["resolution=merge-duplicates", "missing=default"]
-                        }
-                        (false, Some(Resolution::IgnoreDuplicates), false) => &["resolution=ignore-duplicates"],
-                        (false, Some(Resolution::IgnoreDuplicates), true) => {
-                            &["resolution=ignore-duplicates", "missing=default"]
-                        }
-                        (_, _, true) => &["missing=default"],
-                        _ => &[],
-                    },
+                    // PUT always merges, without saying so.
+                    honoured: (
+                        resolution.filter(|_| !put),
+                        self.missing_default().then_some(Missing::Default),
+                    ),
                 }
             }
             Method::PATCH => Planned::Mutate {
                 plan: Box::new(plan_update(cache, schema, table, params, body())?),
                 success: StatusCode::OK,
-                applied: &[],
+                honoured: (None, None),
             },
             _ => Planned::Mutate {
                 plan: Box::new(plan_delete(cache, schema, table, params)?),
                 success: StatusCode::OK,
-                applied: &[],
+                honoured: (None, None),
             },
         })
     }
 }
 
-async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject> {
+async fn handle(state: &DataState, request: DataCall) -> Result<Response, Reject> {
     let method = &request.method;
     if !matches!(
         *method,
         Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     ) {
-        return Err(reject(PgrstError::new(
+        return Err(Reject::from(PgrstError::new(
             405,
             "PGRST117",
             format!("Unsupported HTTP method: {method}"),
@@ -121,7 +117,7 @@ async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject>
         method,
         schema: request.schema.clone(),
         table: &request.name,
-        params: QueryParams::parse(&request.raw_query, |_| false).map_err(reject)?,
+        params: QueryParams::parse(&request.raw_query, |_| false).map_err(Reject::from)?,
         prefs: request.prefs.clone(),
         body: match *method {
             Method::POST | Method::PUT | Method::PATCH => Some(pgrst_json(body_bytes(request.body)?).await?),
@@ -133,7 +129,7 @@ async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject>
         && max_rows > 0
         && rows.len() > max_rows
     {
-        return Err(reject(ApiError::new(
+        return Err(Reject::from(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "PAYLOAD_TOO_LARGE",
             format!(
@@ -147,7 +143,7 @@ async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject>
         Err(e) if e.may_be_stale() => parsed.plan(&*state.schema.reload_after_miss().await),
         other => other,
     }
-    .map_err(reject)?;
+    .map_err(Reject::from)?;
     match planned {
         Planned::Read(mut plan) => {
             apply_range_header(&mut plan.page, &request.headers);
@@ -161,14 +157,27 @@ async fn handle(state: &AppState, request: DataCall) -> Result<Response, Reject>
             )
             .await
         }
-        Planned::Mutate { plan, success, applied } => {
-            mutate(state, &request.principal, *plan, media, &parsed.prefs, success, applied).await
+        Planned::Mutate {
+            plan,
+            success,
+            honoured,
+        } => {
+            mutate(
+                state,
+                &request.principal,
+                *plan,
+                media,
+                &parsed.prefs,
+                success,
+                honoured,
+            )
+            .await
         }
     }
 }
 
 async fn read(
-    state: &AppState,
+    state: &DataState,
     principal: &Principal,
     plan: ReadPlan,
     media: MediaType,
@@ -185,7 +194,7 @@ async fn read(
         ),
     };
     let statement = read_statement(&plan, total, body_shape(media));
-    let mut outcome = execute_with_explain(state, principal, &statement, explain.as_ref(), true, prefs).await?;
+    let mut outcome = execute(state, principal, &statement, explain.as_ref(), true, prefs).await?;
     outcome.total = match prefs.count {
         Some(CountPreference::Planned) => outcome.planned_total,
         // Exact while small; beyond the threshold the planner's estimate, as PostgREST does.
@@ -198,7 +207,7 @@ async fn read(
     let offset = plan.page.offset.unwrap_or(0);
     let status = match outcome.total {
         Some(total) if offset > 0 && offset >= total => {
-            return Err(reject(
+            return Err(Reject::from(
                 PgrstError::new(416, "PGRST103", "Requested range not satisfiable").with_details(format!(
                     "An offset of {offset} was requested, but there are only {total} rows."
                 )),
@@ -213,28 +222,28 @@ async fn read(
         media,
         (!head).then_some(body),
         Some(content_range(offset, outcome.page_count, outcome.total)),
-        applied(prefs, &[]),
+        prefs.applied(None, None),
     ))
 }
 
 async fn mutate(
-    state: &AppState,
+    state: &DataState,
     principal: &Principal,
     plan: MutatePlan,
     media: MediaType,
     prefs: &Preferences,
     success: StatusCode,
-    extra_applied: &[&str],
+    (resolution, missing): (Option<Resolution>, Option<Missing>),
 ) -> Result<Response, Reject> {
     let want_body = prefs.return_ == Some(ReturnPreference::Representation);
     let is_insert = matches!(plan.mutation, Mutation::Insert { .. });
-    let applied = applied(prefs, extra_applied);
+    let applied = prefs.applied(resolution, missing);
     if is_insert && plan.row_count == 0 {
         // An empty array inserts nothing; no need to ask the database.
         return Ok(reply(success, media, Some("[]".into()), Some("*/0".into()), applied));
     }
     let statement = mutate_statement(&plan, if want_body { body_shape(media) } else { Shape::None });
-    let mut outcome = execute(state, principal, &statement, false, prefs).await?;
+    let mut outcome = execute(state, principal, &statement, None, false, prefs).await?;
     let range = Some(content_range(
         0,
         outcome.page_count,
