@@ -5,14 +5,13 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
-use axum::routing::{any, get, patch, post};
+use axum::routing::{any, get, post};
 use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
 use crate::routes::admin::{catalog, migrations, sql, tables};
-use crate::routes::auth::{admin, config, email, profiles, refresh, revoke, sign_in, sign_up, users};
 use crate::routes::{auth_diagnostics, health, jwks, metadata, records, rpc, secrets, whoami};
 use oxforge_edge::ApiError;
 
@@ -36,23 +35,6 @@ fn router(state: AppState) -> Router {
         .route("/api/health", get(health::health))
         .route("/.well-known/jwks.json", get(jwks::jwks))
         .route("/api/.well-known/jwks.json", get(jwks::jwks))
-        .route("/api/auth/admin/sessions", post(admin::sign_in))
-        .route("/api/auth/admin/refresh", post(admin::refresh))
-        .route("/api/auth/admin/logout", post(admin::logout))
-        .route("/api/auth/admin/sessions/current", get(admin::current))
-        .route(
-            "/api/auth/users",
-            post(sign_up::sign_up).get(users::list).delete(users::delete),
-        )
-        .route("/api/auth/users/{id}", get(users::get))
-        .route("/api/auth/sessions", post(sign_in::sign_in))
-        .route("/api/auth/sessions/current", get(refresh::current))
-        .route("/api/auth/refresh", post(refresh::refresh))
-        .route("/api/auth/logout", post(refresh::logout))
-        .route("/api/auth/profiles/current", patch(profiles::update_current))
-        .route("/api/auth/profiles/{id}", get(profiles::get))
-        .route("/api/auth/public-config", get(config::public_config))
-        .route("/api/auth/email/{*rest}", any(email::unavailable))
         .route("/api/metadata", get(metadata::metadata))
         .route("/api/metadata/auth", get(metadata::auth_slice))
         .route("/api/metadata/database", get(metadata::database_slice))
@@ -101,15 +83,7 @@ fn router(state: AppState) -> Router {
         .route("/api/oxforge/whoami", get(whoami::whoami))
         .route("/api/oxforge/auth/providers", get(auth_diagnostics::providers))
         .route("/api/oxforge/auth/check", post(auth_diagnostics::check))
-        .route(
-            "/api/oxforge/auth/admin/sessions/revoke-all",
-            post(revoke::admin_sessions),
-        )
-        .route("/api/oxforge/auth/sessions/revoke-all", post(revoke::own_sessions))
-        .route(
-            "/api/oxforge/auth/users/{id}/sessions/revoke-all",
-            post(revoke::user_sessions),
-        )
+        .merge(oxforge_accounts::router(state.accounts.clone()))
         .merge(data_routes(state.clone(), data_limit))
         .merge(crate::unbuilt::routes())
         .fallback(not_found)

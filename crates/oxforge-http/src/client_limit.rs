@@ -14,6 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::AppState;
 use oxforge_edge::ApiError;
+use oxforge_edge::client_ip::{self, TrustedProxies};
 
 /// Above this many tracked addresses, those with nothing in flight are forgotten.
 const SWEEP_AT: usize = 4_096;
@@ -21,15 +22,18 @@ const SWEEP_AT: usize = 4_096;
 pub struct ClientLimiter {
     per_client: usize,
     wait: Duration,
+    /// Whose `X-Forwarded-For` names the client.
+    proxies: TrustedProxies,
     /// By the client's address bucket (`oxforge_edge::client_ip`: trusted proxies, IPv6 by /64).
     clients: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl ClientLimiter {
-    pub fn new(per_client: usize, wait: Duration) -> Self {
+    pub fn new(per_client: usize, wait: Duration, proxies: TrustedProxies) -> Self {
         ClientLimiter {
             per_client: per_client.max(1),
             wait,
+            proxies,
             clients: Mutex::new(HashMap::new()),
         }
     }
@@ -74,7 +78,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     let Some(peer) = peer else {
         return next.run(request).await;
     };
-    let client = state.limits.client(peer, request.headers());
+    let client = client_ip::bucket(limiter.proxies.client(peer.ip(), request.headers()));
     match limiter.acquire(client).await {
         Some(_permit) => next.run(request).await,
         None => ApiError::too_many_requests("Too many concurrent requests from this address; retry shortly", 1)
@@ -88,7 +92,7 @@ mod tests {
 
     #[tokio::test]
     async fn bounds_each_client_and_forgets_idle_ones() {
-        let limiter = ClientLimiter::new(2, Duration::from_millis(50));
+        let limiter = ClientLimiter::new(2, Duration::from_millis(50), TrustedProxies::default());
         let a = || "10.0.0.1".to_owned();
         let first = limiter.acquire(a()).await;
         let second = limiter.acquire(a()).await;

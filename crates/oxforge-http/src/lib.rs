@@ -5,8 +5,6 @@
 mod app;
 pub mod client_limit;
 pub mod keys;
-pub mod password_work;
-pub mod rate_limit;
 mod request_log;
 mod routes;
 mod state;

@@ -6,8 +6,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use oxforge_accounts::AccountsSettings;
 use oxforge_edge::client_ip::TrustedProxies;
-use oxforge_http::rate_limit::AuthLimitSettings;
 
 use crate::StartError;
 
@@ -139,6 +139,8 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
+        // Accounts' defaults are accounts' own.
+        let accounts = AccountsSettings::default();
         Config {
             host: "127.0.0.1".into(),
             port: DEFAULT_PORT,
@@ -158,7 +160,7 @@ impl Default for Config {
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 60_000,
             max_connections: 4096,
-            access_token_ttl: 15 * 60,
+            access_token_ttl: accounts.access_token_ttl,
             pool_size: 16,
             admin_pool_size: 6,
             authenticator_url: None,
@@ -166,12 +168,12 @@ impl Default for Config {
             tx_rollback: TxRollback::Admin,
             cors_origins: Vec::new(),
             pool_timeout_ms: 5_000,
-            auth_rate_limit: 30,
-            admin_sign_in_failures: 5,
-            admin_sign_in_global_failures: 60,
+            auth_rate_limit: accounts.auth_rate_limit,
+            admin_sign_in_failures: accounts.admin_sign_in_failures,
+            admin_sign_in_global_failures: accounts.admin_sign_in_global_failures,
             trusted_proxies: Vec::new(),
-            session_max_lifetime: 30 * 24 * 3600,
-            password_min_length: 6,
+            session_max_lifetime: accounts.session_max_lifetime,
+            password_min_length: accounts.password_min_length,
             statement_timeout_ms: 10_000,
             admin_statement_timeout_ms: 30_000,
             max_batch_rows: 10_000,
@@ -201,7 +203,8 @@ impl Config {
     }
 }
 
-/// Environment variables read, and the setting each one fills.
+/// Environment variables read, and the setting each one fills (with accounts' own,
+/// [`oxforge_accounts::ENV`]).
 const ENV_KEYS: &[(&str, &str)] = &[
     ("PORT", "port"),
     ("OXFORGE_HOST", "host"),
@@ -221,18 +224,12 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_HEADER_READ_TIMEOUT_MS", "header_read_timeout_ms"),
     ("OXFORGE_BODY_READ_TIMEOUT_MS", "body_read_timeout_ms"),
     ("OXFORGE_MAX_CONNECTIONS", "max_connections"),
-    ("OXFORGE_ACCESS_TOKEN_TTL", "access_token_ttl"),
     ("OXFORGE_POOL_SIZE", "pool_size"),
     ("OXFORGE_ADMIN_POOL_SIZE", "admin_pool_size"),
     ("OXFORGE_AUTHENTICATOR_URL", "authenticator_url"),
     ("OXFORGE_CLIENT_CONCURRENCY", "client_concurrency"),
     ("OXFORGE_TX_ROLLBACK", "tx_rollback"),
     ("OXFORGE_POOL_TIMEOUT_MS", "pool_timeout_ms"),
-    ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
-    ("OXFORGE_ADMIN_SIGN_IN_FAILURES", "admin_sign_in_failures"),
-    ("OXFORGE_ADMIN_SIGN_IN_GLOBAL_FAILURES", "admin_sign_in_global_failures"),
-    ("OXFORGE_SESSION_MAX_LIFETIME", "session_max_lifetime"),
-    ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
     ("OXFORGE_STATEMENT_TIMEOUT_MS", "statement_timeout_ms"),
     ("OXFORGE_ADMIN_STATEMENT_TIMEOUT_MS", "admin_statement_timeout_ms"),
     ("OXFORGE_MAX_BATCH_ROWS", "max_batch_rows"),
@@ -267,6 +264,7 @@ impl Config {
         let env = Env::raw().filter_map(|key| {
             ENV_KEYS
                 .iter()
+                .chain(oxforge_accounts::ENV)
                 .find(|(name, _)| key == *name)
                 .map(|(_, field)| (*field).into())
         });
@@ -310,11 +308,7 @@ impl Config {
                 return Err(StartError::WeakAdminPassword(reason));
             }
         }
-        if self.session_max_lifetime <= 0 {
-            return Err(StartError::Config(
-                "session_max_lifetime (OXFORGE_SESSION_MAX_LIFETIME) must be a positive number of seconds".into(),
-            ));
-        }
+        self.accounts_settings().validate().map_err(StartError::Config)?;
         if let Some(bad) = self
             .cors_origins
             .iter()
@@ -324,19 +318,26 @@ impl Config {
                 "cors_origins (OXFORGE_CORS_ORIGINS): {bad:?} is not an origin; write scheme://host[:port] without a path, e.g. https://app.example.com"
             )));
         }
-        self.auth_limit_settings().map(|_| ())
+        self.trusted_proxies().map(|_| ())
     }
 
-    /// The sign-in limits of the HTTP layer.
-    pub fn auth_limit_settings(&self) -> Result<AuthLimitSettings, StartError> {
-        let trusted_proxies = TrustedProxies::parse(&self.trusted_proxies)
-            .map_err(|e| StartError::Config(format!("trusted_proxies (OXFORGE_TRUSTED_PROXIES): {e}")))?;
-        Ok(AuthLimitSettings {
-            user_limit: self.auth_rate_limit,
-            admin_failures: self.admin_sign_in_failures,
-            admin_global_failures: self.admin_sign_in_global_failures,
-            trusted_proxies,
-        })
+    /// The proxies whose `X-Forwarded-For` names the client (sign-in limits, the per-client bound).
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, StartError> {
+        TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| StartError::Config(format!("trusted_proxies (OXFORGE_TRUSTED_PROXIES): {e}")))
+    }
+
+    /// Accounts' settings (the refresh token's lifetime is not configurable yet).
+    pub fn accounts_settings(&self) -> AccountsSettings {
+        AccountsSettings {
+            access_token_ttl: self.access_token_ttl,
+            session_max_lifetime: self.session_max_lifetime,
+            password_min_length: self.password_min_length,
+            auth_rate_limit: self.auth_rate_limit,
+            admin_sign_in_failures: self.admin_sign_in_failures,
+            admin_sign_in_global_failures: self.admin_sign_in_global_failures,
+            ..AccountsSettings::default()
+        }
     }
 
     /// `JWT_SECRET=` in a shell means "not set", not "the empty secret".

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use oxforge_accounts::AccountsState;
 use oxforge_auth::Authenticator;
 use oxforge_auth::admin::AdminCredentials;
 use oxforge_auth::providers::Providers;
@@ -14,7 +15,6 @@ use oxforge_db::{Pool, PoolOptions, Recycling};
 use crate::KeySource;
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
 use oxforge_http::client_limit::ClientLimiter;
-use oxforge_http::rate_limit::AuthLimits;
 use oxforge_http::{AppState, HttpSettings};
 use oxforge_schema::{SchemaCacheHandle, spawn_listener_with};
 use tokio::sync::oneshot;
@@ -135,37 +135,39 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         vec![(oxforge_db::secrets::KEYS_CHANNEL, on_keys)],
     );
 
+    let proxies = config.trusted_proxies()?;
+    let accounts = AccountsState::new(
+        accounts_pool.clone(),
+        Arc::clone(&auth),
+        AdminCredentials {
+            username: secrets.admin_username.clone(),
+            password: secrets.admin_password.clone(),
+        },
+        config.accounts_settings(),
+        proxies.clone(),
+    );
     let state = AppState {
         auth,
         pool: pool.clone(),
         data_pool: data_pool.clone(),
         sql_pool: sql_pool.clone(),
-        accounts_pool: accounts_pool.clone(),
         client_limiter: config
             .client_concurrency()
-            .map(|n| Arc::new(ClientLimiter::new(n, wait_timeout))),
+            .map(|n| Arc::new(ClientLimiter::new(n, wait_timeout, proxies))),
         schema,
-        admin: Arc::new(AdminCredentials {
-            username: secrets.admin_username.clone(),
-            password: secrets.admin_password.clone(),
-        }),
         settings: Arc::new(HttpSettings {
             body_limit: config.body_limit,
             small_body_limit: config.small_body_limit,
             sql_body_limit: config.sql_body_limit,
-            access_token_ttl_seconds: config.access_token_ttl,
-            password_min_length: config.password_min_length,
             statement_timeout_ms: config.statement_timeout_ms,
             admin_statement_timeout_ms: config.admin_statement_timeout_ms,
             tx_rollback_for_all: config.tx_rollback == crate::TxRollback::All,
             cors_origins: config.cors_origins.clone(),
             max_batch_rows: config.max_batch_rows,
-            session_max_lifetime_seconds: config.session_max_lifetime,
             ..HttpSettings::default()
         }),
-        limits: Arc::new(AuthLimits::new(config.auth_limit_settings()?)),
         secret_cipher: cipher,
-        password_work: Arc::new(oxforge_http::password_work::PasswordWork::per_cpu()),
+        accounts,
     };
 
     let bind = format!("{}:{}", config.host, config.port);

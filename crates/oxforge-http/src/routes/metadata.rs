@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::routes::auth::config::public_config_value;
 use oxforge_edge::Admin;
 use oxforge_edge::ApiError;
 
@@ -55,7 +54,7 @@ async fn metadata_value(state: &AppState) -> Result<Value, ApiError> {
     let client = state.pool.get().await.map_err(DbError::from)?;
     let database: Value =
         serde_json::from_str(&catalog::database_summary(&client, "public").await?).map_err(|_| ApiError::internal())?;
-    let mut auth = public_config_value(state);
+    let mut auth = oxforge_accounts::public_config_value(state.accounts.settings());
     if let Some(auth) = auth.as_object_mut() {
         auth.insert(
             "smtpConfig".into(),

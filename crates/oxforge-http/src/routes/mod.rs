@@ -1,7 +1,6 @@
 //! One module per area of the API.
 
 pub mod admin;
-pub mod auth;
 pub mod auth_diagnostics;
 pub mod data;
 pub mod health;

@@ -161,7 +161,7 @@ fn optional_json(body: &Bytes) -> Result<Value, ApiError> {
 /// not rotated (and the caller does not lose the new key to an error).
 pub async fn rotate_api_key(_: Admin, State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let grace = grace_hours(&body, 168.0, 24.0)?;
-    crate::routes::auth::revoke::revoke_admin_sessions(&state).await?;
+    oxforge_accounts::revoke_admin_sessions(&state.accounts).await?;
     rotate(&state, secrets::API_KEY, grace).await
 }
 

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::refresh::logout_kind;
 use super::session::{self, SessionKind, clearing, unauthorized};
-use crate::AppState;
+use crate::AccountsState;
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, JsonBody, required_strings};
 
@@ -26,7 +26,7 @@ fn admin_body(sub: &str, access_token: String) -> Map<String, Value> {
 
 /// Failures are limited per client address (growing waits) and over all addresses.
 pub async fn sign_in(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
@@ -44,7 +44,7 @@ pub async fn sign_in(
     Ok(session::respond(SessionKind::Admin, true, out, issued))
 }
 
-pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn refresh(State(state): State<AccountsState>, headers: HeaderMap) -> Response {
     let kind = SessionKind::Admin;
     let Some(token) = session::cookie(&headers, kind.cookie()) else {
         return clearing(kind, true, unauthorized("No refresh token provided"));
@@ -65,7 +65,7 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Respo
     }
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn logout(State(state): State<AccountsState>, headers: HeaderMap, body: Bytes) -> Response {
     logout_kind(&state, SessionKind::Admin, true, &headers, &body).await
 }
 

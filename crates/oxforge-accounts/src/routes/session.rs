@@ -1,6 +1,7 @@
 //! Sessions: issuing access + refresh tokens, rotating them, cookies and CSRF, and the shape of
 //! session responses for web and non-web clients.
 
+use crate::query::{self, NewSession, Rotated, Rotation};
 use axum::Json;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
@@ -8,10 +9,9 @@ use axum::response::{AppendHeaders, IntoResponse, Response};
 use oxforge_auth::jwt::{RefreshClaims, new_token_id, sign_refresh_token, verify_refresh_token};
 use oxforge_auth::{Role, csrf};
 use oxforge_db::DbError;
-use oxforge_db::accounts::{self, NewSession, Rotated, Rotation};
 use serde_json::{Map, Value};
 
-use crate::AppState;
+use crate::AccountsState;
 use oxforge_edge::ApiError;
 
 /// Whose session: a user's (`/api/auth`) or the root admin's (`/api/auth/admin`).
@@ -71,7 +71,7 @@ pub fn unauthorized(message: &str) -> ApiError {
 }
 
 fn tokens(
-    state: &AppState,
+    state: &AccountsState,
     kind: SessionKind,
     claims: &RefreshClaims,
     email: Option<&str>,
@@ -82,7 +82,7 @@ fn tokens(
     Ok(Issued {
         access_token: state
             .auth
-            .sign_access_token(&claims.sub, email, role, settings.access_token_ttl_seconds)
+            .sign_access_token(&claims.sub, email, role, settings.access_token_ttl)
             .map_err(signing_failed)?,
         refresh_token: sign_refresh_token(secret.as_bytes(), claims).map_err(signing_failed)?,
         csrf_token: csrf::csrf_token(secret.as_bytes(), kind.name(), &claims.sub, &claims.csrf_nonce),
@@ -91,13 +91,13 @@ fn tokens(
 }
 
 /// What an admin session is bound to: the current root admin credentials (none for users).
-fn credential_epoch(state: &AppState, kind: SessionKind) -> Option<String> {
+fn credential_epoch(state: &AccountsState, kind: SessionKind) -> Option<String> {
     (kind == SessionKind::Admin).then(|| state.admin.epoch(state.auth.credentials().jwt_secret.as_bytes()))
 }
 
 /// Starts a session for `subject` (a user id, or `local:<admin>`).
 pub async fn issue(
-    state: &AppState,
+    state: &AccountsState,
     kind: SessionKind,
     subject: &str,
     user_id: Option<&str>,
@@ -107,18 +107,18 @@ pub async fn issue(
     let nonce = csrf::new_nonce();
     let token_id = new_token_id();
     let epoch = credential_epoch(state, kind);
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     let new = NewSession {
         subject,
         user_id,
         session_type: kind.name(),
         csrf_nonce: &nonce,
         token_id: &token_id,
-        ttl_seconds: state.settings.refresh_token_ttl_seconds,
-        max_lifetime_seconds: state.settings.session_max_lifetime_seconds,
+        ttl_seconds: state.settings.refresh_token_ttl,
+        max_lifetime_seconds: state.settings.session_max_lifetime,
         credential_epoch: epoch.as_deref(),
     };
-    let (sid, ttl) = accounts::create_session(&client, &new).await?;
+    let (sid, ttl) = query::create_session(&client, &new).await?;
     tokens(
         state,
         kind,
@@ -129,7 +129,7 @@ pub async fn issue(
 }
 
 /// Starts a user session (sign-up, sign-in).
-pub async fn issue_for_user(state: &AppState, user: &accounts::UserRow) -> Result<Issued, ApiError> {
+pub async fn issue_for_user(state: &AccountsState, user: &query::UserRow) -> Result<Issued, ApiError> {
     issue(
         state,
         SessionKind::User,
@@ -143,8 +143,8 @@ pub async fn issue_for_user(state: &AppState, user: &accounts::UserRow) -> Resul
 
 /// Starts a user session and answers `{user, accessToken, …extra, csrfToken|refreshToken}`.
 pub async fn user_session_response(
-    state: &AppState,
-    user: &accounts::UserRow,
+    state: &AccountsState,
+    user: &query::UserRow,
     raw_query: Option<&str>,
     extra: &[(&str, Value)],
 ) -> Result<Response, ApiError> {
@@ -159,7 +159,7 @@ pub async fn user_session_response(
 }
 
 /// Verifies a refresh token of `kind` (signature, expiry, type).
-pub fn verify(state: &AppState, kind: SessionKind, token: &str) -> Result<RefreshClaims, ApiError> {
+pub fn verify(state: &AccountsState, kind: SessionKind, token: &str) -> Result<RefreshClaims, ApiError> {
     let secret = state.auth.credentials().jwt_secret.clone();
     let claims = verify_refresh_token(secret.as_bytes(), token).map_err(|_| unauthorized("Invalid refresh token"))?;
     if claims.session_type != kind.name() {
@@ -169,7 +169,7 @@ pub fn verify(state: &AppState, kind: SessionKind, token: &str) -> Result<Refres
 }
 
 /// The CSRF header matches the value bound to this refresh token's nonce.
-pub fn csrf_matches(state: &AppState, claims: &RefreshClaims, headers: &HeaderMap) -> bool {
+pub fn csrf_matches(state: &AccountsState, claims: &RefreshClaims, headers: &HeaderMap) -> bool {
     let presented = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
     let secret = state.auth.credentials().jwt_secret.clone();
     csrf::verify_csrf(
@@ -190,7 +190,7 @@ pub fn invalid_csrf() -> ApiError {
 /// admin session of other root admin credentials than the current ones, and any session past
 /// its maximum lifetime.
 pub async fn rotate(
-    state: &AppState,
+    state: &AccountsState,
     kind: SessionKind,
     claims: &RefreshClaims,
     role: Role,
@@ -200,18 +200,18 @@ pub async fn rotate(
     }
     let next = new_token_id();
     let epoch = credential_epoch(state, kind);
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
     let rotation = Rotation {
         session_id: &claims.sid,
         session_type: kind.name(),
         old: &claims.jti,
         new: &next,
-        ttl_seconds: state.settings.refresh_token_ttl_seconds,
-        max_lifetime_seconds: state.settings.session_max_lifetime_seconds,
+        ttl_seconds: state.settings.refresh_token_ttl,
+        max_lifetime_seconds: state.settings.session_max_lifetime,
         credential_epoch: epoch.as_deref(),
     };
-    let Some(rotated) = accounts::rotate_session(&client, &rotation).await? else {
-        if kind == SessionKind::User && !accounts::user_exists(&client, &claims.sub).await? {
+    let Some(rotated) = query::rotate_session(&client, &rotation).await? else {
+        if kind == SessionKind::User && !query::user_exists(&client, &claims.sub).await? {
             return Err(unauthorized("User not found"));
         }
         return Err(unauthorized("Invalid refresh token"));
@@ -231,9 +231,9 @@ pub async fn rotate(
     Ok((tokens(state, kind, &new_claims, email.as_deref(), role)?, rotated))
 }
 
-pub async fn revoke(state: &AppState, claims: &RefreshClaims) -> Result<(), ApiError> {
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    accounts::revoke_session(&client, &claims.sid).await?;
+pub async fn revoke(state: &AccountsState, claims: &RefreshClaims) -> Result<(), ApiError> {
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    query::revoke_session(&client, &claims.sid).await?;
     Ok(())
 }
 

@@ -6,16 +6,16 @@
 //! Refresh tokens of a revoked session stop working at once; access tokens already issued
 //! live out their short lifetime (`OXFORGE_ACCESS_TOKEN_TTL`).
 
+use crate::query;
 use axum::Json;
 use axum::extract::{Path, State};
 use oxforge_db::DbError;
-use oxforge_db::accounts;
 use serde_json::{Value, json};
 
 use super::refresh::not_found;
 use super::session::SessionKind;
-use super::validate;
-use crate::AppState;
+use crate::AccountsState;
+use crate::validate;
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, SignedIn};
 
@@ -24,34 +24,37 @@ fn revoked(count: u64) -> Json<Value> {
 }
 
 /// Ends every root admin session (also done by rotating the API key).
-pub async fn revoke_admin_sessions(state: &AppState) -> Result<u64, ApiError> {
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    Ok(accounts::revoke_sessions_of_type(&client, SessionKind::Admin.name()).await?)
+pub async fn revoke_admin_sessions(state: &AccountsState) -> Result<u64, ApiError> {
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    Ok(query::revoke_sessions_of_type(&client, SessionKind::Admin.name()).await?)
 }
 
-pub async fn admin_sessions(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn admin_sessions(_: Admin, State(state): State<AccountsState>) -> Result<Json<Value>, ApiError> {
     Ok(revoked(revoke_admin_sessions(&state).await?))
 }
 
-pub async fn own_sessions(State(state): State<AppState>, SignedIn(user): SignedIn) -> Result<Json<Value>, ApiError> {
+pub async fn own_sessions(
+    State(state): State<AccountsState>,
+    SignedIn(user): SignedIn,
+) -> Result<Json<Value>, ApiError> {
     if !validate::is_uuid(&user.sub) {
         return Err(not_found());
     }
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    Ok(revoked(accounts::revoke_sessions_of_user(&client, &user.sub).await?))
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    Ok(revoked(query::revoke_sessions_of_user(&client, &user.sub).await?))
 }
 
 pub async fn user_sessions(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     if !validate::is_uuid(&id) {
         return Err(ApiError::invalid_input("Invalid user ID"));
     }
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    if !accounts::user_exists(&client, &id).await? {
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    if !query::user_exists(&client, &id).await? {
         return Err(not_found());
     }
-    Ok(revoked(accounts::revoke_sessions_of_user(&client, &id).await?))
+    Ok(revoked(query::revoke_sessions_of_user(&client, &id).await?))
 }

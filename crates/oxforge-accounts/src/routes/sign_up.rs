@@ -1,23 +1,23 @@
 //! `POST /api/auth/users`: sign-up with email and password.
 
+use crate::query;
 use axum::Json;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oxforge_auth::{Principal, Role, password};
 use oxforge_db::DbError;
-use oxforge_db::accounts;
 use serde_json::{Map, Value, json};
 use std::net::SocketAddr;
 
 use super::session::{self, user_value};
-use super::validate;
-use crate::AppState;
+use crate::AccountsState;
+use crate::validate;
 use oxforge_edge::ApiError;
 use oxforge_edge::{JsonBody, MaybeCaller, required_strings};
 
 pub async fn sign_up(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     MaybeCaller(caller): MaybeCaller,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -45,8 +45,8 @@ pub async fn sign_up(
             tracing::error!(error = %e, "password hashing failed");
             ApiError::internal()
         })?;
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    let Some(user) = accounts::create_user(&client, &email, &hash, &profile.to_string()).await? else {
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let Some(user) = query::create_user(&client, &email, &hash, &profile.to_string()).await? else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "AUTH_EMAIL_EXISTS",
@@ -65,7 +65,7 @@ pub async fn sign_up(
                 &user.id,
                 Some(&user.email),
                 Role::Authenticated,
-                state.settings.access_token_ttl_seconds,
+                state.settings.access_token_ttl,
             )
             .map_err(|_| ApiError::internal())?;
         out.insert("accessToken".into(), Value::String(token));

@@ -2,22 +2,23 @@
 
 use std::net::SocketAddr;
 
+use crate::query;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use oxforge_auth::password;
 use oxforge_db::DbError;
-use oxforge_db::accounts;
 use serde_json::Value;
 
+use super::email as email_routes;
 use super::session::{self, unauthorized};
-use super::{email as email_routes, validate};
-use crate::AppState;
+use crate::AccountsState;
+use crate::validate;
 use oxforge_edge::ApiError;
 use oxforge_edge::{JsonBody, required_strings};
 
 pub async fn sign_in(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -33,8 +34,8 @@ pub async fn sign_in(
     // correct password from an address that has none.
     let client_address = state.limits.client(peer, &headers);
     let attempt = state.limits.user_sign_in(&client_address, &email)?;
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    let user = accounts::user_by_email(&client, &email).await?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let user = query::user_by_email(&client, &email).await?;
     drop(client);
     // The same answer, after about the same work, whether or not the email exists.
     let owned = password.to_owned();

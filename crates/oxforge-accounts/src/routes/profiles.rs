@@ -1,29 +1,29 @@
 //! `GET /api/auth/profiles/{id}` (public) and `PATCH /api/auth/profiles/current` (shallow merge).
 
+use crate::query;
 use axum::Json;
 use axum::extract::{Path, State};
 use oxforge_db::DbError;
-use oxforge_db::accounts;
 use serde_json::Value;
 
 use super::refresh::not_found;
 use super::session::user_value;
-use super::validate;
-use crate::AppState;
+use crate::AccountsState;
+use crate::validate;
 use oxforge_edge::ApiError;
 use oxforge_edge::{JsonBody, SignedIn};
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get(State(state): State<AccountsState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     if !validate::is_uuid(&id) {
         return Err(ApiError::invalid_input("Invalid user ID"));
     }
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    let profile = accounts::profile(&client, &id).await?.ok_or_else(not_found)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let profile = query::profile(&client, &id).await?.ok_or_else(not_found)?;
     Ok(Json(user_value(&profile)?))
 }
 
 pub async fn update_current(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     SignedIn(user): SignedIn,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
@@ -35,8 +35,8 @@ pub async fn update_current(
     if !validate::is_uuid(&user.sub) {
         return Err(not_found());
     }
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    let merged = accounts::merge_profile(&client, &user.sub, &patch.to_string())
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let merged = query::merge_profile(&client, &user.sub, &patch.to_string())
         .await?
         .ok_or_else(not_found)?;
     Ok(Json(user_value(&merged)?))

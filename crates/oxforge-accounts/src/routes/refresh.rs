@@ -1,5 +1,6 @@
 //! `POST /api/auth/refresh`, `POST /api/auth/logout`, `GET /api/auth/sessions/current`.
 
+use crate::query;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -8,12 +9,11 @@ use axum::http::header::SET_COOKIE;
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use oxforge_auth::Role;
 use oxforge_db::DbError;
-use oxforge_db::accounts;
 use serde_json::{Map, Value, json};
 
 use super::session::{self, SessionKind, clearing, unauthorized, user_value};
-use super::validate;
-use crate::AppState;
+use crate::AccountsState;
+use crate::validate;
 use oxforge_edge::ApiError;
 use oxforge_edge::SignedIn;
 
@@ -28,7 +28,7 @@ fn body_token(body: &Bytes) -> Option<String> {
 }
 
 pub async fn refresh(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -70,7 +70,7 @@ pub async fn refresh(
 /// Signs out: the session (if the refresh token is valid) is revoked and the cookie cleared.
 /// Web clients must send the CSRF value when they present a valid session cookie.
 pub async fn logout(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -86,7 +86,7 @@ pub async fn logout(
 }
 
 pub(super) async fn logout_kind(
-    state: &AppState,
+    state: &AccountsState,
     kind: SessionKind,
     web: bool,
     headers: &HeaderMap,
@@ -114,12 +114,12 @@ pub(super) async fn logout_kind(
 }
 
 /// `{user}` of the signed-in user.
-pub async fn current(State(state): State<AppState>, SignedIn(user): SignedIn) -> Result<Json<Value>, ApiError> {
+pub async fn current(State(state): State<AccountsState>, SignedIn(user): SignedIn) -> Result<Json<Value>, ApiError> {
     if !validate::is_uuid(&user.sub) {
         return Err(not_found());
     }
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    let row = accounts::user_by_id(&client, &user.sub).await?.ok_or_else(not_found)?;
+    let client = state.pool.get().await.map_err(DbError::from)?;
+    let row = query::user_by_id(&client, &user.sub).await?.ok_or_else(not_found)?;
     Ok(Json(json!({ "user": user_value(&row.json)? })))
 }
 
