@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 
-use oxforge_edge::ApiError;
 use oxforge_edge::client_ip::{self, TrustedProxies};
 
 use crate::AccountsSettings;
@@ -384,12 +383,6 @@ impl<'a> SignInAttempt<'a> {
         for attempt in self.attempts {
             attempt.succeeded(Some(&self.forget));
         }
-    }
-}
-
-impl From<Refused> for ApiError {
-    fn from(refused: Refused) -> Self {
-        ApiError::too_many_requests("Too many requests, please try again later", refused.seconds())
     }
 }
 

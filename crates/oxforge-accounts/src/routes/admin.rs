@@ -1,21 +1,23 @@
 //! The root admin's session: `POST /api/auth/admin/sessions` (username + password),
 //! `/admin/refresh` (cookie + CSRF), `/admin/logout`, `GET /admin/sessions/current`.
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-use oxforge_auth::{AuthError, Principal, Role};
+use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use super::ClientAddress;
 use super::refresh::logout_kind;
-use super::session::{self, SessionKind, clearing, unauthorized};
-use crate::AccountsState;
+use super::session::{self, clearing};
+use crate::session::{PresentedSession, SessionKind};
+use crate::{AccountsError, AccountsState};
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, JsonBody, required_strings};
+
+/// Admin sessions are always web sessions: cookie and CSRF.
+const WEB: bool = true;
 
 fn admin_body(sub: &str, access_token: String) -> Map<String, Value> {
     let mut out = Map::new();
@@ -27,53 +29,39 @@ fn admin_body(sub: &str, access_token: String) -> Map<String, Value> {
 /// Failures are limited per client address (growing waits) and over all addresses.
 pub async fn sign_in(
     State(state): State<AccountsState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let [username, password] = required_strings(&body, ["username", "password"])?;
-    let attempt = state.limits.admin_sign_in(&state.limits.client(peer, &headers))?;
-    if !state.admin.verify(username, password) {
-        attempt.failed();
-        return Err(AuthError::InvalidAdminCredentials.into());
-    }
-    attempt.succeeded();
-    let sub = state.admin.subject();
-    let issued = session::issue(&state, SessionKind::Admin, &sub, None, None, Role::ProjectAdmin).await?;
-    let out = admin_body(&sub, issued.access_token.clone());
-    Ok(session::respond(SessionKind::Admin, true, out, issued))
+    let signed_in = state.service(None).admin_sign_in(username, password, &client).await?;
+    let out = admin_body(&signed_in.subject, signed_in.issued.access_token.clone());
+    Ok(session::respond(SessionKind::Admin, WEB, out, signed_in.issued))
 }
 
 pub async fn refresh(State(state): State<AccountsState>, headers: HeaderMap) -> Response {
     let kind = SessionKind::Admin;
     let Some(token) = session::cookie(&headers, kind.cookie()) else {
-        return clearing(kind, true, unauthorized("No refresh token provided"));
+        return clearing(kind, WEB, AccountsError::NoRefreshToken);
     };
-    let claims = match session::verify(&state, kind, &token) {
-        Ok(c) => c,
-        Err(e) => return clearing(kind, true, e),
+    let presented = PresentedSession {
+        token: &token,
+        csrf: Some(session::csrf_header(&headers)),
     };
-    if !session::csrf_matches(&state, &claims, &headers) {
-        return session::invalid_csrf().into_response();
-    }
-    match session::rotate(&state, kind, &claims, Role::ProjectAdmin).await {
-        Ok((issued, rotated)) => {
-            let out = admin_body(&rotated.subject, issued.access_token.clone());
-            session::respond(kind, true, out, issued)
+    match state.service(None).refresh(kind, presented).await {
+        Ok(refreshed) => {
+            let out = admin_body(&refreshed.subject, refreshed.issued.access_token.clone());
+            session::respond(kind, WEB, out, refreshed.issued)
         }
-        Err(e) => clearing(kind, true, e),
+        Err(e) => clearing(kind, e.clears_session(), e),
     }
 }
 
 pub async fn logout(State(state): State<AccountsState>, headers: HeaderMap, body: Bytes) -> Response {
-    logout_kind(&state, SessionKind::Admin, true, &headers, &body).await
+    logout_kind(&state, SessionKind::Admin, WEB, &headers, &body).await
 }
 
 /// `{admin:{sub}}`: the token's subject, or `api-key` for the API key.
-pub async fn current(Admin(principal): Admin) -> Json<Value> {
-    let sub = match principal {
-        Principal::Admin { sub: Some(sub) } => sub,
-        _ => "api-key".to_owned(),
-    };
-    Json(json!({ "admin": { "sub": sub } }))
+pub async fn current(Admin(admin): Admin, State(state): State<AccountsState>) -> Result<Json<Value>, ApiError> {
+    let sub = state.service(Some(admin)).as_admin()?.subject();
+    Ok(Json(json!({ "admin": { "sub": sub } })))
 }

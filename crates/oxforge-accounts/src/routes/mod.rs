@@ -11,13 +11,17 @@ mod sign_in;
 mod sign_up;
 mod users;
 
+use std::net::SocketAddr;
+
 use axum::Router;
+use axum::extract::rejection::ExtensionRejection;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use axum::routing::{any, get, patch, post};
 
 use crate::AccountsState;
 
 pub use config::public_config_value;
-pub use revoke::revoke_admin_sessions;
 
 /// Every accounts route, with its state: a router meant to be merged (`Router<S>` for any `S`).
 /// Body limits, CORS and logging are the merging router's layers.
@@ -50,4 +54,17 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AccountsState) -> Router<
             post(revoke::user_sessions),
         )
         .with_state(state)
+}
+
+/// The client's address bucket (`oxforge_edge::client_ip`: behind trusted proxies only,
+/// IPv6 by /64), which the sign-in and sign-up limits count against.
+struct ClientAddress(String);
+
+impl FromRequestParts<AccountsState> for ClientAddress {
+    type Rejection = ExtensionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AccountsState) -> Result<Self, Self::Rejection> {
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state).await?;
+        Ok(ClientAddress(state.limits.client(peer, &parts.headers)))
+    }
 }

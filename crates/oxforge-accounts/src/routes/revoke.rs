@@ -6,16 +6,12 @@
 //! Refresh tokens of a revoked session stop working at once; access tokens already issued
 //! live out their short lifetime (`OXFORGE_ACCESS_TOKEN_TTL`).
 
-use crate::query;
 use axum::Json;
 use axum::extract::{Path, State};
-use oxforge_db::DbError;
+use oxforge_auth::Principal;
 use serde_json::{Value, json};
 
-use super::refresh::not_found;
-use super::session::SessionKind;
 use crate::AccountsState;
-use crate::validate;
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, SignedIn};
 
@@ -23,38 +19,24 @@ fn revoked(count: u64) -> Json<Value> {
     Json(json!({ "success": true, "revokedCount": count }))
 }
 
-/// Ends every root admin session (also done by rotating the API key).
-pub async fn revoke_admin_sessions(state: &AccountsState) -> Result<u64, ApiError> {
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    Ok(query::revoke_sessions_of_type(&client, SessionKind::Admin.name()).await?)
-}
-
-pub async fn admin_sessions(_: Admin, State(state): State<AccountsState>) -> Result<Json<Value>, ApiError> {
-    Ok(revoked(revoke_admin_sessions(&state).await?))
+pub async fn admin_sessions(Admin(admin): Admin, State(state): State<AccountsState>) -> Result<Json<Value>, ApiError> {
+    let count = state.service(Some(admin)).as_admin()?.revoke_admin_sessions().await?;
+    Ok(revoked(count))
 }
 
 pub async fn own_sessions(
     State(state): State<AccountsState>,
     SignedIn(user): SignedIn,
 ) -> Result<Json<Value>, ApiError> {
-    if !validate::is_uuid(&user.sub) {
-        return Err(not_found());
-    }
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    Ok(revoked(query::revoke_sessions_of_user(&client, &user.sub).await?))
+    let count = state.service(Some(Principal::User(user))).revoke_own_sessions().await?;
+    Ok(revoked(count))
 }
 
 pub async fn user_sessions(
-    _: Admin,
     State(state): State<AccountsState>,
+    Admin(admin): Admin,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if !validate::is_uuid(&id) {
-        return Err(ApiError::invalid_input("Invalid user ID"));
-    }
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    if !query::user_exists(&client, &id).await? {
-        return Err(not_found());
-    }
-    Ok(revoked(query::revoke_sessions_of_user(&client, &id).await?))
+    let mut accounts = state.service(Some(admin)).as_admin()?;
+    Ok(revoked(accounts.revoke_user_sessions(&id).await?))
 }

@@ -1,16 +1,11 @@
 //! Admin user management: `GET /api/auth/users`, `GET /api/auth/users/{id}`, `DELETE /api/auth/users`.
 
-use crate::query;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use oxforge_db::DbError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::refresh::not_found;
-use super::session::user_value;
 use crate::AccountsState;
-use crate::validate;
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, JsonBody};
 
@@ -33,36 +28,34 @@ fn number(name: &str, value: Option<&str>, default: i64, max: i64) -> Result<i64
 }
 
 pub async fn list(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AccountsState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = number("limit", q.limit.as_deref(), 10, 1000)?;
     let offset = number("offset", q.offset.as_deref(), 0, i64::MAX)?;
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    let (data, total) = query::list_users(&client, limit, offset, search).await?;
+    let page = state
+        .service(Some(admin))
+        .as_admin()?
+        .list_users(limit, offset, search)
+        .await?;
     Ok(Json(json!({
-        "data": user_value(&data)?,
-        "pagination": { "offset": offset, "limit": limit, "total": total },
+        "data": page.users,
+        "pagination": { "offset": offset, "limit": limit, "total": page.total },
     })))
 }
 
 pub async fn get(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AccountsState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if !validate::is_uuid(&id) {
-        return Err(ApiError::invalid_input("Invalid user ID"));
-    }
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    let user = query::user_by_id(&client, &id).await?.ok_or_else(not_found)?;
-    Ok(Json(user_value(&user.json)?))
+    Ok(Json(state.service(Some(admin)).as_admin()?.user(&id).await?))
 }
 
 pub async fn delete(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AccountsState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
@@ -70,13 +63,7 @@ pub async fn delete(
         Some(ids) => ids.iter().map(|v| v.as_str().unwrap_or("").to_owned()).collect(),
         None => return Err(ApiError::invalid_input("userIds: Required")),
     };
-    if ids.is_empty() || ids.iter().any(|id| !validate::is_uuid(id)) {
-        return Err(ApiError::invalid_input(
-            "userIds: Expected a non-empty array of user IDs",
-        ));
-    }
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    let deleted = query::delete_users(&client, &ids).await?;
+    let deleted = state.service(Some(admin)).as_admin()?.delete_users(&ids).await?;
     Ok(Json(
         json!({ "message": "Users deleted successfully", "deletedCount": deleted }),
     ))

@@ -159,9 +159,14 @@ fn optional_json(body: &Bytes) -> Result<Value, ApiError> {
 /// Rotating the API key, what one does after a leak, also ends every root admin session, so
 /// the leak cannot live on in a refresh token. Sessions end first: if that fails, the key is
 /// not rotated (and the caller does not lose the new key to an error).
-pub async fn rotate_api_key(_: Admin, State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn rotate_api_key(
+    Admin(admin): Admin,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let grace = grace_hours(&body, 168.0, 24.0)?;
-    oxforge_accounts::revoke_admin_sessions(&state.accounts).await?;
+    let accounts = state.accounts.service(Some(admin));
+    accounts.as_admin()?.revoke_admin_sessions().await?;
     rotate(&state, secrets::API_KEY, grace).await
 }
 
