@@ -12,6 +12,8 @@ use crate::AccountsSettings;
 use crate::password_work::PasswordWork;
 use crate::rate_limit::AuthLimits;
 
+/// The accounts pool, the project's authenticator, the root admin's credentials, the settings,
+/// the sign-in limits and the password threads; cheap to clone (all shared).
 #[derive(Clone)]
 pub struct AccountsState {
     /// The `authenticator`'s connections switched to `oxforge_accounts` (users and sessions only).
@@ -47,6 +49,7 @@ impl AccountsState {
         }
     }
 
+    /// The settings accounts run with (also what `/api/metadata` reports of them).
     pub fn settings(&self) -> &AccountsSettings {
         &self.settings
     }
