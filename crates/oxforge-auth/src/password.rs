@@ -1,6 +1,6 @@
 //! Password hashes: argon2id for new ones; bcrypt (`$2a$`/`$2b$`/`$2y$`, as InsForge's
 //! `bcryptjs` writes them) still verifies, so users imported from InsForge keep their passwords.
-//! These functions are CPU-heavy: call them off the async runtime (oxforge-http runs them on a few
+//! These functions are CPU-heavy: call them off the async runtime (oxforge-accounts runs them on a few
 //! dedicated threads).
 
 use std::cell::RefCell;

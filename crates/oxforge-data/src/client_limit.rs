@@ -30,19 +30,15 @@ pub struct ClientLimiter {
 }
 
 impl ClientLimiter {
-    pub fn new(per_client: usize, wait: Duration) -> Self {
+    /// `per_client` requests in flight per address, waiting at most `wait` for a turn; the
+    /// address is taken from `X-Forwarded-For` only behind `proxies`.
+    pub fn new(per_client: usize, wait: Duration, proxies: TrustedProxies) -> Self {
         ClientLimiter {
             per_client: per_client.max(1),
             wait,
-            proxies: TrustedProxies::default(),
+            proxies,
             clients: Mutex::new(HashMap::new()),
         }
-    }
-
-    /// Believes `X-Forwarded-For` from these proxies (none by default).
-    pub fn trusting(mut self, proxies: TrustedProxies) -> Self {
-        self.proxies = proxies;
-        self
     }
 
     /// The client's address bucket (see [`oxforge_edge::client_ip`]).
@@ -104,7 +100,7 @@ mod tests {
 
     #[tokio::test]
     async fn bounds_each_client_and_forgets_idle_ones() {
-        let limiter = ClientLimiter::new(2, Duration::from_millis(50));
+        let limiter = ClientLimiter::new(2, Duration::from_millis(50), TrustedProxies::default());
         let a = || "10.0.0.1".to_owned();
         let first = limiter.acquire(a()).await;
         let second = limiter.acquire(a()).await;

@@ -46,10 +46,10 @@ impl Capability for Data {
     const NAME: &'static str = "data";
     type Settings = DataSettings;
 
-    fn router(shared: &Shared, settings: &DataSettings) -> Result<Router, String> {
+    fn router(shared: &mut Shared, settings: &DataSettings) -> Result<Router, String> {
         let client_limiter = settings
             .per_client_bound(shared.data_pool.status().max_size)
-            .map(|n| ClientLimiter::new(n, shared.pool_timeout).trusting(shared.proxies.clone()));
+            .map(|n| ClientLimiter::new(n, shared.pool_timeout, shared.proxies.clone()));
         let state = DataState::new(
             shared.data_pool.clone(),
             Arc::clone(&shared.auth),

@@ -53,7 +53,7 @@ impl Capability for Database {
     const NAME: &'static str = "database";
     type Settings = DatabaseSettings;
 
-    fn router(shared: &Shared, settings: &DatabaseSettings) -> Result<Router, String> {
+    fn router(shared: &mut Shared, settings: &DatabaseSettings) -> Result<Router, String> {
         let state = DatabaseState {
             auth: Arc::clone(&shared.auth),
             owner_pool: shared.owner_pool.clone(),

@@ -13,19 +13,8 @@ BEGIN
     END;
   END IF;
 END $$;
--- Accounts (sign-up, sign-in, sessions) run as oxforge_accounts: users and sessions, nothing else.
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'oxforge_accounts') THEN
-    BEGIN
-      CREATE ROLE oxforge_accounts NOLOGIN NOINHERIT;
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-    END;
-  END IF;
-END $$;
-GRANT USAGE ON SCHEMA auth TO oxforge_accounts;
-GRANT SELECT, INSERT, UPDATE, DELETE ON auth.users, auth.sessions TO oxforge_accounts;
-GRANT anon, authenticated, project_admin, oxforge_accounts TO authenticator;
+-- (The accounts capability creates its own role, oxforge_accounts, and grants it to authenticator.)
+GRANT anon, authenticated, project_admin TO authenticator;
 DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO authenticator', current_database()); END $$;
 
 -- Migrations run entirely as project_admin now (no switch back to the owner to record them).

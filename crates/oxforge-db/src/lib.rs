@@ -2,7 +2,6 @@
 //! versioned bootstrap schema (roles, grants, `auth.*` helpers, the secret store) and the
 //! project secret store itself.
 
-pub mod accounts;
 pub mod authenticator;
 mod bootstrap;
 pub mod catalog;

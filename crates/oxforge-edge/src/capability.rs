@@ -46,6 +46,9 @@ pub struct Shared {
     /// The largest request body any route accepts, in bytes: a capability's own limits stay
     /// under it.
     pub body_limit: usize,
+    /// What capabilities listed earlier provide to those after them (by type: accounts puts its
+    /// `AccountsState` here for the project's metadata and key rotation).
+    pub provided: axum::http::Extensions,
 }
 
 /// One capability. Implemented by a unit type in the capability's crate
@@ -64,6 +67,7 @@ pub trait Capability {
         Ok(())
     }
 
-    /// Its routes, its own state applied (`Router::with_state`).
-    fn router(shared: &Shared, settings: &Self::Settings) -> Result<Router, String>;
+    /// Its routes, its own state applied (`Router::with_state`); it may leave in
+    /// `shared.provided` what a capability listed after it needs.
+    fn router(shared: &mut Shared, settings: &Self::Settings) -> Result<Router, String>;
 }

@@ -5,92 +5,37 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
-use axum::routing::{any, get, patch, post};
 use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::AppState;
-use crate::routes::auth::{admin, config, email, profiles, refresh, revoke, sign_in, sign_up, users};
-use crate::routes::{auth_diagnostics, health, jwks, metadata, secrets, whoami};
+use crate::HttpSettings;
 use oxforge_edge::ApiError;
 
 /// The whole HTTP service: the router behind a path normaliser.
 pub type Service = tower::util::MapRequest<Router, fn(Request) -> Request>;
 
 /// `capabilities`: each capability's routes, state applied (`oxforge-server/src/capabilities.rs`).
-pub fn service(state: AppState, capabilities: Vec<Router>) -> Service {
+pub fn service(settings: &HttpSettings, capabilities: Vec<Router>) -> Service {
     tower::ServiceExt::map_request(
-        router(state, capabilities),
+        router(settings, capabilities),
         collapse_leading_slashes as fn(Request) -> Request,
     )
 }
 
-fn router(state: AppState, capabilities: Vec<Router>) -> Router {
+fn router(settings: &HttpSettings, capabilities: Vec<Router>) -> Router {
     // Bodies are read whole (and JSON parsed whole), so each route reads no more than it needs:
-    // the data API `body_limit`, a capability what it sets on its routes (the SQL editor
-    // `sql_body_limit`), everything else (auth, secrets, metadata) `small_body_limit`; none more
-    // than `body_limit`.
-    let settings = &state.settings;
-    let cors_origins = settings.cors_origins.clone();
+    // a capability sets its own limit on the routes that take more (the data API `body_limit`,
+    // the SQL editor `sql_body_limit`); everything else (auth, secrets, metadata)
+    // `small_body_limit`; none more than `body_limit`.
     let small_limit = DefaultBodyLimit::max(settings.small_body_limit.min(settings.body_limit));
-    let own = Router::new()
-        .route("/api/health", get(health::health))
-        .route("/.well-known/jwks.json", get(jwks::jwks))
-        .route("/api/.well-known/jwks.json", get(jwks::jwks))
-        .route("/api/auth/admin/sessions", post(admin::sign_in))
-        .route("/api/auth/admin/refresh", post(admin::refresh))
-        .route("/api/auth/admin/logout", post(admin::logout))
-        .route("/api/auth/admin/sessions/current", get(admin::current))
-        .route(
-            "/api/auth/users",
-            post(sign_up::sign_up).get(users::list).delete(users::delete),
-        )
-        .route("/api/auth/users/{id}", get(users::get))
-        .route("/api/auth/sessions", post(sign_in::sign_in))
-        .route("/api/auth/sessions/current", get(refresh::current))
-        .route("/api/auth/refresh", post(refresh::refresh))
-        .route("/api/auth/logout", post(refresh::logout))
-        .route("/api/auth/profiles/current", patch(profiles::update_current))
-        .route("/api/auth/profiles/{id}", get(profiles::get))
-        .route("/api/auth/public-config", get(config::public_config))
-        .route("/api/auth/email/{*rest}", any(email::unavailable))
-        .route("/api/metadata", get(metadata::metadata))
-        .route("/api/metadata/auth", get(metadata::auth_slice))
-        .route("/api/metadata/database", get(metadata::database_slice))
-        .route("/api/metadata/api-key", get(metadata::api_key))
-        .route("/api/metadata/anon-key", get(metadata::anon_key))
-        .route("/api/metadata/project-id", get(metadata::project_id))
-        .route("/api/auth/tokens/anon", post(metadata::anon_token))
-        .route("/api/usage/mcp", post(metadata::usage))
-        .route("/api/secrets", get(secrets::list).post(secrets::create))
-        .route("/api/secrets/api-key/rotate", post(secrets::rotate_api_key))
-        .route("/api/secrets/anon-key/rotate", post(secrets::rotate_anon_key))
-        .route(
-            "/api/secrets/{key}",
-            get(secrets::get_secret).put(secrets::update).delete(secrets::delete),
-        )
-        .route("/api/oxforge/whoami", get(whoami::whoami))
-        .route("/api/oxforge/auth/providers", get(auth_diagnostics::providers))
-        .route("/api/oxforge/auth/check", post(auth_diagnostics::check))
-        .route(
-            "/api/oxforge/auth/admin/sessions/revoke-all",
-            post(revoke::admin_sessions),
-        )
-        .route("/api/oxforge/auth/sessions/revoke-all", post(revoke::own_sessions))
-        .route(
-            "/api/oxforge/auth/users/{id}/sessions/revoke-all",
-            post(revoke::user_sessions),
-        )
-        .merge(crate::unbuilt::routes())
-        .with_state(state);
     capabilities
         .into_iter()
-        .fold(own, Router::merge)
+        .fold(crate::unbuilt::routes(), Router::merge)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(small_limit)
-        .layer(cors(&cors_origins))
+        .layer(cors(&settings.cors_origins))
         .layer(TraceLayer::new_for_http().on_failure(log_failure))
         .layer(axum::middleware::from_fn(crate::request_log::log))
 }

@@ -1,15 +1,13 @@
-//! The HTTP layer: routes that parse a request, call into the other crates and shape the
-//! answer. Every error that is not a PostgREST error leaves through `oxforge_edge::ApiError`,
-//! InsForge's envelope `{error, message, statusCode, nextActions?}`.
+//! The HTTP layer: composition and the layers every request crosses. It merges each capability's
+//! router (`oxforge-server/src/capabilities.rs` lists them) under CORS, the small body limit,
+//! tracing and the request log, answers what no route matches (404/405 envelopes, the 501s of
+//! modules not built yet), and routes `//api/...` as `/api/...`. No capability's handlers live
+//! here.
 
 mod app;
-pub mod keys;
-pub mod password_work;
-pub mod rate_limit;
 mod request_log;
-mod routes;
-mod state;
+mod settings;
 mod unbuilt;
 
 pub use app::{Service, service};
-pub use state::{AppState, HttpSettings};
+pub use settings::HttpSettings;

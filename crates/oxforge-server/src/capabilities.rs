@@ -42,7 +42,7 @@ macro_rules! capabilities {
             }
 
             /// Every capability's routes, in list order.
-            pub fn routers(&self, shared: &Shared) -> Result<Vec<Router>, StartError> {
+            pub fn routers(&self, shared: &mut Shared) -> Result<Vec<Router>, StartError> {
                 Ok(vec![$(
                     <$capability as Capability>::router(shared, &self.$field).map_err(|e| {
                         StartError::Config(format!("{}: {e}", <$capability as Capability>::NAME))
@@ -66,6 +66,8 @@ macro_rules! capabilities {
 }
 
 capabilities! {
+    accounts: oxforge_accounts::AccountsCapability,
     data: oxforge_data::Data,
     database: oxforge_database::Database,
+    project: oxforge_project::Project,
 }

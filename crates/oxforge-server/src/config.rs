@@ -7,10 +7,11 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use oxforge_edge::client_ip::TrustedProxies;
-use oxforge_http::rate_limit::AuthLimitSettings;
 
 use crate::StartError;
 use crate::capabilities::Sections;
+use oxforge_edge::settings::Section;
+use oxforge_http::HttpSettings;
 
 pub const DEFAULT_PORT: u16 = 7130;
 pub const DEFAULT_ADMIN_USERNAME: &str = "admin";
@@ -78,10 +79,6 @@ pub struct Config {
     /// Seals the project's secrets in the database (InsForge's `ENCRYPTION_KEY`); with the
     /// embedded PostgreSQL a key file in the data directory is used when this is not set.
     pub encryption_key: Option<String>,
-    /// Largest request body in bytes (the data API; every other limit is capped by it).
-    pub body_limit: usize,
-    /// Largest body for auth, secrets, metadata and the other small admin routes, in bytes.
-    pub small_body_limit: usize,
     /// How long a client may take to send a request's headers (and an idle keep-alive connection
     /// may wait for its next request), in milliseconds (0: no limit).
     pub header_read_timeout_ms: u64,
@@ -91,8 +88,6 @@ pub struct Config {
     /// Most client connections open at once; more wait in the listen backlog. Lowered at start
     /// to what the open-file limit allows.
     pub max_connections: usize,
-    /// Lifetime of issued access tokens, in seconds.
-    pub access_token_ttl: i64,
     /// Connections for the data API (as the `authenticator` role).
     pub pool_size: usize,
     /// Connections for accounts, admin routes and secrets (as the owner), apart from the data
@@ -101,30 +96,19 @@ pub struct Config {
     /// Connect the request path with this URL (a role a DBA created, see README) instead of the
     /// `authenticator` role oxforge manages.
     pub authenticator_url: Option<String>,
-    /// Browser origins allowed to call the API with credentials (CORS); empty: every origin, as
-    /// InsForge (the request's `Origin` is reflected).
-    pub cors_origins: Vec<String>,
     /// How long a request waits for a free database connection before a 503, in milliseconds.
     pub pool_timeout_ms: u64,
-    /// User sign-in failures allowed per minute per client address and per (address, email),
-    /// and sign-ups per minute per address; 0 turns it off.
-    pub auth_rate_limit: u32,
-    /// Admin sign-in failures per client address before waits start (4 s, doubling to 15 min); 0 turns it off.
-    pub admin_sign_in_failures: u32,
-    /// Admin sign-in failures per minute from all addresses together; 0 turns it off.
-    pub admin_sign_in_global_failures: u32,
     /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client; none by default.
     pub trusted_proxies: Vec<String>,
-    /// No refresh extends a session beyond this many seconds after its sign-in.
-    pub session_max_lifetime: i64,
-    /// Shortest accepted password.
-    pub password_min_length: usize,
     /// Third-party identity providers verified by their published keys (`[[providers]]`).
     pub providers: Vec<oxforge_auth::providers::ProviderConfig>,
     /// Shortest time between two key refetches caused by unknown key ids, in seconds.
     pub provider_key_cooldown: u64,
     /// `false` runs the embedded cluster without fsync (throw-away test clusters only).
     pub embedded_durable: bool,
+    /// The HTTP layer's settings (body limits, CORS).
+    #[serde(flatten)]
+    pub http: HttpSettings,
     /// Each capability's settings (see `capabilities.rs`).
     #[serde(flatten)]
     pub capabilities: Sections,
@@ -145,26 +129,18 @@ impl Default for Config {
             access_api_key: None,
             access_anon_key: None,
             encryption_key: None,
-            body_limit: 10 * 1024 * 1024,
-            small_body_limit: 64 * 1024,
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 60_000,
             max_connections: 4096,
-            access_token_ttl: 15 * 60,
             pool_size: 16,
             admin_pool_size: 6,
             authenticator_url: None,
-            cors_origins: Vec::new(),
             pool_timeout_ms: 5_000,
-            auth_rate_limit: 30,
-            admin_sign_in_failures: 5,
-            admin_sign_in_global_failures: 60,
             trusted_proxies: Vec::new(),
-            session_max_lifetime: 30 * 24 * 3600,
-            password_min_length: 6,
             providers: Vec::new(),
             provider_key_cooldown: 30,
             embedded_durable: true,
+            http: HttpSettings::default(),
             capabilities: Sections::default(),
         }
     }
@@ -185,21 +161,13 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("ACCESS_API_KEY", "access_api_key"),
     ("ACCESS_ANON_KEY", "access_anon_key"),
     ("ENCRYPTION_KEY", "encryption_key"),
-    ("OXFORGE_BODY_LIMIT", "body_limit"),
-    ("OXFORGE_SMALL_BODY_LIMIT", "small_body_limit"),
     ("OXFORGE_HEADER_READ_TIMEOUT_MS", "header_read_timeout_ms"),
     ("OXFORGE_BODY_READ_TIMEOUT_MS", "body_read_timeout_ms"),
     ("OXFORGE_MAX_CONNECTIONS", "max_connections"),
-    ("OXFORGE_ACCESS_TOKEN_TTL", "access_token_ttl"),
     ("OXFORGE_POOL_SIZE", "pool_size"),
     ("OXFORGE_ADMIN_POOL_SIZE", "admin_pool_size"),
     ("OXFORGE_AUTHENTICATOR_URL", "authenticator_url"),
     ("OXFORGE_POOL_TIMEOUT_MS", "pool_timeout_ms"),
-    ("OXFORGE_AUTH_RATE_LIMIT", "auth_rate_limit"),
-    ("OXFORGE_ADMIN_SIGN_IN_FAILURES", "admin_sign_in_failures"),
-    ("OXFORGE_ADMIN_SIGN_IN_GLOBAL_FAILURES", "admin_sign_in_global_failures"),
-    ("OXFORGE_SESSION_MAX_LIFETIME", "session_max_lifetime"),
-    ("OXFORGE_PASSWORD_MIN_LENGTH", "password_min_length"),
 ];
 
 /// Settings given on the command line; `None` leaves the lower layers in force.
@@ -228,7 +196,12 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file(path)),
             None => figment = figment.merge(Toml::file("oxforge.toml")),
         }
-        let env_keys: Vec<(&str, &str)> = ENV_KEYS.iter().copied().chain(Sections::env()).collect();
+        let env_keys: Vec<(&str, &str)> = ENV_KEYS
+            .iter()
+            .chain(HttpSettings::ENV)
+            .copied()
+            .chain(Sections::env())
+            .collect();
         let env = Env::raw().filter_map(move |key| {
             env_keys
                 .iter()
@@ -255,7 +228,7 @@ impl Config {
             config.trusted_proxies = vec![list];
         }
         if let Some(list) = list("OXFORGE_CORS_ORIGINS") {
-            config.cors_origins = list
+            config.http.cors_origins = list
                 .split(',')
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
@@ -273,12 +246,8 @@ impl Config {
                 return Err(StartError::WeakAdminPassword(reason));
             }
         }
-        if self.session_max_lifetime <= 0 {
-            return Err(StartError::Config(
-                "session_max_lifetime (OXFORGE_SESSION_MAX_LIFETIME) must be a positive number of seconds".into(),
-            ));
-        }
         if let Some(bad) = self
+            .http
             .cors_origins
             .iter()
             .find(|o| !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/'))
@@ -288,23 +257,13 @@ impl Config {
             )));
         }
         self.capabilities.validate()?;
-        self.auth_limit_settings().map(|_| ())
+        self.trusted_proxies().map(|_| ())
     }
 
     /// The proxies whose `X-Forwarded-For` names the client.
     pub fn trusted_proxies(&self) -> Result<TrustedProxies, StartError> {
         TrustedProxies::parse(&self.trusted_proxies)
             .map_err(|e| StartError::Config(format!("trusted_proxies (OXFORGE_TRUSTED_PROXIES): {e}")))
-    }
-
-    /// The sign-in limits of the HTTP layer.
-    pub fn auth_limit_settings(&self) -> Result<AuthLimitSettings, StartError> {
-        Ok(AuthLimitSettings {
-            user_limit: self.auth_rate_limit,
-            admin_failures: self.admin_sign_in_failures,
-            admin_global_failures: self.admin_sign_in_global_failures,
-            trusted_proxies: self.trusted_proxies()?,
-        })
     }
 
     /// Every setting's key: the core's and each capability's.
@@ -388,7 +347,7 @@ mod tests {
             jail.create_file("oxforge.toml", "small_body_limit = 1000\nsql_body_limit = 5000\n")?;
             jail.set_env("OXFORGE_SQL_BODY_LIMIT", "7000");
             let config = Config::load(None, &CliOverrides::default()).map_err(|e| e.to_string())?;
-            assert_eq!(config.small_body_limit, 1000);
+            assert_eq!(config.http.small_body_limit, 1000);
             assert_eq!(config.capabilities.database.sql_body_limit, 7000, "env beats the file");
             Ok(())
         });
@@ -499,7 +458,12 @@ mod tests {
         keys.dedup();
         assert_eq!(keys.len(), count, "two settings share a key");
         assert!(keys.iter().any(|k| k == "port"));
-        let env: Vec<(&str, &str)> = ENV_KEYS.iter().copied().chain(Sections::env()).collect();
+        let env: Vec<(&str, &str)> = ENV_KEYS
+            .iter()
+            .chain(HttpSettings::ENV)
+            .copied()
+            .chain(Sections::env())
+            .collect();
         for (name, key) in &env {
             assert!(keys.iter().any(|k| k == key), "{name} fills no setting ({key})");
             assert_eq!(

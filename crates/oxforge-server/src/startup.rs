@@ -13,8 +13,6 @@ use oxforge_db::{Pool, PoolOptions, Recycling};
 
 use crate::KeySource;
 use oxforge_embedded_pg::{EmbeddedPostgres, Options as EmbeddedOptions};
-use oxforge_http::rate_limit::AuthLimits;
-use oxforge_http::{AppState, HttpSettings};
 use oxforge_schema::{SchemaCacheHandle, spawn_listener_with};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -115,7 +113,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     let providers = Providers::new(&config.providers, Duration::from_secs(config.provider_key_cooldown))
         .map_err(|e| StartError::Config(format!("providers: {e}")))?;
     let auth = Arc::new(Authenticator::with_providers(
-        oxforge_http::keys::load(&pool, &cipher)
+        oxforge_project::keys::load(&pool, &cipher)
             .await
             .map_err(|e| StartError::Keys(e.to_string()))?,
         providers,
@@ -125,7 +123,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         let (pool, cipher, auth) = (pool.clone(), Arc::clone(&cipher), Arc::clone(&auth));
         Arc::new(move |_payload: &str| {
             let (pool, cipher, auth) = (pool.clone(), Arc::clone(&cipher), Arc::clone(&auth));
-            tokio::spawn(async move { oxforge_http::keys::reload(&pool, &cipher, &auth).await });
+            tokio::spawn(async move { oxforge_project::keys::reload(&pool, &cipher, &auth).await });
         })
     };
     let listener_task = spawn_listener_with(
@@ -134,8 +132,8 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         vec![(oxforge_db::secrets::KEYS_CHANNEL, on_keys)],
     );
 
-    let shared = oxforge_edge::Shared {
-        auth: Arc::clone(&auth),
+    let mut shared = oxforge_edge::Shared {
+        auth,
         admin: Arc::new(AdminCredentials {
             username: secrets.admin_username.clone(),
             password: secrets.admin_password.clone(),
@@ -144,31 +142,14 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         data_pool: data_pool.clone(),
         sql_pool: sql_pool.clone(),
         accounts_pool: accounts_pool.clone(),
-        schema: Arc::clone(&schema),
-        cipher: Arc::clone(&cipher),
+        schema,
+        cipher,
         proxies: config.trusted_proxies()?,
         pool_timeout: wait_timeout,
-        body_limit: config.body_limit,
+        body_limit: config.http.body_limit,
+        provided: Default::default(),
     };
-    let capabilities = config.capabilities.routers(&shared)?;
-    let state = AppState {
-        auth,
-        pool: pool.clone(),
-        accounts_pool: accounts_pool.clone(),
-        admin: Arc::clone(&shared.admin),
-        settings: Arc::new(HttpSettings {
-            body_limit: config.body_limit,
-            small_body_limit: config.small_body_limit,
-            access_token_ttl_seconds: config.access_token_ttl,
-            password_min_length: config.password_min_length,
-            cors_origins: config.cors_origins.clone(),
-            session_max_lifetime_seconds: config.session_max_lifetime,
-            ..HttpSettings::default()
-        }),
-        limits: Arc::new(AuthLimits::new(config.auth_limit_settings()?)),
-        secret_cipher: cipher,
-        password_work: Arc::new(oxforge_http::password_work::PasswordWork::per_cpu()),
-    };
+    let capabilities = config.capabilities.routers(&mut shared)?;
 
     let bind = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&bind)
@@ -184,7 +165,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     let limits = ConnectionLimits::new(&config, raise_open_file_limit());
     let http = tokio::spawn(serve(
         listener,
-        oxforge_http::service(state, capabilities),
+        oxforge_http::service(&config.http, capabilities),
         limits,
         async move {
             let _ = stop_rx.await;

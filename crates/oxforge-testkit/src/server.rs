@@ -42,12 +42,12 @@ impl TestServer {
             port: 0,
             database_url: Some(cluster().connection_string(database)),
             pool_size: 4,
-            // Tests sign in many times from one address; the limiter has its own test.
-            auth_rate_limit: 0,
             // Every test server seals its secrets, as a production one should.
             encryption_key: Some(TEST_ENCRYPTION_KEY.into()),
             ..Config::default()
         };
+        // Tests sign in many times from one address; the limiter has its own test.
+        config.capabilities.accounts.auth_rate_limit = 0;
         adjust(&mut config);
         let server = oxforge_server::start(config).await?;
         Ok(TestServer {

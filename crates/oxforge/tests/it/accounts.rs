@@ -350,7 +350,7 @@ async fn mobile_refresh_deleted_users_and_current_session() {
 
 #[tokio::test]
 async fn expired_access_tokens_are_auth_unauthorized() {
-    let server = TestServer::start_with(|c| c.access_token_ttl = 1).await;
+    let server = TestServer::start_with(|c| c.capabilities.accounts.access_token_ttl = 1).await;
     let (_, body) = send(http().post(server.at("/api/auth/users")).json(&sign_up_body("x@x.io"))).await;
     let access = body["accessToken"].as_str().unwrap().to_owned();
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
@@ -475,7 +475,7 @@ async fn imported_bcrypt_users_sign_in() {
 
 #[tokio::test]
 async fn sign_in_is_rate_limited() {
-    let server = TestServer::start_with(|c| c.auth_rate_limit = 3).await;
+    let server = TestServer::start_with(|c| c.capabilities.accounts.auth_rate_limit = 3).await;
     let url = server.at("/api/auth/sessions");
     let attempt = || {
         send(
@@ -502,7 +502,7 @@ async fn sign_in_is_rate_limited() {
 async fn sign_in_limiting_holds_under_concurrent_attempts() {
     const LIMIT: usize = 10;
     const ATTEMPTS: usize = 60;
-    let server = TestServer::start_with(|c| c.auth_rate_limit = LIMIT as u32).await;
+    let server = TestServer::start_with(|c| c.capabilities.accounts.auth_rate_limit = LIMIT as u32).await;
     let url = server.at("/api/auth/sessions");
     let mut attempts = tokio::task::JoinSet::new();
     for i in 0..ATTEMPTS {

@@ -109,7 +109,7 @@ async fn admin_sign_in_failures() {
 
 #[tokio::test]
 async fn malformed_and_oversize_bodies_are_4xx_envelopes() {
-    let server = TestServer::start_with(|c| c.body_limit = 1024).await;
+    let server = TestServer::start_with(|c| c.http.body_limit = 1024).await;
     let url = server.at("/api/auth/admin/sessions");
     for raw in ["{", "not json", "{\"username\": }", "\u{0}"] {
         let (status, body) = send(http().post(&url).header("content-type", "application/json").body(raw)).await;

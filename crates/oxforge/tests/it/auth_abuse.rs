@@ -113,7 +113,7 @@ async fn admin_brute_force_is_stopped_per_address_while_the_admin_signs_in_elsew
     let server = TestServer::start_with(|c| {
         c.root_admin_password = Some(ADMIN_PASSWORD.into());
         c.trusted_proxies = vec!["127.0.0.1".into()];
-        c.admin_sign_in_failures = 3;
+        c.capabilities.accounts.admin_sign_in_failures = 3;
     })
     .await;
     for guess in 0..3 {
@@ -143,7 +143,7 @@ async fn admin_failures_are_capped_over_all_addresses() {
     let server = TestServer::start_with(|c| {
         c.root_admin_password = Some(ADMIN_PASSWORD.into());
         c.trusted_proxies = vec!["127.0.0.1".into()];
-        c.admin_sign_in_global_failures = 4;
+        c.capabilities.accounts.admin_sign_in_global_failures = 4;
     })
     .await;
     for i in 0..4 {
@@ -158,7 +158,7 @@ async fn admin_failures_are_capped_over_all_addresses() {
 async fn forwarded_for_is_ignored_without_trusted_proxies() {
     let server = TestServer::start_with(|c| {
         c.root_admin_password = Some(ADMIN_PASSWORD.into());
-        c.admin_sign_in_failures = 2;
+        c.capabilities.accounts.admin_sign_in_failures = 2;
     })
     .await;
     for _ in 0..2 {
@@ -172,7 +172,7 @@ async fn forwarded_for_is_ignored_without_trusted_proxies() {
 #[tokio::test]
 async fn attackers_failures_do_not_lock_the_victim_out() {
     let server = TestServer::start_with(|c| {
-        c.auth_rate_limit = 3;
+        c.capabilities.accounts.auth_rate_limit = 3;
         c.trusted_proxies = vec!["127.0.0.1".into()];
     })
     .await;
@@ -276,7 +276,7 @@ async fn admin_sessions_end_when_the_root_admin_credentials_change() {
 async fn refreshing_cannot_extend_a_session_beyond_its_maximum_lifetime() {
     let server = TestServer::start_with(|c| {
         c.root_admin_password = Some(ADMIN_PASSWORD.into());
-        c.session_max_lifetime = 2;
+        c.capabilities.accounts.session_max_lifetime = 2;
     })
     .await;
     let raw = admin_sign_in(&server, "127.0.0.1", "admin", ADMIN_PASSWORD).await;

@@ -35,15 +35,15 @@ const ALPHA: Component = Component {
     ],
 };
 
-/// Its first step's SQL used to be core's step 3; running it leaves a table behind.
+/// Its first step's SQL used to be core's step 2; running it leaves a table behind.
 const MOVED: Component = Component {
     name: "moved",
     steps: &[
         Step {
             version: 1,
-            name: "accounts",
+            name: "moved_first",
             sql: "CREATE TABLE public.moved_sql_ran ()",
-            formerly: Some(("core", 3)),
+            formerly: Some(("core", 2)),
         },
         step(2, "after_move", "CREATE TABLE public.after_move ()"),
     ],
@@ -83,8 +83,12 @@ fn rows(expected: &[(&str, i32, &str)]) -> Vec<(String, i32, String)> {
     rows
 }
 
-fn core_rows() -> Vec<(&'static str, i32, &'static str)> {
-    CORE.steps.iter().map(|s| ("core", s.version, s.name)).collect()
+/// The rows of every component this build lists (what the template database has).
+fn build_rows() -> Vec<(&'static str, i32, &'static str)> {
+    oxforge_server::sql_components()
+        .iter()
+        .flat_map(|c| c.steps.iter().map(|s| (c.name, s.version, s.name)))
+        .collect()
 }
 
 /// The steps of `ZETA` and `ALPHA` that ran, in the order they ran.
@@ -104,20 +108,22 @@ async fn exists(db: &tokio_postgres::Client, relation: &str) -> bool {
         .get(0)
 }
 
-/// Replaces the tracking table by the shape older builds made: no `component`, the primary
-/// key on `version` alone, core's rows kept (with a recognisable `applied_at`).
+/// Replaces the tracking table by the one builds before components made: no `component`, the
+/// primary key on `version` alone, their seven steps (with a recognisable `applied_at`; 3 and 7
+/// are accounts' now).
 async fn make_tracking_table_old(db: &tokio_postgres::Client) {
     db.batch_execute(
-        "CREATE TEMP TABLE old_rows AS SELECT version, name FROM system.oxforge_bootstrap WHERE component = 'core';
-         DROP TABLE system.oxforge_bootstrap;
+        "DROP TABLE system.oxforge_bootstrap;
          CREATE TABLE system.oxforge_bootstrap (
            version integer PRIMARY KEY,
            name text NOT NULL,
            applied_at timestamptz NOT NULL DEFAULT now()
          );
-         INSERT INTO system.oxforge_bootstrap (version, name, applied_at)
-           SELECT version, name, '2020-01-01T00:00:00Z' FROM old_rows;
-         DROP TABLE old_rows;",
+         INSERT INTO system.oxforge_bootstrap (version, name, applied_at) VALUES
+           (1, 'foundation', '2020-01-01T00:00:00Z'), (2, 'schema_reload', '2020-01-01T00:00:00Z'),
+           (3, 'accounts', '2020-01-01T00:00:00Z'), (4, 'custom_migrations', '2020-01-01T00:00:00Z'),
+           (5, 'table_helpers', '2020-01-01T00:00:00Z'), (6, 'request_roles', '2020-01-01T00:00:00Z'),
+           (7, 'session_hardening', '2020-01-01T00:00:00Z');",
     )
     .await
     .unwrap();
@@ -154,14 +160,17 @@ async fn bootstrap_upgrades_the_old_tracking_table_without_rerunning_steps() {
     let db = cluster().connect(&database).await.unwrap();
     make_tracking_table_old(&db).await;
 
-    // Two starts at once: one upgrades the table, the other finds it done.
+    // Two starts at once: one upgrades the table, the other finds it done. Accounts' steps 1
+    // and 2 were core's 3 and 7 (re-labelled, not run); only its new, idempotent step 3 runs.
     let pool = pool(&database);
-    let (first, second) = tokio::join!(migrate(&pool, &[CORE]), migrate(&pool, &[CORE]));
-    assert_eq!(first.unwrap(), [], "no step ran again");
-    assert_eq!(second.unwrap(), []);
-    assert_eq!(migrate(&pool, &[CORE]).await.unwrap(), []);
+    let components = oxforge_server::sql_components();
+    let (first, second) = tokio::join!(migrate(&pool, &components), migrate(&pool, &components));
+    let mut ran = first.unwrap();
+    ran.extend(second.unwrap());
+    assert_eq!(ran, [("accounts", 3)], "no step ran again, the new one once");
+    assert_eq!(migrate(&pool, &components).await.unwrap(), []);
 
-    assert_eq!(tracked(&db).await, rows(&core_rows()));
+    assert_eq!(tracked(&db).await, rows(&build_rows()));
     let kept: i64 = db
         .query_one(
             "SELECT count(*) FROM system.oxforge_bootstrap WHERE applied_at = '2020-01-01T00:00:00Z'",
@@ -192,16 +201,20 @@ async fn bootstrap_relabels_a_step_that_moved_to_another_component() {
     let database = cluster().database_from_template().await;
     let db = cluster().connect(&database).await.unwrap();
     let applied_at = "SELECT applied_at::text FROM system.oxforge_bootstrap WHERE component = $1 AND version = $2";
-    let before: String = db.query_one(applied_at, &[&"core", &3]).await.unwrap().get(0);
+    let before: String = db.query_one(applied_at, &[&"core", &2]).await.unwrap().get(0);
 
-    // Core without its step 3, which the `moved` component now owns.
-    let core_steps: Vec<Step> = CORE.steps.iter().filter(|s| s.version != 3).copied().collect();
+    // Core without its step 2, which the `moved` component now owns.
+    let core_steps: Vec<Step> = CORE.steps.iter().filter(|s| s.version != 2).copied().collect();
     let core = Component {
         name: "core",
         steps: core_steps.leak(),
     };
     let pool = pool(&database);
-    let applied = migrate(&pool, &[core, MOVED]).await.unwrap();
+    let accounts = oxforge_server::sql_components()
+        .into_iter()
+        .find(|c| c.name == "accounts")
+        .expect("accounts is a component");
+    let applied = migrate(&pool, &[core, accounts, MOVED]).await.unwrap();
     assert_eq!(applied, [("moved", 2)]);
     assert!(
         !exists(&db, "public.moved_sql_ran").await,
@@ -209,13 +222,13 @@ async fn bootstrap_relabels_a_step_that_moved_to_another_component() {
     );
     assert!(exists(&db, "public.after_move").await);
 
-    let mut expected = core_rows();
-    expected.retain(|(_, version, _)| *version != 3);
-    expected.extend([("moved", 1, "accounts"), ("moved", 2, "after_move")]);
+    let mut expected = build_rows();
+    expected.retain(|(component, version, _)| (*component, *version) != ("core", 2));
+    expected.extend([("moved", 1, "moved_first"), ("moved", 2, "after_move")]);
     assert_eq!(tracked(&db).await, rows(&expected));
     let after: String = db.query_one(applied_at, &[&"moved", &1]).await.unwrap().get(0);
     assert_eq!(after, before, "the row was re-labelled, not written again");
-    assert_eq!(migrate(&pool, &[core, MOVED]).await.unwrap(), []);
+    assert_eq!(migrate(&pool, &[core, accounts, MOVED]).await.unwrap(), []);
     pool.close();
 
     // Without the former row (a new database), the step runs.
@@ -273,7 +286,7 @@ async fn bootstrap_refuses_invalid_component_lists() {
         matches!(err, DbError::Components(ComponentError::Unordered { .. })),
         "{err:?}"
     );
-    // `moved` claims core's step 3, which this list still has.
+    // `moved` claims core's step 2, which this list still has.
     let err = oxforge_db::bootstrap(&pool, &[CORE, MOVED], &SecretCipher::plaintext(), &[], |_| {
         Ok(Vec::new())
     })

@@ -134,7 +134,7 @@ async fn cors_on_plain_and_error_responses() {
 
 #[tokio::test]
 async fn cors_origins_can_be_limited() {
-    let server = TestServer::start_with(|c| c.cors_origins = vec!["https://app.example".into()]).await;
+    let server = TestServer::start_with(|c| c.http.cors_origins = vec!["https://app.example".into()]).await;
     let origin_allowed = |origin: &'static str| {
         let request = http().get(server.at("/api/health")).header("Origin", origin);
         async move {
@@ -157,10 +157,8 @@ async fn cors_origins_can_be_limited() {
     );
     server.stop().await;
     // A value that is not an origin stops the start with the fix.
-    let bad = oxforge_server::Config {
-        cors_origins: vec!["app.example/".into()],
-        ..oxforge_server::Config::default()
-    };
+    let mut bad = oxforge_server::Config::default();
+    bad.http.cors_origins = vec!["app.example/".into()];
     let err = bad.validate().unwrap_err().to_string();
     assert!(
         err.contains("OXFORGE_CORS_ORIGINS") && err.contains("scheme://host"),

@@ -24,15 +24,14 @@ async fn postgres_restart_gives_fast_503s_then_recovers() {
             .unwrap()
     };
     let pg = start_pg(options.clone()).await;
-    let server = oxforge_server::start(Config {
+    let mut config = Config {
         port: 0,
         database_url: Some(pg.connection_string("postgres")),
         pool_size: 4,
-        auth_rate_limit: 0,
         ..Config::default()
-    })
-    .await
-    .unwrap();
+    };
+    config.capabilities.accounts.auth_rate_limit = 0;
+    let server = oxforge_server::start(config).await.unwrap();
     let url = format!("http://{}/api/database/records/events", server.local_addr());
     let key = server.info().secrets.api_key.clone();
     let (client, connection) = tokio_postgres::connect(&pg.connection_string("postgres"), tokio_postgres::NoTls)

@@ -2,15 +2,10 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use oxforge_db::DbError;
-use oxforge_db::accounts;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::refresh::not_found;
-use super::session::user_value;
-use super::validate;
-use crate::AppState;
+use crate::AccountsState;
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, JsonBody};
 
@@ -33,46 +28,42 @@ fn number(name: &str, value: Option<&str>, default: i64, max: i64) -> Result<i64
 }
 
 pub async fn list(
-    _: Admin,
-    State(state): State<AppState>,
+    Admin(admin): Admin,
+    State(state): State<AccountsState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = number("limit", q.limit.as_deref(), 10, 1000)?;
     let offset = number("offset", q.offset.as_deref(), 0, i64::MAX)?;
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    let (data, total) = accounts::list_users(&client, limit, offset, search).await?;
+    let page = state
+        .service(Some(admin))
+        .as_admin()?
+        .list_users(limit, offset, search)
+        .await?;
     Ok(Json(json!({
-        "data": user_value(&data)?,
-        "pagination": { "offset": offset, "limit": limit, "total": total },
+        "data": page.users,
+        "pagination": { "offset": offset, "limit": limit, "total": page.total },
     })))
 }
 
-pub async fn get(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    if !validate::is_uuid(&id) {
-        return Err(ApiError::invalid_input("Invalid user ID"));
-    }
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    let user = accounts::user_by_id(&client, &id).await?.ok_or_else(not_found)?;
-    Ok(Json(user_value(&user.json)?))
+pub async fn get(
+    Admin(admin): Admin,
+    State(state): State<AccountsState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(state.service(Some(admin)).as_admin()?.user(&id).await?))
 }
 
 pub async fn delete(
-    _: Admin,
-    State(state): State<AppState>,
+    Admin(admin): Admin,
+    State(state): State<AccountsState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let ids: Vec<String> = match body.get("userIds").and_then(Value::as_array) {
         Some(ids) => ids.iter().map(|v| v.as_str().unwrap_or("").to_owned()).collect(),
         None => return Err(ApiError::invalid_input("userIds: Required")),
     };
-    if ids.is_empty() || ids.iter().any(|id| !validate::is_uuid(id)) {
-        return Err(ApiError::invalid_input(
-            "userIds: Expected a non-empty array of user IDs",
-        ));
-    }
-    let client = state.accounts_pool.get().await.map_err(DbError::from)?;
-    let deleted = accounts::delete_users(&client, &ids).await?;
+    let deleted = state.service(Some(admin)).as_admin()?.delete_users(&ids).await?;
     Ok(Json(
         json!({ "message": "Users deleted successfully", "deletedCount": deleted }),
     ))

@@ -9,8 +9,7 @@ use oxforge_db::{DbError, catalog};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::AppState;
-use crate::routes::auth::config::public_config_value;
+use crate::ProjectState;
 use oxforge_edge::Admin;
 use oxforge_edge::ApiError;
 
@@ -18,18 +17,18 @@ fn current(keys: &[ProjectKey]) -> Result<&str, ApiError> {
     keys.first().map(|k| k.value.as_str()).ok_or_else(ApiError::internal)
 }
 
-pub async fn api_key(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn api_key(_: Admin, State(state): State<ProjectState>) -> Result<Json<Value>, ApiError> {
     let creds = state.auth.credentials();
     Ok(Json(json!({ "apiKey": current(&creds.api_keys)? })))
 }
 
-pub async fn anon_key(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn anon_key(_: Admin, State(state): State<ProjectState>) -> Result<Json<Value>, ApiError> {
     let creds = state.auth.credentials();
     Ok(Json(json!({ "anonKey": current(&creds.anon_keys)? })))
 }
 
 /// The deprecated `POST /api/auth/tokens/anon` the InsForge CLI still calls.
-pub async fn anon_token(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn anon_token(_: Admin, State(state): State<ProjectState>) -> Result<Json<Value>, ApiError> {
     let creds = state.auth.credentials();
     Ok(Json(
         json!({ "accessToken": current(&creds.anon_keys)?, "message": "Use GET /api/metadata/anon-key" }),
@@ -51,11 +50,11 @@ pub struct Format {
     format: Option<String>,
 }
 
-async fn metadata_value(state: &AppState) -> Result<Value, ApiError> {
-    let client = state.pool.get().await.map_err(DbError::from)?;
+async fn metadata_value(state: &ProjectState) -> Result<Value, ApiError> {
+    let client = state.owner_pool.get().await.map_err(DbError::from)?;
     let database: Value =
         serde_json::from_str(&catalog::database_summary(&client, "public").await?).map_err(|_| ApiError::internal())?;
-    let mut auth = public_config_value(state);
+    let mut auth = oxforge_accounts::public_config_value(state.accounts.settings());
     if let Some(auth) = auth.as_object_mut() {
         auth.insert(
             "smtpConfig".into(),
@@ -69,7 +68,7 @@ async fn metadata_value(state: &AppState) -> Result<Value, ApiError> {
         "database": database,
         "storage": { "buckets": [], "totalSizeInGB": 0 },
         "functions": [],
-        "version": state.settings.version,
+        "version": crate::VERSION,
     }))
 }
 
@@ -101,7 +100,7 @@ fn markdown(meta: &Value) -> String {
 
 pub async fn metadata(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<ProjectState>,
     Query(format): Query<Format>,
 ) -> Result<Response, ApiError> {
     let meta = metadata_value(&state).await?;
@@ -114,10 +113,10 @@ pub async fn metadata(
     }
 }
 
-pub async fn auth_slice(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn auth_slice(_: Admin, State(state): State<ProjectState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(metadata_value(&state).await?["auth"].clone()))
 }
 
-pub async fn database_slice(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn database_slice(_: Admin, State(state): State<ProjectState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(metadata_value(&state).await?["database"].clone()))
 }

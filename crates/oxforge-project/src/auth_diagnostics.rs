@@ -8,12 +8,12 @@ use oxforge_auth::providers::RoleRule;
 use oxforge_auth::{AuthError, now_seconds};
 use serde_json::{Value, json};
 
-use crate::AppState;
+use crate::ProjectState;
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, JsonBody, required_strings};
 
 /// `GET /api/oxforge/auth/providers`.
-pub async fn providers(_: Admin, State(state): State<AppState>) -> Json<Value> {
+pub async fn providers(_: Admin, State(state): State<ProjectState>) -> Json<Value> {
     let mut list = Vec::new();
     for (p, keys) in state.auth.providers().status().await {
         let role = match &p.role {
@@ -39,7 +39,7 @@ pub async fn providers(_: Admin, State(state): State<AppState>) -> Json<Value> {
 /// `POST /api/oxforge/auth/check {token}`: the verdict, and the path it took.
 pub async fn check(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<ProjectState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let [token] = required_strings(&body, ["token"])?;

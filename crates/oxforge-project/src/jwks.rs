@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::Value;
 
-use crate::AppState;
+use crate::ProjectState;
 
-pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
+pub async fn jwks(State(state): State<ProjectState>) -> Json<Value> {
     Json(state.auth.credentials().keypair.jwks())
 }

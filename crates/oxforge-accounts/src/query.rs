@@ -4,9 +4,9 @@
 //! (`{id,email,emailVerified,providers,createdAt,updatedAt,profile,metadata}`, timestamps as
 //! ISO-8601 with milliseconds and `Z`).
 
-use deadpool_postgres::GenericClient;
-
-use crate::DbError;
+use oxforge_db::DbError;
+use oxforge_db::deadpool_postgres::GenericClient;
+use oxforge_db::tokio_postgres;
 
 /// The SQL expression for a user object of the row `u`.
 const USER_JSON: &str = r#"json_build_object(

@@ -9,7 +9,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use oxforge_edge::ApiError;
+use crate::AccountsError;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -55,19 +55,21 @@ impl PasswordWork {
     }
 
     /// Runs `work` on a password thread (in arrival order) and waits for its result.
-    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AccountsError> {
         if self.threads == 0 {
             return tokio::task::spawn_blocking(work)
                 .await
-                .map_err(|_| ApiError::internal());
+                .map_err(|_| AccountsError::PasswordWork("the hashing task failed"));
         }
         let (done, result) = tokio::sync::oneshot::channel();
         self.jobs
             .send(Box::new(move || {
                 let _ = done.send(work());
             }))
-            .map_err(|_| ApiError::internal())?;
-        result.await.map_err(|_| ApiError::internal())
+            .map_err(|_| AccountsError::PasswordWork("no password thread is running"))?;
+        result
+            .await
+            .map_err(|_| AccountsError::PasswordWork("the hashing job panicked"))
     }
 }
 

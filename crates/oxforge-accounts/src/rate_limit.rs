@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 
-use oxforge_edge::ApiError;
 use oxforge_edge::client_ip::{self, TrustedProxies};
+
+use crate::AccountsSettings;
 
 /// How a limiter treats failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,20 +287,6 @@ pub const ADMIN_MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 pub const ADMIN_FORGET_AFTER: Duration = Duration::from_secs(3600);
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// The sign-in and sign-up limits (each `0` turns its limit off).
-#[derive(Debug, Clone, Default)]
-pub struct AuthLimitSettings {
-    /// User sign-in failures per minute per address and per (address, email); sign-ups per
-    /// minute per address.
-    pub user_limit: u32,
-    /// Admin sign-in failures per address before the waits start.
-    pub admin_failures: u32,
-    /// Admin sign-in failures per minute from all addresses together.
-    pub admin_global_failures: u32,
-    /// Whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: TrustedProxies,
-}
-
 /// The limiters of `/api/auth`, and how the client's address is found.
 pub struct AuthLimits {
     proxies: TrustedProxies,
@@ -314,25 +301,22 @@ fn enabled(limit: u32, policy: impl FnOnce(u32) -> Policy) -> Option<Limiter> {
 }
 
 impl AuthLimits {
-    pub fn new(settings: AuthLimitSettings) -> AuthLimits {
+    /// The limits of `settings` (each `0` turns its limit off); `proxies` are those whose
+    /// `X-Forwarded-For` is believed.
+    pub fn new(settings: &AccountsSettings, proxies: TrustedProxies) -> AuthLimits {
         let per_minute = |limit| Policy::per_window(limit, MINUTE);
         AuthLimits {
-            proxies: settings.trusted_proxies,
-            user_sign_in: enabled(settings.user_limit, per_minute),
-            sign_up: enabled(settings.user_limit, per_minute),
-            admin: enabled(settings.admin_failures, |free| Policy {
+            proxies,
+            user_sign_in: enabled(settings.auth_rate_limit, per_minute),
+            sign_up: enabled(settings.auth_rate_limit, per_minute),
+            admin: enabled(settings.admin_sign_in_failures, |free| Policy {
                 free,
                 first_wait: ADMIN_FIRST_WAIT,
                 max_wait: ADMIN_MAX_WAIT,
                 forget_after: ADMIN_FORGET_AFTER,
             }),
-            admin_global: enabled(settings.admin_global_failures, per_minute),
+            admin_global: enabled(settings.admin_sign_in_global_failures, per_minute),
         }
-    }
-
-    /// No limits, no trusted proxies.
-    pub fn off() -> AuthLimits {
-        AuthLimits::new(AuthLimitSettings::default())
     }
 
     /// The client's address bucket (see [`oxforge_edge::client_ip`]).
@@ -399,12 +383,6 @@ impl<'a> SignInAttempt<'a> {
         for attempt in self.attempts {
             attempt.succeeded(Some(&self.forget));
         }
-    }
-}
-
-impl From<Refused> for ApiError {
-    fn from(refused: Refused) -> Self {
-        ApiError::too_many_requests("Too many requests, please try again later", refused.seconds())
     }
 }
 

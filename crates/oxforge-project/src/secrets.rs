@@ -12,7 +12,7 @@ use oxforge_db::DbError;
 use oxforge_db::secrets::{self, Deleted, SecretUpdate};
 use serde_json::{Value, json};
 
-use crate::AppState;
+use crate::ProjectState;
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, JsonBody, required_strings};
 
@@ -35,33 +35,33 @@ fn valid_key(key: &str) -> Result<(), ApiError> {
 
 pub async fn get_secret(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<ProjectState>,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    match secrets::get(&client, &state.secret_cipher, &key).await? {
+    let client = state.owner_pool.get().await.map_err(DbError::from)?;
+    match secrets::get(&client, &state.cipher, &key).await? {
         Some(value) => Ok(Json(json!({ "key": key, "value": value }))),
         None => Err(not_found(&key)),
     }
 }
 
-pub async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let client = state.pool.get().await.map_err(DbError::from)?;
+pub async fn list(_: Admin, State(state): State<ProjectState>) -> Result<Json<Value>, ApiError> {
+    let client = state.owner_pool.get().await.map_err(DbError::from)?;
     let text = secrets::list(&client).await?;
     Ok(Json(serde_json::from_str(&text).map_err(|_| ApiError::internal())?))
 }
 
 pub async fn create(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<ProjectState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let [key, value] = required_strings(&body, ["key", "value"])?;
     valid_key(key)?;
     let reserved = body.get("isReserved").and_then(Value::as_bool).unwrap_or(false);
     let expires = body.get("expiresAt").and_then(Value::as_str);
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    match secrets::create(&client, &state.secret_cipher, key, value, reserved, expires).await {
+    let client = state.owner_pool.get().await.map_err(DbError::from)?;
+    match secrets::create(&client, &state.cipher, key, value, reserved, expires).await {
         Ok(Some(id)) => Ok((
             StatusCode::CREATED,
             Json(
@@ -83,7 +83,7 @@ pub async fn create(
 
 pub async fn update(
     _: Admin,
-    State(state): State<AppState>,
+    State(state): State<ProjectState>,
     Path(key): Path<String>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
@@ -93,8 +93,8 @@ pub async fn update(
         is_reserved: body.get("isReserved").and_then(Value::as_bool),
         expires_at: body.get("expiresAt").map(|v| v.as_str().map(str::to_owned)),
     };
-    let client = state.pool.get().await.map_err(DbError::from)?;
-    match secrets::update(&client, &state.secret_cipher, &key, &change).await {
+    let client = state.owner_pool.get().await.map_err(DbError::from)?;
+    match secrets::update(&client, &state.cipher, &key, &change).await {
         Ok(true) => Ok(Json(
             json!({ "success": true, "message": format!("Secret {key} has been updated successfully") }),
         )),
@@ -106,8 +106,12 @@ pub async fn update(
     }
 }
 
-pub async fn delete(_: Admin, State(state): State<AppState>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
-    let client = state.pool.get().await.map_err(DbError::from)?;
+pub async fn delete(
+    _: Admin,
+    State(state): State<ProjectState>,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let client = state.owner_pool.get().await.map_err(DbError::from)?;
     match secrets::delete(&client, &key).await? {
         Deleted::Yes => Ok(Json(
             json!({ "success": true, "message": format!("Secret {key} has been deleted successfully") }),
@@ -131,14 +135,14 @@ fn grace_hours(body: &Bytes, max_hours: f64, default_hours: f64) -> Result<f64, 
     }
 }
 
-async fn rotate(state: &AppState, key: &str, grace: f64) -> Result<Json<Value>, ApiError> {
+async fn rotate(state: &ProjectState, key: &str, grace: f64) -> Result<Json<Value>, ApiError> {
     let new_key = if key == secrets::API_KEY {
         keys::generate_api_key()
     } else {
         keys::generate_anon_key()
     };
-    let old_expires = secrets::rotate(&state.pool, &state.secret_cipher, key, &new_key, grace).await?;
-    crate::keys::reload(&state.pool, &state.secret_cipher, &state.auth).await;
+    let old_expires = secrets::rotate(&state.owner_pool, &state.cipher, key, &new_key, grace).await?;
+    crate::keys::reload(&state.owner_pool, &state.cipher, &state.auth).await;
     let field = if key == secrets::API_KEY { "apiKey" } else { "anonKey" };
     Ok(Json(json!({
         "success": true,
@@ -159,12 +163,21 @@ fn optional_json(body: &Bytes) -> Result<Value, ApiError> {
 /// Rotating the API key, what one does after a leak, also ends every root admin session, so
 /// the leak cannot live on in a refresh token. Sessions end first: if that fails, the key is
 /// not rotated (and the caller does not lose the new key to an error).
-pub async fn rotate_api_key(_: Admin, State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn rotate_api_key(
+    Admin(admin): Admin,
+    State(state): State<ProjectState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let grace = grace_hours(&body, 168.0, 24.0)?;
-    crate::routes::auth::revoke::revoke_admin_sessions(&state).await?;
+    let accounts = state.accounts.service(Some(admin));
+    accounts.as_admin()?.revoke_admin_sessions().await?;
     rotate(&state, secrets::API_KEY, grace).await
 }
 
-pub async fn rotate_anon_key(_: Admin, State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn rotate_anon_key(
+    _: Admin,
+    State(state): State<ProjectState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     rotate(&state, secrets::ANON_KEY, grace_hours(&body, 720.0, 168.0)?).await
 }

@@ -4,18 +4,19 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::AppState;
+use crate::{AccountsSettings, AccountsState};
 
-pub async fn public_config(State(state): State<AppState>) -> Json<Value> {
-    Json(public_config_value(&state))
+pub async fn public_config(State(state): State<AccountsState>) -> Json<Value> {
+    Json(public_config_value(&state.settings))
 }
 
-pub fn public_config_value(state: &AppState) -> Value {
+/// The answer of `GET /api/auth/public-config` (also the `auth` part of `/api/metadata`).
+pub fn public_config_value(settings: &AccountsSettings) -> Value {
     json!({
         "oAuthProviders": [],
         "customOAuthProviders": [],
         "requireEmailVerification": false,
-        "passwordMinLength": state.settings.password_min_length,
+        "passwordMinLength": settings.password_min_length,
         "requireNumber": false,
         "requireLowercase": false,
         "requireUppercase": false,

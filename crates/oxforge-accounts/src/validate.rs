@@ -1,9 +1,9 @@
 //! Checks on account input, with InsForge's `"<field>: <message>"` wording.
 
-use oxforge_edge::ApiError;
+use crate::AccountsError;
 
 /// Trimmed and lowercased, with a plausible shape (`local@domain.tld`, no spaces).
-pub fn email(raw: &str) -> Result<String, ApiError> {
+pub fn email(raw: &str) -> Result<String, AccountsError> {
     let email = raw.trim().to_lowercase();
     let valid = email.len() <= 254
         && !email.chars().any(char::is_whitespace)
@@ -17,23 +17,19 @@ pub fn email(raw: &str) -> Result<String, ApiError> {
     if valid {
         Ok(email)
     } else {
-        Err(ApiError::invalid_input("email: Invalid email"))
+        Err(AccountsError::InvalidEmail)
     }
 }
 
 pub const PASSWORD_MAX: usize = 256;
 
-pub fn password(password: &str, min: usize) -> Result<(), ApiError> {
+pub fn password(password: &str, min: usize) -> Result<(), AccountsError> {
     let length = password.chars().count();
     if length < min {
-        return Err(ApiError::invalid_input(format!(
-            "Password must be at least {min} characters long"
-        )));
+        return Err(AccountsError::PasswordTooShort { min });
     }
     if length > PASSWORD_MAX {
-        return Err(ApiError::invalid_input(format!(
-            "password: String must contain at most {PASSWORD_MAX} character(s)"
-        )));
+        return Err(AccountsError::PasswordTooLong);
     }
     Ok(())
 }
