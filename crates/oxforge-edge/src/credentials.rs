@@ -58,18 +58,30 @@ fn name_the_mistake(parts: &Parts, error: oxforge_auth::AuthError) -> ApiError {
     api
 }
 
+/// Implements `FromRequestParts` for a credential extractor with an inherent
+/// `async fn check(parts: &Parts, auth: &Authenticator) -> Result<Self, ApiError>`, for any state
+/// that yields the project's `Arc<Authenticator>`.
+macro_rules! credential_extractor {
+    ($name:ident) => {
+        impl<S> FromRequestParts<S> for $name
+        where
+            S: Send + Sync,
+            Arc<Authenticator>: FromRef<S>,
+        {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+                $name::check(parts, &Arc::<Authenticator>::from_ref(state)).await
+            }
+        }
+    };
+}
+
 /// Any valid credential: API key, anon key or JWT (InsForge's `verifyUser`).
 pub struct Caller(pub Principal);
 
-impl<S> FromRequestParts<S> for Caller
-where
-    S: Send + Sync,
-    Arc<Authenticator>: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let auth = Arc::<Authenticator>::from_ref(state);
+impl Caller {
+    async fn check(parts: &Parts, auth: &Authenticator) -> Result<Self, ApiError> {
         match auth.authenticate(presented(parts)).await {
             Ok(principal) => Ok(Caller(principal)),
             Err(e) => Err(name_the_mistake(parts, e)),
@@ -77,18 +89,13 @@ where
     }
 }
 
+credential_extractor!(Caller);
+
 /// A credential if one is presented (an invalid one is still an error, never ignored).
 pub struct MaybeCaller(pub Option<Principal>);
 
-impl<S> FromRequestParts<S> for MaybeCaller
-where
-    S: Send + Sync,
-    Arc<Authenticator>: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let auth = Arc::<Authenticator>::from_ref(state);
+impl MaybeCaller {
+    async fn check(parts: &Parts, auth: &Authenticator) -> Result<Self, ApiError> {
         match presented(parts) {
             Presented::None => Ok(MaybeCaller(None)),
             p => match auth.authenticate(p).await {
@@ -99,18 +106,13 @@ where
     }
 }
 
+credential_extractor!(MaybeCaller);
+
 /// A signed-in user: a JWT with role `authenticated` (InsForge's `verifyToken` + role check).
 pub struct SignedIn(pub oxforge_auth::principal::UserClaims);
 
-impl<S> FromRequestParts<S> for SignedIn
-where
-    S: Send + Sync,
-    Arc<Authenticator>: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let auth = Arc::<Authenticator>::from_ref(state);
+impl SignedIn {
+    async fn check(parts: &Parts, auth: &Authenticator) -> Result<Self, ApiError> {
         let token = match presented(parts) {
             Presented::None => return Err(oxforge_auth::AuthError::NoToken.into()),
             Presented::Jwt(token) => token,
@@ -124,21 +126,18 @@ where
     }
 }
 
+credential_extractor!(SignedIn);
+
 /// The API key or a `project_admin` JWT (InsForge's `verifyAdmin`).
 pub struct Admin(pub Principal);
 
-impl<S> FromRequestParts<S> for Admin
-where
-    S: Send + Sync,
-    Arc<Authenticator>: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let auth = Arc::<Authenticator>::from_ref(state);
+impl Admin {
+    async fn check(parts: &Parts, auth: &Authenticator) -> Result<Self, ApiError> {
         match auth.authenticate_admin(presented(parts)).await {
             Ok(principal) => Ok(Admin(principal)),
             Err(e) => Err(name_the_mistake(parts, e)),
         }
     }
 }
+
+credential_extractor!(Admin);

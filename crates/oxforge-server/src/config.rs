@@ -170,6 +170,17 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OXFORGE_POOL_TIMEOUT_MS", "pool_timeout_ms"),
 ];
 
+/// Every environment variable read, and the key it fills: the core's, the HTTP layer's, each
+/// capability's.
+fn env_keys() -> Vec<(&'static str, &'static str)> {
+    ENV_KEYS
+        .iter()
+        .chain(HttpSettings::ENV)
+        .copied()
+        .chain(Sections::env())
+        .collect()
+}
+
 /// Settings given on the command line; `None` leaves the lower layers in force.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CliOverrides {
@@ -196,12 +207,7 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file(path)),
             None => figment = figment.merge(Toml::file("oxforge.toml")),
         }
-        let env_keys: Vec<(&str, &str)> = ENV_KEYS
-            .iter()
-            .chain(HttpSettings::ENV)
-            .copied()
-            .chain(Sections::env())
-            .collect();
+        let env_keys = env_keys();
         let env = Env::raw().filter_map(move |key| {
             env_keys
                 .iter()
@@ -458,12 +464,7 @@ mod tests {
         keys.dedup();
         assert_eq!(keys.len(), count, "two settings share a key");
         assert!(keys.iter().any(|k| k == "port"));
-        let env: Vec<(&str, &str)> = ENV_KEYS
-            .iter()
-            .chain(HttpSettings::ENV)
-            .copied()
-            .chain(Sections::env())
-            .collect();
+        let env = env_keys();
         for (name, key) in &env {
             assert!(keys.iter().any(|k| k == key), "{name} fills no setting ({key})");
             assert_eq!(
