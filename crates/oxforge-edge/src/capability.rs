@@ -46,6 +46,10 @@ pub struct Shared {
     /// The largest request body any route accepts, in bytes: a capability's own limits stay
     /// under it.
     pub body_limit: usize,
+    /// oxforge's data directory (logs, keys).
+    pub data_dir: std::path::PathBuf,
+    /// The embedded PostgreSQL's log file (none with an external database).
+    pub postgres_log: Option<std::path::PathBuf>,
     /// What capabilities listed earlier provide to those after them (by type: accounts puts its
     /// `AccountsState` here for the project's metadata and key rotation).
     pub provided: axum::http::Extensions,

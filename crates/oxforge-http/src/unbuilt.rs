@@ -16,7 +16,6 @@ pub const MODULES: &[(&str, &str)] = &[
     ("/api/functions", "functions"),
     ("/functions", "functions"),
     ("/api/ai", "AI"),
-    ("/api/logs", "logs"),
     ("/api/schedules", "schedules"),
 ];
 

@@ -49,15 +49,19 @@ fn main() -> std::process::ExitCode {
             };
         }
     };
-    tracing_subscriber::fmt()
-        // Colours only for a terminal: logs collected from a pipe or a file stay plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        use tracing_subscriber::{EnvFilter, Layer as _};
+        let stderr = tracing_subscriber::fmt::layer()
+            // Colours only for a terminal: logs collected from a pipe or a file stay plain text.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .with_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")));
+        // `/api/logs/insforge.logs`: oxforge's own INFO-or-worse events, whatever RUST_LOG says.
+        let store = oxforge_logs::LogLayer::global().with_filter(tracing_subscriber::filter::LevelFilter::INFO);
+        tracing_subscriber::registry().with(stderr).with(store).init();
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -19,6 +19,7 @@ mod embedding;
 mod http_basics;
 mod injection;
 mod lifecycle;
+mod logs;
 mod newcomer_messages;
 mod outage;
 mod prepared;

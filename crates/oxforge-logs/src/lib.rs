@@ -1,0 +1,56 @@
+//! Logs: InsForge's `/api/logs/*` over oxforge's own logs. `insforge.logs` is this process's
+//! request and event log ([`LogLayer`], a `tracing` layer the binary installs, into the process's
+//! [`LogStore`]: a bounded ring per source, appended to `<data dir>/logs/*.jsonl` and read back at
+//! start); `postgres.logs` the embedded PostgreSQL's log file; `function.logs` stays empty until
+//! functions exist, `postgREST.logs` too (the data API runs in-process). Each process shows its
+//! own logs.
+
+mod layer;
+mod postgres;
+mod routes;
+mod store;
+
+use axum::Router;
+use axum::routing::get;
+use oxforge_edge::{Capability, Shared};
+
+pub use layer::LogLayer;
+pub use routes::{LogsState, MAX_LIMIT};
+pub use store::{Entry, LogStore, Source};
+
+oxforge_edge::settings! {
+    /// The logs API has no settings of its own yet.
+    pub struct LogsSettings {}
+}
+
+/// The logs API as a capability (no SQL).
+pub struct Logs;
+
+impl Capability for Logs {
+    const NAME: &'static str = "logs";
+    type Settings = LogsSettings;
+
+    fn router(shared: &mut Shared, _: &LogsSettings) -> Result<Router, String> {
+        let store = LogStore::global();
+        if let Err(e) = store.persist_to(&shared.data_dir.join("logs")) {
+            tracing::warn!(error = %e, "the request log is kept in memory only");
+        }
+        Ok(router(LogsState {
+            store,
+            auth: std::sync::Arc::clone(&shared.auth),
+            postgres_log: shared.postgres_log.clone(),
+        }))
+    }
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(state: LogsState) -> Router<S> {
+    Router::new()
+        .route("/api/logs/sources", get(routes::sources))
+        .route("/api/logs/stats", get(routes::stats))
+        .route("/api/logs/search", get(routes::search))
+        .route("/api/logs/functions/build-logs", get(routes::build_logs))
+        .route("/api/logs/audits", axum::routing::any(routes::audits))
+        .route("/api/logs/audits/{*rest}", axum::routing::any(routes::audits))
+        .route("/api/logs/{source}", get(routes::source))
+        .with_state(state)
+}
