@@ -4,6 +4,7 @@ mod auth;
 mod db;
 mod env;
 mod link;
+mod logs;
 mod migrations;
 mod secrets;
 mod sql_guard;
@@ -43,6 +44,8 @@ pub enum Command {
     /// Test tokens signed with the project's JWT secret.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// The server's logs: requests and events, the embedded PostgreSQL's.
+    Logs(logs::LogsArgs),
 }
 
 /// The linked server's client.
@@ -64,6 +67,7 @@ pub async fn run(command: Command, out: Output, dir: &Path) -> i32 {
         Command::Env(cmd) => env::run(cmd, out, dir).await,
         Command::Token(cmd) => token::run(cmd, out, dir).await,
         Command::Auth(cmd) => auth::run(cmd, out, dir).await,
+        Command::Logs(args) => logs::run(args, out, dir).await,
     };
     match result {
         Ok(()) => 0,

@@ -409,3 +409,29 @@ async fn migrations_up_names_a_local_file_older_than_the_server_head() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_prints_a_source_and_names_the_sources() {
+    let server = TestServer::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let r = oxforge(dir, &["link", "--url", &server.url, "--api-key", server.api_key()]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // The test server runs on an external database: its PostgreSQL log is not oxforge's to read.
+    let r = oxforge(dir, &["logs", "postgres.logs", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json(), json!({"logs": [], "total": 0}));
+    let r = oxforge(dir, &["logs", "postgres.logs"]).await;
+    assert_eq!(
+        (r.code, r.stdout.trim()),
+        (0, "No entries in postgres.logs."),
+        "{}",
+        r.stderr
+    );
+
+    let r = oxforge(dir, &["logs", "nginx.logs"]).await;
+    assert_eq!(r.code, 64, "{}", r.stderr);
+    assert!(r.stderr.contains("insforge.logs, postgres.logs"), "{}", r.stderr);
+    server.stop().await;
+}
