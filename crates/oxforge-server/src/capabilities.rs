@@ -70,4 +70,5 @@ capabilities! {
     data: oxforge_data::Data,
     database: oxforge_database::Database,
     project: oxforge_project::Project,
+    docs: oxforge_docs::Docs,
 }
