@@ -13,6 +13,9 @@
 //! (`docs/*.md`); a name is looked up in a fixed table and never touches the file system, so an
 //! unknown name (`..%2f..%2fetc` included) is a 404 envelope listing the known ones. Code in the
 //! docs uses `http://localhost:7130`, which the MCP server replaces with the real URL.
+//!
+//! Every snippet must work against oxforge as it is: `tests/sdk/docs.test.mjs` runs them with the
+//! real `@insforge/sdk`; a page for a module oxforge does not have says so plainly.
 
 use axum::Router;
 use axum::extract::Path;
