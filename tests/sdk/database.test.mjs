@@ -3,30 +3,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
 import { createClient } from '@insforge/sdk';
-import { GUIDE_SQL, startOxforge } from './harness.mjs';
+import { GUIDE_SQL, ITEMS_SQL, startOxforge } from './harness.mjs';
 
 let ox;
 let admin;
 let anon;
 
-const FIXTURE = `
-CREATE TABLE public.items (id serial PRIMARY KEY, name text UNIQUE NOT NULL, qty int, tags text[] DEFAULT '{}', meta jsonb, body text);
-INSERT INTO public.items (name, qty, tags, meta, body) VALUES
-  ('apple', 5, '{fruit,red}', '{"origin":"NZ"}', 'the quick brown fox'),
-  ('banana', 12, '{fruit,yellow}', '{"origin":"EC"}', 'lazy dogs sleep'),
-  ('carrot', NULL, '{veg}', NULL, 'quick carrots'),
-  ('dates', 30, '{fruit}', '{"origin":"TN"}', NULL);
-CREATE TABLE public.authors (id int PRIMARY KEY, name text);
-CREATE TABLE public.books (id int PRIMARY KEY, title text, author_id int REFERENCES public.authors(id));
-INSERT INTO public.authors VALUES (1, 'Ann'), (2, 'Ben');
-INSERT INTO public.books VALUES (10, 'Alpha', 1), (11, 'Beta', 1), (12, 'Gamma', 2);
-CREATE FUNCTION public.add(a int, b int) RETURNS int LANGUAGE sql AS 'SELECT a + b';
-CREATE FUNCTION public.big_items(min_qty int) RETURNS SETOF public.items LANGUAGE sql STABLE AS 'SELECT * FROM public.items WHERE qty >= min_qty';
-`;
-
 before(async () => {
   ox = await startOxforge();
-  ox.sql(FIXTURE);
+  ox.sql(ITEMS_SQL);
   ox.sql(GUIDE_SQL);
   admin = createClient({ baseUrl: ox.url, accessToken: ox.apiKey });
   anon = createClient({ baseUrl: ox.url, anonKey: ox.anonKey });

@@ -70,3 +70,19 @@ alter table public.todos enable row level security;
 create policy "Users can manage own todos" on public.todos for all to authenticated
   using (user_id = requesting_user_id()) with check (user_id = requesting_user_id());
 `;
+
+/** Items, authors and books, and two functions: the database tests' and the docs' fixture. */
+export const ITEMS_SQL = `
+CREATE TABLE public.items (id serial PRIMARY KEY, name text UNIQUE NOT NULL, qty int, tags text[] DEFAULT '{}', meta jsonb, body text);
+INSERT INTO public.items (name, qty, tags, meta, body) VALUES
+  ('apple', 5, '{fruit,red}', '{"origin":"NZ"}', 'the quick brown fox'),
+  ('banana', 12, '{fruit,yellow}', '{"origin":"EC"}', 'lazy dogs sleep'),
+  ('carrot', NULL, '{veg}', NULL, 'quick carrots'),
+  ('dates', 30, '{fruit}', '{"origin":"TN"}', NULL);
+CREATE TABLE public.authors (id int PRIMARY KEY, name text);
+CREATE TABLE public.books (id int PRIMARY KEY, title text, author_id int REFERENCES public.authors(id));
+INSERT INTO public.authors VALUES (1, 'Ann'), (2, 'Ben');
+INSERT INTO public.books VALUES (10, 'Alpha', 1), (11, 'Beta', 1), (12, 'Gamma', 2);
+CREATE FUNCTION public.add(a int, b int) RETURNS int LANGUAGE sql AS 'SELECT a + b';
+CREATE FUNCTION public.big_items(min_qty int) RETURNS SETOF public.items LANGUAGE sql STABLE AS 'SELECT * FROM public.items WHERE qty >= min_qty';
+`;

@@ -46,8 +46,9 @@ pub struct Shared {
     /// The largest request body any route accepts, in bytes: a capability's own limits stay
     /// under it.
     pub body_limit: usize,
-    /// oxforge's data directory (logs, keys).
-    pub data_dir: std::path::PathBuf,
+    /// oxforge's data directory when it runs the embedded PostgreSQL (logs are kept there); none
+    /// with an external database.
+    pub data_dir: Option<std::path::PathBuf>,
     /// The embedded PostgreSQL's log file (none with an external database).
     pub postgres_log: Option<std::path::PathBuf>,
     /// What capabilities listed earlier provide to those after them (by type: accounts puts its

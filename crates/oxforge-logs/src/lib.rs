@@ -1,7 +1,7 @@
 //! Logs: InsForge's `/api/logs/*` over oxforge's own logs. `insforge.logs` is this process's
 //! request and event log ([`LogLayer`], a `tracing` layer the binary installs, into the process's
 //! [`LogStore`]: a bounded ring per source, appended to `<data dir>/logs/*.jsonl` and read back at
-//! start); `postgres.logs` the embedded PostgreSQL's log file; `function.logs` stays empty until
+//! start when oxforge runs its embedded PostgreSQL; in memory only with an external database); `postgres.logs` the embedded PostgreSQL's log file; `function.logs` stays empty until
 //! functions exist, `postgREST.logs` too (the data API runs in-process). Each process shows its
 //! own logs.
 
@@ -32,7 +32,10 @@ impl Capability for Logs {
 
     fn router(shared: &mut Shared, _: &LogsSettings) -> Result<Router, String> {
         let store = LogStore::global();
-        if let Err(e) = store.persist_to(&shared.data_dir.join("logs")) {
+        // With an external database there is no data directory of oxforge's to write into.
+        if let Some(dir) = &shared.data_dir
+            && let Err(e) = store.persist_to(&dir.join("logs"))
+        {
             tracing::warn!(error = %e, "the request log is kept in memory only");
         }
         Ok(router(LogsState {

@@ -71,4 +71,5 @@ capabilities! {
     database: oxforge_database::Database,
     project: oxforge_project::Project,
     logs: oxforge_logs::Logs,
+    docs: oxforge_docs::Docs,
 }

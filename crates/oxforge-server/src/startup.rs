@@ -147,7 +147,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         proxies: config.trusted_proxies()?,
         pool_timeout: wait_timeout,
         body_limit: config.http.body_limit,
-        data_dir: config.data_dir.clone(),
+        data_dir: embedded.as_ref().map(|_| config.data_dir.clone()),
         postgres_log: embedded.as_ref().map(|(cluster, _)| cluster.log_file().to_path_buf()),
         provided: Default::default(),
     };

@@ -13,6 +13,7 @@ mod bootstrap;
 mod bootstrap_components;
 mod cli;
 mod credentials;
+mod docs;
 mod edge_limits;
 mod embedded_restart;
 mod embedding;
