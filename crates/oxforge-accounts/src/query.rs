@@ -2,11 +2,13 @@
 //!
 //! User objects are built by PostgreSQL in InsForge's shape and key order
 //! (`{id,email,emailVerified,providers,createdAt,updatedAt,profile,metadata}`, timestamps as
-//! ISO-8601 with milliseconds and `Z`).
+//! ISO-8601 with milliseconds and `Z`); the auth configuration (`auth.config`).
 
 use oxforge_db::DbError;
 use oxforge_db::deadpool_postgres::GenericClient;
 use oxforge_db::tokio_postgres;
+
+use crate::auth_config::{AuthConfig, AuthConfigPatch};
 
 /// The SQL expression for a user object of the row `u`.
 const USER_JSON: &str = r#"json_build_object(
@@ -270,4 +272,79 @@ pub async fn revoke_sessions_of_user(client: &impl GenericClient, id: &str) -> R
             &[&id],
         )
         .await?)
+}
+
+/// The columns of the auth configuration `c`, in [`config_row`]'s order.
+const CONFIG_COLUMNS: &str = r#"c.id::text, c.require_email_verification, c.password_min_length, c.require_number,
+  c.require_lowercase, c.require_uppercase, c.require_special_char, c.verify_email_method,
+  c.reset_password_method, c.allowed_redirect_urls, c.disable_signup,
+  to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+  to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#;
+
+fn config_row(row: &tokio_postgres::Row) -> Result<AuthConfig, DbError> {
+    Ok(AuthConfig {
+        id: row.try_get(0)?,
+        require_email_verification: row.try_get(1)?,
+        password_min_length: row.try_get(2)?,
+        require_number: row.try_get(3)?,
+        require_lowercase: row.try_get(4)?,
+        require_uppercase: row.try_get(5)?,
+        require_special_char: row.try_get(6)?,
+        verify_email_method: row.try_get(7)?,
+        reset_password_method: row.try_get(8)?,
+        allowed_redirect_urls: row.try_get(9)?,
+        disable_signup: row.try_get(10)?,
+        created_at: row.try_get(11)?,
+        updated_at: row.try_get(12)?,
+    })
+}
+
+/// The auth configuration, in one statement; the row is created on first use with
+/// `password_min_length` = `seed_min_length` (the setting) and the other defaults.
+pub async fn auth_config(client: &impl GenericClient, seed_min_length: i32) -> Result<AuthConfig, DbError> {
+    let sql = format!(
+        "WITH seeded AS (INSERT INTO auth.config (password_min_length) VALUES ($1)
+                         ON CONFLICT DO NOTHING RETURNING *)
+         SELECT {CONFIG_COLUMNS} FROM seeded c
+         UNION ALL SELECT {CONFIG_COLUMNS} FROM auth.config c
+         LIMIT 1"
+    );
+    config_row(&client.query_one(&sql, &[&seed_min_length]).await?)
+}
+
+/// Applies the fields present in `patch` (the row must exist: read it first); `updated_at` moves.
+pub async fn update_auth_config(client: &impl GenericClient, patch: &AuthConfigPatch) -> Result<AuthConfig, DbError> {
+    let sql = format!(
+        "UPDATE auth.config c SET
+           require_email_verification = coalesce($1, c.require_email_verification),
+           password_min_length = coalesce($2, c.password_min_length),
+           require_number = coalesce($3, c.require_number),
+           require_lowercase = coalesce($4, c.require_lowercase),
+           require_uppercase = coalesce($5, c.require_uppercase),
+           require_special_char = coalesce($6, c.require_special_char),
+           verify_email_method = coalesce($7, c.verify_email_method),
+           reset_password_method = coalesce($8, c.reset_password_method),
+           allowed_redirect_urls = coalesce($9::text[], c.allowed_redirect_urls),
+           disable_signup = coalesce($10, c.disable_signup),
+           updated_at = now()
+         RETURNING {CONFIG_COLUMNS}"
+    );
+    let row = client
+        .query_one(
+            &sql,
+            &[
+                &patch.require_email_verification,
+                &patch.password_min_length,
+                &patch.require_number,
+                &patch.require_lowercase,
+                &patch.require_uppercase,
+                &patch.require_special_char,
+                &patch.verify_email_method,
+                &patch.reset_password_method,
+                &patch.allowed_redirect_urls,
+                &patch.disable_signup,
+            ],
+        )
+        .await?;
+    config_row(&row)
 }
