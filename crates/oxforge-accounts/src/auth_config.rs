@@ -5,13 +5,13 @@
 //! (length and character classes, at sign-up). Stored and checked only, for the email and OAuth
 //! flows still to come: `allowedRedirectUrls`, `verifyEmailMethod`, `resetPasswordMethod`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::AccountsError;
 
 /// The record, in InsForge's shape and key order (`GET /api/auth/config`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthConfig {
     pub id: String,
@@ -40,13 +40,19 @@ const SPECIAL: &str = "!@#$%^&*()_+-=[]{};\\|,.<>/?";
 /// schema strips them), so a client may send back a whole record with `id` and timestamps.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthConfigPatch {
+    /// Refused when `true` while no email can be sent.
     pub require_email_verification: Option<bool>,
+    /// 4 to 128.
     pub password_min_length: Option<i32>,
+    /// The character classes a password must hold (ASCII).
     pub require_number: Option<bool>,
     pub require_lowercase: Option<bool>,
     pub require_uppercase: Option<bool>,
+    /// One of ``!@#$%^&*()_+-=[]{};\|,.<>/?``.
     pub require_special_char: Option<bool>,
+    /// `code` or `link`.
     pub verify_email_method: Option<String>,
+    /// `code` or `link`.
     pub reset_password_method: Option<String>,
     /// `null` clears the list (an empty list allows every target, as in InsForge).
     pub allowed_redirect_urls: Option<Vec<String>>,

@@ -274,29 +274,26 @@ pub async fn revoke_sessions_of_user(client: &impl GenericClient, id: &str) -> R
         .await?)
 }
 
-/// The columns of the auth configuration `c`, in [`config_row`]'s order.
-const CONFIG_COLUMNS: &str = r#"c.id::text, c.require_email_verification, c.password_min_length, c.require_number,
-  c.require_lowercase, c.require_uppercase, c.require_special_char, c.verify_email_method,
-  c.reset_password_method, c.allowed_redirect_urls, c.disable_signup,
-  to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-  to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#;
+/// The auth configuration `c` as InsForge's record (JSON text), timestamps as for users.
+const CONFIG_JSON: &str = r#"json_build_object(
+  'id', c.id,
+  'requireEmailVerification', c.require_email_verification,
+  'passwordMinLength', c.password_min_length,
+  'requireNumber', c.require_number,
+  'requireLowercase', c.require_lowercase,
+  'requireUppercase', c.require_uppercase,
+  'requireSpecialChar', c.require_special_char,
+  'verifyEmailMethod', c.verify_email_method,
+  'resetPasswordMethod', c.reset_password_method,
+  'allowedRedirectUrls', c.allowed_redirect_urls,
+  'disableSignup', c.disable_signup,
+  'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+  'updatedAt', to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+)::text"#;
 
 fn config_row(row: &tokio_postgres::Row) -> Result<AuthConfig, DbError> {
-    Ok(AuthConfig {
-        id: row.try_get(0)?,
-        require_email_verification: row.try_get(1)?,
-        password_min_length: row.try_get(2)?,
-        require_number: row.try_get(3)?,
-        require_lowercase: row.try_get(4)?,
-        require_uppercase: row.try_get(5)?,
-        require_special_char: row.try_get(6)?,
-        verify_email_method: row.try_get(7)?,
-        reset_password_method: row.try_get(8)?,
-        allowed_redirect_urls: row.try_get(9)?,
-        disable_signup: row.try_get(10)?,
-        created_at: row.try_get(11)?,
-        updated_at: row.try_get(12)?,
-    })
+    let json: String = row.try_get(0)?;
+    serde_json::from_str(&json).map_err(|e| DbError::Protocol(format!("auth.config record: {e}")))
 }
 
 /// The auth configuration, in one statement; the row is created on first use with
@@ -305,8 +302,8 @@ pub async fn auth_config(client: &impl GenericClient, seed_min_length: i32) -> R
     let sql = format!(
         "WITH seeded AS (INSERT INTO auth.config (password_min_length) VALUES ($1)
                          ON CONFLICT DO NOTHING RETURNING *)
-         SELECT {CONFIG_COLUMNS} FROM seeded c
-         UNION ALL SELECT {CONFIG_COLUMNS} FROM auth.config c
+         SELECT {CONFIG_JSON} FROM seeded c
+         UNION ALL SELECT {CONFIG_JSON} FROM auth.config c
          LIMIT 1"
     );
     config_row(&client.query_one(&sql, &[&seed_min_length]).await?)
@@ -327,7 +324,7 @@ pub async fn update_auth_config(client: &impl GenericClient, patch: &AuthConfigP
            allowed_redirect_urls = coalesce($9::text[], c.allowed_redirect_urls),
            disable_signup = coalesce($10, c.disable_signup),
            updated_at = now()
-         RETURNING {CONFIG_COLUMNS}"
+         RETURNING {CONFIG_JSON}"
     );
     let row = client
         .query_one(
