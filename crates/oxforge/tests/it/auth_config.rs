@@ -46,6 +46,13 @@ async fn sign_up_with(server: &TestServer, credential: &str, email: &str, passwo
     send(http().post(url).bearer_auth(credential).json(&body)).await
 }
 
+/// A new user's access token.
+async fn user_token(server: &TestServer, email: &str) -> String {
+    let (status, user) = sign_up(server, email, "secret123").await;
+    assert_eq!(status, 200, "{user}");
+    user["accessToken"].as_str().unwrap_or_default().to_owned()
+}
+
 /// The user's email, or why not.
 fn created(status: StatusCode, body: &Value) -> Result<&str, String> {
     match (status.as_u16(), body["user"]["email"].as_str()) {
@@ -187,8 +194,7 @@ async fn bad_updates_are_refused_with_insforge_messages_and_change_nothing() {
 #[tokio::test]
 async fn only_admins_read_or_change_the_config() {
     let server = TestServer::start().await;
-    let (_, user) = sign_up(&server, "plain@x.io", "secret123").await;
-    let token = user["accessToken"].as_str().unwrap().to_owned();
+    let token = user_token(&server, "plain@x.io").await;
     for credential in [server.anon_key().to_owned(), token] {
         let (status, body) = send(http().get(server.at("/api/auth/config")).bearer_auth(&credential)).await;
         assert_envelope(status, &body, 403, "AUTH_UNAUTHORIZED", "Admin access required");
@@ -337,5 +343,52 @@ async fn an_upgraded_database_gets_the_record_seeded_from_the_setting() {
         .unwrap()
         .get(0);
     assert_eq!(rows, 1, "one record");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn closed_sign_up_has_no_side_door_and_bad_bodies_change_nothing() {
+    let server = TestServer::start().await;
+    let token = user_token(&server, "early@x.io").await;
+    configure(&server, json!({"disableSignup": true})).await;
+    // Neither a user's token nor no credential at all opens it.
+    let (status, body) = sign_up_with(&server, &token, "side@x.io", "secret123").await;
+    assert_envelope(
+        status,
+        &body,
+        403,
+        "AUTH_SIGNUP_DISABLED",
+        "User signups are disabled for this project.",
+    );
+    let bare = http()
+        .post(server.at("/api/auth/users"))
+        .json(&json!({"email": "bare@x.io", "password": "secret123"}));
+    let (status, _) = send(bare).await;
+    assert_ne!(status, 200);
+
+    // Bodies that are not a JSON object are refused before anything is read or written.
+    let (_, before) = get_config(&server).await;
+    for raw in ["not json", "[]", "null", "{\"disableSignup\": false"] {
+        let response = http()
+            .put(server.at("/api/auth/config"))
+            .bearer_auth(server.api_key())
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{raw}");
+    }
+    // Concurrent changes: each applies whole, one of them is last, the record stays one row.
+    let change = |n: i32| put_config(&server, json!({"passwordMinLength": n, "disableSignup": true}));
+    let (a, b, c, d) = tokio::join!(change(4), change(7), change(9), change(11));
+    for (status, record) in [a, b, c, d] {
+        assert_eq!(status, 200, "{record}");
+    }
+    let (_, after) = get_config(&server).await;
+    assert_eq!((&after["id"], &after["disableSignup"]), (&before["id"], &json!(true)));
+    assert!([4, 7, 9, 11].contains(&after["passwordMinLength"].as_i64().unwrap()));
+    let (status, _) = sign_up(&server, "still-closed@x.io", "secret123").await;
+    assert_eq!(status, 403);
     server.stop().await;
 }
