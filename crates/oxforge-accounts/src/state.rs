@@ -73,7 +73,7 @@ impl AccountsState {
         i32::try_from(self.settings.password_min_length).unwrap_or(crate::auth_config::MIN_LENGTH_BOUNDS.1)
     }
 
-    /// The settings accounts run with (also what `/api/metadata` reports of them).
+    /// The settings accounts run with (fixed at start; the auth configuration is [`Self::auth_config`]).
     pub fn settings(&self) -> &AccountsSettings {
         &self.settings
     }
