@@ -2,7 +2,8 @@
 //!
 //! The keys are the configuration file's (`oxforge.toml`); the `env` clauses name the
 //! environment variables that set them; both are read by `oxforge-server`. Every setting takes effect at
-//! start (a change needs a restart).
+//! start (a change needs a restart). What admins change at run time (password rules, sign-up
+//! closed, redirect URLs) is the auth configuration in the database (`auth_config`), not here.
 
 oxforge_edge::settings! {
     /// Accounts' settings. Keys and units are those of `oxforge.toml`.
@@ -16,7 +17,9 @@ oxforge_edge::settings! {
         /// No refresh extends a session beyond this many seconds after its sign-in; must be
         /// positive. Default 2592000 (30 days).
         pub session_max_lifetime: i64 = 30 * 24 * 3600, env "OXFORGE_SESSION_MAX_LIFETIME";
-        /// Shortest accepted password, in characters (InsForge's default). Default 6.
+        /// Shortest accepted password, in characters, 4 to 128 (InsForge's default 6). Seeds the
+        /// auth configuration when its record is first created (a new database, or the first
+        /// start after an upgrade); from then on the record decides (`PUT /api/auth/config`).
         pub password_min_length: usize = 6, env "OXFORGE_PASSWORD_MIN_LENGTH";
         /// User sign-in failures allowed per minute per client address and per (address,
         /// email), and sign-ups per minute per address; 0 turns both limits off. Default 30.
@@ -37,6 +40,9 @@ impl AccountsSettings {
             return Err(
                 "session_max_lifetime (OXFORGE_SESSION_MAX_LIFETIME) must be a positive number of seconds".into(),
             );
+        }
+        if !(4..=128).contains(&self.password_min_length) {
+            return Err("password_min_length (OXFORGE_PASSWORD_MIN_LENGTH) must be between 4 and 128".into());
         }
         Ok(())
     }
@@ -62,5 +68,17 @@ mod tests {
             ..AccountsSettings::default()
         };
         assert!(endless.validate().unwrap_err().contains("OXFORGE_SESSION_MAX_LIFETIME"));
+        for length in [3, 129] {
+            let out_of_bounds = AccountsSettings {
+                password_min_length: length,
+                ..AccountsSettings::default()
+            };
+            assert!(
+                out_of_bounds
+                    .validate()
+                    .unwrap_err()
+                    .contains("OXFORGE_PASSWORD_MIN_LENGTH")
+            );
+        }
     }
 }

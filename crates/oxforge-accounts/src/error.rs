@@ -22,6 +22,18 @@ pub enum AccountsError {
     PasswordTooShort { min: usize },
     #[error("password: String must contain at most {PASSWORD_MAX} character(s)")]
     PasswordTooLong,
+    /// The auth configuration's character rules: the message lists every active rule.
+    #[error("{0}")]
+    WeakPassword(String),
+    /// `disableSignup` is set and the caller is not an admin.
+    #[error("User signups are disabled for this project.")]
+    SignUpDisabled,
+    /// A `PUT /api/auth/config` body refused: `"<path>: <message>, …"`.
+    #[error("{0}")]
+    InvalidConfig(String),
+    /// Email verification cannot be required while no email provider is configured.
+    #[error("An email provider must be configured before email verification can be required.")]
+    EmailProviderNotConfigured,
     #[error("Invalid user ID")]
     InvalidUserId,
     #[error("userIds: Expected a non-empty array of user IDs")]
@@ -89,6 +101,8 @@ impl From<AccountsError> for ApiError {
             E::InvalidEmail
             | E::PasswordTooShort { .. }
             | E::PasswordTooLong
+            | E::WeakPassword(_)
+            | E::InvalidConfig(_)
             | E::InvalidUserId
             | E::InvalidUserIds => (StatusCode::BAD_REQUEST, "INVALID_INPUT"),
             E::UserExists => (StatusCode::CONFLICT, "AUTH_EMAIL_EXISTS"),
@@ -97,6 +111,13 @@ impl From<AccountsError> for ApiError {
                 (StatusCode::UNAUTHORIZED, "AUTH_UNAUTHORIZED")
             }
             E::InvalidCsrf => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            E::SignUpDisabled => (StatusCode::FORBIDDEN, "AUTH_SIGNUP_DISABLED"),
+            E::EmailProviderNotConfigured => {
+                return ApiError::new(StatusCode::BAD_REQUEST, "EMAIL_PROVIDER_NOT_CONFIGURED", e.to_string())
+                    .with_next_actions(
+                        "oxforge cannot send email yet: leave requireEmailVerification false until an email provider can be configured",
+                    );
+            }
             E::TooManyAttempts(refused) => return ApiError::too_many_requests(e.to_string(), refused.seconds()),
             E::EmailNotConfigured => {
                 return ApiError::new(StatusCode::NOT_IMPLEMENTED, "EMAIL_NOT_CONFIGURED", e.to_string())
@@ -164,6 +185,22 @@ mod tests {
                 "401 AUTH_UNAUTHORIZED User not found",
             ),
             (AccountsError::InvalidCsrf, "403 FORBIDDEN Invalid CSRF token"),
+            (
+                AccountsError::WeakPassword("Password must contain at least 8 characters long".into()),
+                "400 INVALID_INPUT Password must contain at least 8 characters long",
+            ),
+            (
+                AccountsError::SignUpDisabled,
+                "403 AUTH_SIGNUP_DISABLED User signups are disabled for this project.",
+            ),
+            (
+                AccountsError::InvalidConfig("disableSignup: Expected boolean, received string".into()),
+                "400 INVALID_INPUT disableSignup: Expected boolean, received string",
+            ),
+            (
+                AccountsError::EmailProviderNotConfigured,
+                "400 EMAIL_PROVIDER_NOT_CONFIGURED An email provider must be configured before email verification can be required.",
+            ),
             (
                 AccountsError::TooManyAttempts(refused),
                 "429 TOO_MANY_REQUESTS Too many requests, please try again later",

@@ -16,13 +16,19 @@
 //!   InsForge's status, code and message.
 //! - [`AccountsCapability`]: its settings section
 //!   ([`AccountsSettings`]), its bootstrap SQL (`sql/`: `auth.users`, `auth.sessions`, the
-//!   `oxforge_accounts` role) and its router, listed once by the server.
+//!   `oxforge_accounts` role, `auth.config`) and its router, listed once by the server.
+//! - The auth configuration ([`AuthConfig`], InsForge's `auth.config` record: password rules,
+//!   sign-up closed, redirect URLs, email methods) is read through [`AccountsState::auth_config`]
+//!   (cached for a second, replaced at once by a change made here) and changed by admins with
+//!   `PUT /api/auth/config`; it takes effect without a restart.
 //!
 //! Password hashing runs on dedicated threads ([`password_work`]); failed sign-ins are limited
 //! per client address ([`rate_limit`]). Cryptography (tokens, CSRF, password hashes) is
 //! `oxforge-auth`'s.
 
+mod auth_config;
 mod config;
+mod config_cache;
 mod error;
 pub mod password_work;
 mod query;
@@ -33,6 +39,7 @@ mod session;
 mod state;
 mod validate;
 
+pub use auth_config::{AuthConfig, AuthConfigPatch};
 pub use config::AccountsSettings;
 pub use error::AccountsError;
 pub use routes::{public_config_value, router};
@@ -40,8 +47,8 @@ pub use service::{Accounts, AdminAccounts, AdminSession, NewAccount, Refreshed, 
 pub use session::{Issued, PresentedSession, SessionKind};
 pub use state::AccountsState;
 
-/// Accounts as a capability: `auth.users`, `auth.sessions` and the `oxforge_accounts` role
-/// (`sql/`), its settings, its routes. It provides its [`AccountsState`] to the capabilities
+/// Accounts as a capability: `auth.users`, `auth.sessions`, the `oxforge_accounts` role and
+/// `auth.config` (`sql/`), its settings, its routes. It provides its [`AccountsState`] to the capabilities
 /// listed after it.
 pub struct AccountsCapability;
 
@@ -65,6 +72,12 @@ impl oxforge_edge::Capability for AccountsCapability {
             version: 3,
             name: "accounts_role",
             sql: include_str!("../sql/0003_accounts_role.sql"),
+            formerly: None,
+        },
+        oxforge_db::Step {
+            version: 4,
+            name: "auth_config",
+            sql: include_str!("../sql/0004_auth_config.sql"),
             formerly: None,
         },
     ];

@@ -2,11 +2,13 @@
 //!
 //! User objects are built by PostgreSQL in InsForge's shape and key order
 //! (`{id,email,emailVerified,providers,createdAt,updatedAt,profile,metadata}`, timestamps as
-//! ISO-8601 with milliseconds and `Z`).
+//! ISO-8601 with milliseconds and `Z`); the auth configuration (`auth.config`).
 
 use oxforge_db::DbError;
 use oxforge_db::deadpool_postgres::GenericClient;
 use oxforge_db::tokio_postgres;
+
+use crate::auth_config::{AuthConfig, AuthConfigPatch};
 
 /// The SQL expression for a user object of the row `u`.
 const USER_JSON: &str = r#"json_build_object(
@@ -270,4 +272,76 @@ pub async fn revoke_sessions_of_user(client: &impl GenericClient, id: &str) -> R
             &[&id],
         )
         .await?)
+}
+
+/// The auth configuration `c` as InsForge's record (JSON text), timestamps as for users.
+const CONFIG_JSON: &str = r#"json_build_object(
+  'id', c.id,
+  'requireEmailVerification', c.require_email_verification,
+  'passwordMinLength', c.password_min_length,
+  'requireNumber', c.require_number,
+  'requireLowercase', c.require_lowercase,
+  'requireUppercase', c.require_uppercase,
+  'requireSpecialChar', c.require_special_char,
+  'verifyEmailMethod', c.verify_email_method,
+  'resetPasswordMethod', c.reset_password_method,
+  'allowedRedirectUrls', c.allowed_redirect_urls,
+  'disableSignup', c.disable_signup,
+  'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+  'updatedAt', to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+)::text"#;
+
+fn config_row(row: &tokio_postgres::Row) -> Result<AuthConfig, DbError> {
+    let json: String = row.try_get(0)?;
+    serde_json::from_str(&json).map_err(|e| DbError::Protocol(format!("auth.config record: {e}")))
+}
+
+/// The auth configuration, in one statement; the row is created on first use with
+/// `password_min_length` = `seed_min_length` (the setting) and the other defaults.
+pub async fn auth_config(client: &impl GenericClient, seed_min_length: i32) -> Result<AuthConfig, DbError> {
+    let sql = format!(
+        "WITH seeded AS (INSERT INTO auth.config (password_min_length) VALUES ($1)
+                         ON CONFLICT DO NOTHING RETURNING *)
+         SELECT {CONFIG_JSON} FROM seeded c
+         UNION ALL SELECT {CONFIG_JSON} FROM auth.config c
+         LIMIT 1"
+    );
+    config_row(&client.query_one(&sql, &[&seed_min_length]).await?)
+}
+
+/// Applies the fields present in `patch` (the row must exist: read it first); `updated_at` moves.
+pub async fn update_auth_config(client: &impl GenericClient, patch: &AuthConfigPatch) -> Result<AuthConfig, DbError> {
+    let sql = format!(
+        "UPDATE auth.config c SET
+           require_email_verification = coalesce($1, c.require_email_verification),
+           password_min_length = coalesce($2, c.password_min_length),
+           require_number = coalesce($3, c.require_number),
+           require_lowercase = coalesce($4, c.require_lowercase),
+           require_uppercase = coalesce($5, c.require_uppercase),
+           require_special_char = coalesce($6, c.require_special_char),
+           verify_email_method = coalesce($7, c.verify_email_method),
+           reset_password_method = coalesce($8, c.reset_password_method),
+           allowed_redirect_urls = coalesce($9::text[], c.allowed_redirect_urls),
+           disable_signup = coalesce($10, c.disable_signup),
+           updated_at = now()
+         RETURNING {CONFIG_JSON}"
+    );
+    let row = client
+        .query_one(
+            &sql,
+            &[
+                &patch.require_email_verification,
+                &patch.password_min_length,
+                &patch.require_number,
+                &patch.require_lowercase,
+                &patch.require_uppercase,
+                &patch.require_special_char,
+                &patch.verify_email_method,
+                &patch.reset_password_method,
+                &patch.allowed_redirect_urls,
+                &patch.disable_signup,
+            ],
+        )
+        .await?;
+    config_row(&row)
 }

@@ -1,6 +1,7 @@
 //! Checks on account input, with InsForge's `"<field>: <message>"` wording.
 
 use crate::AccountsError;
+use crate::auth_config::AuthConfig;
 
 /// Trimmed and lowercased, with a plausible shape (`local@domain.tld`, no spaces).
 pub fn email(raw: &str) -> Result<String, AccountsError> {
@@ -23,15 +24,12 @@ pub fn email(raw: &str) -> Result<String, AccountsError> {
 
 pub const PASSWORD_MAX: usize = 256;
 
-pub fn password(password: &str, min: usize) -> Result<(), AccountsError> {
-    let length = password.chars().count();
-    if length < min {
-        return Err(AccountsError::PasswordTooShort { min });
-    }
-    if length > PASSWORD_MAX {
+/// At most [`PASSWORD_MAX`] characters (oxforge's bound), then the configuration's rules.
+pub fn password(password: &str, config: &AuthConfig) -> Result<(), AccountsError> {
+    if password.chars().count() > PASSWORD_MAX {
         return Err(AccountsError::PasswordTooLong);
     }
-    Ok(())
+    config.check_password(password)
 }
 
 /// A canonical uuid (`8-4-4-4-12` hex digits).
@@ -58,9 +56,13 @@ mod tests {
 
     #[test]
     fn passwords_and_ids() {
-        assert!(password("12345", 6).is_err());
-        assert!(password("123456", 6).is_ok());
-        assert!(password(&"x".repeat(257), 6).is_err());
+        let config = crate::auth_config::tests::config();
+        assert!(password("12345", &config).is_err());
+        assert!(password("123456", &config).is_ok());
+        assert!(matches!(
+            password(&"x".repeat(257), &config),
+            Err(AccountsError::PasswordTooLong)
+        ));
         assert!(is_uuid("8d0c6e6e-6f4c-4a59-9d7a-2f1f4f0b3a11"));
         assert!(!is_uuid("8d0c6e6e6f4c4a599d7a2f1f4f0b3a11") && !is_uuid("auth0|1"));
     }

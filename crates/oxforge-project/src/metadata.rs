@@ -54,14 +54,15 @@ async fn metadata_value(state: &ProjectState) -> Result<Value, ApiError> {
     let client = state.owner_pool.get().await.map_err(DbError::from)?;
     let database: Value =
         serde_json::from_str(&catalog::database_summary(&client, "public").await?).map_err(|_| ApiError::internal())?;
-    let mut auth = oxforge_accounts::public_config_value(state.accounts.settings());
+    let config = state.accounts.auth_config().await?;
+    let mut auth = oxforge_accounts::public_config_value(&config);
     if let Some(auth) = auth.as_object_mut() {
         auth.insert(
             "smtpConfig".into(),
             json!({"enabled": false, "host": null, "port": null, "username": null, "hasPassword": false,
                    "senderEmail": null, "senderName": null, "minIntervalSeconds": null}),
         );
-        auth.insert("allowedRedirectUrls".into(), json!([]));
+        auth.insert("allowedRedirectUrls".into(), json!(config.allowed_redirect_urls));
     }
     Ok(json!({
         "auth": auth,

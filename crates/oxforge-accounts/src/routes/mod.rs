@@ -43,6 +43,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AccountsState) -> Router<
         .route("/api/auth/profiles/current", patch(profiles::update_current))
         .route("/api/auth/profiles/{id}", get(profiles::get))
         .route("/api/auth/public-config", get(config::public_config))
+        .route("/api/auth/config", get(config::get).put(config::update))
         .route("/api/auth/email/{*rest}", any(email::unavailable))
         .route(
             "/api/oxforge/auth/admin/sessions/revoke-all",

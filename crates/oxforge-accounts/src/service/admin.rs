@@ -1,9 +1,12 @@
 //! What only an admin may do: reach other users' rows and the root admin's sessions.
 
+use std::sync::Arc;
+
 use oxforge_auth::Principal;
 use serde_json::Value;
 
 use super::{Accounts, user_value};
+use crate::auth_config::{AuthConfig, AuthConfigPatch};
 use crate::query;
 use crate::session::SessionKind;
 use crate::{AccountsError, validate};
@@ -81,5 +84,30 @@ impl<'a> AdminAccounts<'a> {
     pub async fn revoke_admin_sessions(&mut self) -> Result<u64, AccountsError> {
         let db = self.accounts.db().await?;
         Ok(query::revoke_sessions_of_type(db, SessionKind::Admin.name()).await?)
+    }
+
+    /// The auth configuration as the database has it now (created on first use).
+    pub async fn auth_config(&mut self) -> Result<Arc<AuthConfig>, AccountsError> {
+        let state = self.accounts.state;
+        let seed = state.seed_min_length();
+        let record = query::auth_config(self.accounts.db().await?, seed).await?;
+        Ok(state.config.store_written(record))
+    }
+
+    /// Applies a checked partial update and returns the whole record; it takes effect in this
+    /// process at once (sign-up, public config) and in others sharing the database within a
+    /// second. An empty update changes nothing, `updatedAt` included.
+    pub async fn update_auth_config(&mut self, patch: &AuthConfigPatch) -> Result<Arc<AuthConfig>, AccountsError> {
+        // oxforge sends no email yet: requiring verification would lock every new user out.
+        if patch.require_email_verification == Some(true) {
+            return Err(AccountsError::EmailProviderNotConfigured);
+        }
+        let current = self.auth_config().await?;
+        if patch.is_empty() {
+            return Ok(current);
+        }
+        let state = self.accounts.state;
+        let record = query::update_auth_config(self.accounts.db().await?, patch).await?;
+        Ok(state.config.store_written(record))
     }
 }

@@ -106,11 +106,18 @@ impl<'a> Accounts<'a> {
     }
 
     /// Creates a user with an email and password; the user is signed in, unless an admin
-    /// created it. Every sign-up counts against the client's limit.
+    /// created it. Every sign-up counts against the client's limit. The auth configuration
+    /// decides whether sign-up is open (to non-admins) and which passwords are accepted.
     pub async fn sign_up(&mut self, account: NewAccount<'_>, client: &str) -> Result<SignedUp, AccountsError> {
         let state = self.state;
         let email = validate::email(account.email)?;
-        validate::password(account.password, state.settings.password_min_length)?;
+        let by_admin = self.caller.as_ref().is_some_and(Principal::is_admin);
+        let config = state.auth_config().await?;
+        // Closed sign-up leaves admins free to create users, as in InsForge.
+        if config.disable_signup && !by_admin {
+            return Err(AccountsError::SignUpDisabled);
+        }
+        validate::password(account.password, &config)?;
         state.limits.sign_up(client)?;
         let profile = match account.name {
             Some(name) => json!({ "name": name }),
@@ -120,7 +127,7 @@ impl<'a> Accounts<'a> {
         let hash = state.password_work.run(move || password::hash(&owned)).await??;
         let created = query::create_user(self.db().await?, &email, &hash, &profile.to_string()).await?;
         let user = created.ok_or(AccountsError::UserExists)?;
-        if self.caller.as_ref().is_some_and(Principal::is_admin) {
+        if by_admin {
             let user_object = user_value(&user.json)?;
             let access_token = state.auth.sign_access_token(
                 &user.id,

@@ -161,13 +161,18 @@ async fn bootstrap_upgrades_the_old_tracking_table_without_rerunning_steps() {
     make_tracking_table_old(&db).await;
 
     // Two starts at once: one upgrades the table, the other finds it done. Accounts' steps 1
-    // and 2 were core's 3 and 7 (re-labelled, not run); only its new, idempotent step 3 runs.
+    // and 2 were core's 3 and 7 (re-labelled, not run); only its new, idempotent steps 3 and 4
+    // run.
     let pool = pool(&database);
     let components = oxforge_server::sql_components();
     let (first, second) = tokio::join!(migrate(&pool, &components), migrate(&pool, &components));
     let mut ran = first.unwrap();
     ran.extend(second.unwrap());
-    assert_eq!(ran, [("accounts", 3)], "no step ran again, the new one once");
+    assert_eq!(
+        ran,
+        [("accounts", 3), ("accounts", 4)],
+        "no step ran again, the new ones once"
+    );
     assert_eq!(migrate(&pool, &components).await.unwrap(), []);
 
     assert_eq!(tracked(&db).await, rows(&build_rows()));

@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod admin_api;
 mod auth_abuse;
+mod auth_config;
 mod bootstrap;
 mod bootstrap_components;
 mod cli;
