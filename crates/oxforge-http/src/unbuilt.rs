@@ -27,7 +27,7 @@ pub fn not_available(module: &str) -> ApiError {
         format!("{module} is not available in this oxforge version yet"),
     )
     .with_next_actions(
-        "oxforge has InsForge's auth, database (records, RPC, SQL, migrations, tables), secrets and metadata; see the README's \"What works today\"",
+        "oxforge has InsForge's auth, database (records, RPC, SQL, migrations, tables), secrets, metadata, logs and agent docs; see the README's \"What works today\"",
     )
 }
 

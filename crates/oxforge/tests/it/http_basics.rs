@@ -44,7 +44,6 @@ async fn unbuilt_modules_answer_501_naming_the_module() {
         (Method::POST, "/api/functions/hello", "functions"),
         (Method::POST, "/functions/hello", "functions"),
         (Method::POST, "/api/ai/chat/completion", "AI"),
-        (Method::GET, "/api/logs", "logs"),
         (Method::GET, "/api/schedules/", "schedules"),
     ];
     for (method, path, module) in cases {
