@@ -11,6 +11,7 @@ mod admin_api;
 mod auth_abuse;
 mod bootstrap;
 mod bootstrap_components;
+mod bulk;
 mod cli;
 mod credentials;
 mod edge_limits;
