@@ -402,3 +402,44 @@ async fn a_hundred_thousand_rows() {
     );
     eprintln!("bulk upsert: 100,000 rows updated in {:?}", started.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_import_and_export() {
+    use crate::cli::oxforge;
+    let server = TestServer::start().await;
+    server.sql(SCHEMA).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let r = oxforge(dir, &["link", "--url", &server.url, "--api-key", server.api_key()]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::write(dir.join("people.csv"), "id,name,age\n1,Ada,36\n2,Bob,\n").unwrap();
+    let r = oxforge(dir, &["db", "import", "people.csv", "--table", "people", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["rowsAffected"], 2);
+    std::fs::write(dir.join("fix.json"), r#"[{"id": 2, "name": "Bob", "age": 41}]"#).unwrap();
+    let r = oxforge(
+        dir,
+        &["db", "import", "fix.json", "--table", "people", "--upsert-key", "id"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("1 of 1 record(s) written to people"), "{}", r.stdout);
+    // A bad file: the server's message, exit code of a 400, nothing written.
+    std::fs::write(dir.join("bad.csv"), "id,name,age\n3,C,x\n").unwrap();
+    let r = oxforge(dir, &["db", "import", "bad.csv", "--table", "people"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("line 2 (column age)"), "{}", r.stderr);
+
+    let r = oxforge(dir, &["db", "export", "people", "--format", "csv"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "id,name,age,born,tags,email,note\n1,Ada,36,,,,\n2,Bob,41,,,,\n"
+    );
+    let r = oxforge(dir, &["db", "export", "people", "--format", "json", "-o", "out.json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let exported: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out.json")).unwrap()).unwrap();
+    assert_eq!(exported[1]["age"], 41);
+    let r = oxforge(dir, &["db", "export", "nope"]).await;
+    assert_ne!(r.code, 0);
+}
