@@ -82,7 +82,7 @@ impl Source<'_, '_> {
 }
 
 enum Parser {
-    Csv(CsvRows),
+    Csv(Box<CsvRows>),
     Json(JsonRows),
 }
 
@@ -107,7 +107,7 @@ impl Parser {
 /// Parses the file and copies its rows into the session's stage; the number of rows.
 async fn stage(session: &mut load::Session, format: Format, mut source: Source<'_, '_>) -> Result<u64, ApiError> {
     let mut parser = match format {
-        Format::Csv => Parser::Csv(CsvRows::default()),
+        Format::Csv => Parser::Csv(Box::default()),
         Format::Json => Parser::Json(JsonRows::default()),
     };
     let mut encoder = Encoder::default();
