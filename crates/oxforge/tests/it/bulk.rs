@@ -443,3 +443,39 @@ async fn cli_import_and_export() {
     let r = oxforge(dir, &["db", "export", "nope"]).await;
     assert_ne!(r.code, 0);
 }
+
+#[tokio::test]
+async fn the_bulk_limit_is_its_own() {
+    // Above the server's `body_limit` (streamed), below its own `bulk_body_limit`: accepted;
+    // above `bulk_body_limit`: 413 and nothing written.
+    let server = TestServer::start_with(|c| {
+        c.http.body_limit = 64 * 1024;
+        c.capabilities.database.bulk_body_limit = 512 * 1024;
+    })
+    .await;
+    server.sql(SCHEMA).await;
+    let mut csv = String::from("id,name\n");
+    let mut i = 0;
+    while csv.len() < 200 * 1024 {
+        csv.push_str(&format!("{i},a name long enough to fill the file quickly {i}\n"));
+        i += 1;
+    }
+    let (status, body) = import(&server, "people", "a.csv", &csv).await;
+    assert_eq!(
+        (status.as_u16(), body["totalRecords"].clone()),
+        (200, json!(i)),
+        "{body}"
+    );
+    server.sql("DELETE FROM people").await;
+    let big = csv.repeat(3);
+    let (status, body) = import(&server, "people", "b.csv", &big).await;
+    assert_eq!(
+        (status.as_u16(), body["error"].clone()),
+        (413, json!("PAYLOAD_TOO_LARGE")),
+        "{body}"
+    );
+    assert_eq!(
+        rows(&server, "SELECT count(*)::int AS n FROM people").await,
+        json!([{"n": 0}])
+    );
+}
