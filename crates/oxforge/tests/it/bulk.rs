@@ -63,15 +63,26 @@ async fn import(server: &TestServer, table: &str, filename: &str, data: &str) ->
 }
 
 async fn rows(server: &TestServer, query: &str) -> Value {
-    let (status, body) = send(
-        http()
-            .post(server.at("/api/database/advance/rawsql"))
-            .bearer_auth(server.api_key())
-            .json(&json!({ "query": query })),
-    )
-    .await;
+    let (status, body) = crate::security::rawsql(server, query).await;
     assert_eq!(status, 200, "{body}");
     body["rows"].clone()
+}
+
+fn assert_written(status: reqwest::StatusCode, body: &Value, rows: u64) {
+    assert_eq!((status.as_u16(), &body["rowsAffected"]), (200, &json!(rows)), "{body}");
+}
+
+/// `table=people`, the file, then `upsertKey` (after the file: it is read last).
+async fn upsert_people(server: &TestServer, data: &[u8], key: &str) -> (reqwest::StatusCode, Value) {
+    upload(
+        server,
+        &[
+            Part::Text("table", "people"),
+            Part::File("u.csv", data),
+            Part::Text("upsertKey", key),
+        ],
+    )
+    .await
 }
 
 const SCHEMA: &str = "CREATE TABLE public.people (id int PRIMARY KEY, name text NOT NULL, age int, \
@@ -92,11 +103,7 @@ async fn csv_and_json_import_and_upsert() {
     let json_file = r#"[{"id": 3, "name": "Linus", "tags": {"k": [1, 2]}, "age": 54},
                         {"id": 4, "name": "Bjarne", "age": null}]"#;
     let (status, body) = import(&server, "people", "more.JSON", json_file).await;
-    assert_eq!(
-        (status.as_u16(), body["rowsAffected"].clone()),
-        (200, json!(2)),
-        "{body}"
-    );
+    assert_written(status, &body, 2);
     assert_eq!(
         rows(
             &server,
@@ -112,20 +119,8 @@ async fn csv_and_json_import_and_upsert() {
     );
 
     // Upsert: existing keys updated, new ones inserted; the key may come after the file.
-    let (status, body) = upload(
-        &server,
-        &[
-            Part::Text("table", "people"),
-            Part::File("u.csv", b"id,name,age\n1,Ada L.,37\n5,Ken,\n"),
-            Part::Text("upsertKey", "id"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        (status.as_u16(), body["rowsAffected"].clone()),
-        (200, json!(2)),
-        "{body}"
-    );
+    let (status, body) = upsert_people(&server, b"id,name,age\n1,Ada L.,37\n5,Ken,\n", "id").await;
+    assert_written(status, &body, 2);
     assert_eq!(
         rows(
             &server,
@@ -158,11 +153,7 @@ async fn csv_and_json_import_and_upsert() {
         ],
     )
     .await;
-    assert_eq!(
-        (status.as_u16(), body["rowsAffected"].clone()),
-        (200, json!(1)),
-        "{body}"
-    );
+    assert_written(status, &body, 1);
 }
 
 #[tokio::test]
@@ -278,15 +269,7 @@ async fn admin_only_and_injection() {
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    let (status, body) = upload(
-        &server,
-        &[
-            Part::Text("table", "people"),
-            Part::File("a.csv", b"id,name\n1,a\n"),
-            Part::Text("upsertKey", "id) DO NOTHING; DROP TABLE people; --"),
-        ],
-    )
-    .await;
+    let (status, body) = upsert_people(&server, b"id,name\n1,a\n", "id) DO NOTHING; DROP TABLE people; --").await;
     assert_eq!(status, 400, "{body}");
     let (status, body) = import(&server, "people", "a.csv", "id,name\n1,\"'); DROP TABLE people; --\"\n").await;
     assert_eq!(status, 200, "{body}");
@@ -395,11 +378,7 @@ async fn a_hundred_thousand_rows() {
     ];
     let started = Instant::now();
     let (status, body) = upload(&server, &parts).await;
-    assert_eq!(
-        (status.as_u16(), body["rowsAffected"].clone()),
-        (200, json!(100_000)),
-        "{body}"
-    );
+    assert_written(status, &body, 100_000);
     eprintln!("bulk upsert: 100,000 rows updated in {:?}", started.elapsed());
 }
 
