@@ -81,18 +81,24 @@ pub async fn table(
         )
         .await
         .map_err(db)?;
-    let columns: Vec<String> = client
+    let found = client
         .query(
-            "SELECT a.attname::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+            "SELECT a.attname::text, EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid \
+                 AND i.indisprimary AND a.attnum = ANY (i.indkey)) \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
                AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
             &[&schema, &table],
         )
         .await
-        .map_err(db)?
+        .map_err(db)?;
+    let columns: Vec<String> = found.iter().map(|r| r.get(0)).collect();
+    // In primary-key order when there is one, so that two exports of the same rows are equal.
+    let key: Vec<String> = found
         .iter()
-        .map(|r| r.get(0))
+        .filter(|r| r.get::<_, bool>(1))
+        .map(|r| ident(r.get::<_, &str>(0)))
         .collect();
     if columns.is_empty() {
         return Err(ApiError::not_found(
@@ -101,7 +107,16 @@ pub async fn table(
         ));
     }
     let list = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
-    let select = format!("SELECT {list} FROM {}.{} LIMIT {limit}", ident(schema), ident(&table));
+    let order = if key.is_empty() {
+        String::new()
+    } else {
+        format!(" ORDER BY {}", key.join(", "))
+    };
+    let select = format!(
+        "SELECT {list} FROM {}.{}{order} LIMIT {limit}",
+        ident(schema),
+        ident(&table)
+    );
     let (content_type, disposition, body) = if json {
         let rows = client
             .query_raw(
