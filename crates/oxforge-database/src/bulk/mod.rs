@@ -5,6 +5,11 @@
 //! `COPY` as they are parsed (`load`). The file needs the `table` (and `schema`) fields before it
 //! to stream straight through; when it comes first it is spooled to a temporary file on disk,
 //! never held in memory. `upsertKey` may come before or after the file.
+//!
+//! InsForge's rules: the columns are the CSV header (the first object's keys for JSON), each a
+//! column of the table; an empty value is `NULL`; without `upsertKey` an existing key is a
+//! conflict. Anything refused (a malformed line, a value not of its column's type, a constraint)
+//! writes nothing and names the first problem, with its line when the file has one.
 
 mod encode;
 mod load;
@@ -213,7 +218,7 @@ pub async fn upsert(
                 let filename = field.file_name().map(str::to_owned);
                 let format = format_of(filename.as_deref(), field.content_type())?;
                 form.filename = filename;
-                match form.table.clone() {
+                match form.table.clone().filter(|t| !t.is_empty()) {
                     Some(table) => {
                         let mut session = load::Session::open(&state.sql_pool, &claims, form.schema(), &table).await?;
                         let rows = stage(&mut session, format, Source::Field(&mut field)).await?;
@@ -222,10 +227,10 @@ pub async fn upsert(
                     None => spooled = Some(spool(&mut field, format).await?),
                 }
             }
-            "table" => form.table = Some(text(field).await?),
-            "schema" if staged.is_some() => {
-                return Err(ApiError::invalid_input("schema must come before file"));
+            "table" | "schema" if staged.is_some() => {
+                return Err(ApiError::invalid_input(format!("{name} must come before file, once")));
             }
+            "table" => form.table = Some(text(field).await?),
             "schema" => form.schema = Some(text(field).await?),
             "upsertKey" => form.upsert_key = Some(text(field).await?).filter(|k| !k.is_empty()),
             _ => drop(text(field).await?),
