@@ -25,20 +25,54 @@ impl Client {
         })
     }
 
-    pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, CliError> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if !self.key.is_empty() {
-            request = request.bearer_auth(&self.key);
+    /// A request to `path` with the key, to be sent by [`Client::send`] or [`Client::open`].
+    pub fn builder(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, format!("{}{path}", self.base));
+        if self.key.is_empty() {
+            request
+        } else {
+            request.bearer_auth(&self.key)
         }
+    }
+
+    pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, CliError> {
+        let mut request = self.builder(method, path);
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| CliError::general(format!("cannot reach {}: {e}", self.base)).with_code("UNREACHABLE", 1))?;
+        self.send(request).await
+    }
+
+    /// Sends and reads a JSON answer; an error envelope becomes a `CliError`.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, CliError> {
+        let response = self.reach(request).await?;
         let status = response.status().as_u16();
         let text = response.text().await.map_err(|e| CliError::general(e.to_string()))?;
+        Self::answer(status, text)
+    }
+
+    /// Sends and returns the response to read as a stream when it succeeded.
+    pub async fn open(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, CliError> {
+        let response = self.reach(request).await?;
+        let status = response.status().as_u16();
+        if status < 400 {
+            return Ok(response);
+        }
+        let text = response.text().await.map_err(|e| CliError::general(e.to_string()))?;
+        // An answer of 400 or more is always an error.
+        Err(Self::answer(status, text)
+            .err()
+            .unwrap_or_else(|| CliError::general(format!("HTTP {status}"))))
+    }
+
+    async fn reach(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, CliError> {
+        request
+            .send()
+            .await
+            .map_err(|e| CliError::general(format!("cannot reach {}: {e}", self.base)).with_code("UNREACHABLE", 1))
+    }
+
+    fn answer(status: u16, text: String) -> Result<Value, CliError> {
         let value: Value = if text.is_empty() {
             Value::Null
         } else {

@@ -6,8 +6,10 @@
 //! SQL pool (`DISCARD ALL` between requests); unrestricted SQL and catalog reads on the owner's.
 //! The data API's records and RPC are `oxforge-data`.
 
+mod bulk;
 mod catalog;
 mod error;
+mod export;
 mod migrations;
 mod sql;
 mod tables;
@@ -27,6 +29,15 @@ oxforge_edge::settings! {
         /// Largest body of the SQL editor, migrations and table management, in bytes (default
         /// 1 MiB; never more than `body_limit`).
         pub sql_body_limit: usize = 1024 * 1024, env "OXFORGE_SQL_BODY_LIMIT";
+        /// Largest body of a bulk import (`/api/database/advance/bulk-upsert`), in bytes
+        /// (default 100 MiB). Not capped by `body_limit`: that bounds bodies read whole into
+        /// memory, while an import is streamed (parsed as it arrives, rows copied to PostgreSQL
+        /// as they are parsed, at most one record held), so this bounds the time and disk an
+        /// import takes, not memory.
+        pub bulk_body_limit: usize = 100 * 1024 * 1024, env "OXFORGE_BULK_BODY_LIMIT";
+        /// Most rows a table export (`GET /api/database/tables/{t}/export`) sends (default
+        /// 1,000,000; a smaller `limit` may be asked for).
+        pub export_row_limit: u64 = 1_000_000, env "OXFORGE_EXPORT_ROW_LIMIT";
     }
 }
 
@@ -38,6 +49,8 @@ pub struct DatabaseState {
     pub owner_pool: Pool,
     /// The `authenticator`'s SQL connections: restricted SQL, migrations, table management.
     pub sql_pool: Pool,
+    /// Most rows a table export sends.
+    pub export_row_limit: u64,
 }
 
 impl FromRef<DatabaseState> for Arc<Authenticator> {
@@ -58,15 +71,34 @@ impl Capability for Database {
             auth: Arc::clone(&shared.auth),
             owner_pool: shared.owner_pool.clone(),
             sql_pool: shared.sql_pool.clone(),
+            export_row_limit: settings.export_row_limit,
         };
-        Ok(router(state, settings.sql_body_limit.min(shared.body_limit)))
+        let limits = Limits {
+            sql: settings.sql_body_limit.min(shared.body_limit),
+            bulk: settings.bulk_body_limit,
+        };
+        Ok(router(state, limits))
     }
 }
 
-/// The routes, with `sql_limit` on those that take SQL.
-pub fn router<S: Clone + Send + Sync + 'static>(state: DatabaseState, sql_limit: usize) -> Router<S> {
-    let sql_limit = DefaultBodyLimit::max(sql_limit);
+/// The body limits of the routes that take more than the server's small limit.
+#[derive(Clone, Copy)]
+pub struct Limits {
+    /// Routes that take SQL (read whole).
+    pub sql: usize,
+    /// The bulk import (streamed).
+    pub bulk: usize,
+}
+
+/// The routes, with `limits.sql` on those that take SQL and `limits.bulk` on the bulk import.
+pub fn router<S: Clone + Send + Sync + 'static>(state: DatabaseState, limits: Limits) -> Router<S> {
+    let sql_limit = DefaultBodyLimit::max(limits.sql);
     Router::new()
+        .route(
+            "/api/database/advance/bulk-upsert",
+            post(bulk::upsert).layer(DefaultBodyLimit::max(limits.bulk)),
+        )
+        .route("/api/database/tables/{table}/export", get(export::table))
         .route("/api/database/advance/rawsql", post(sql::restricted).layer(sql_limit))
         .route(
             "/api/database/advance/rawsql/unrestricted",

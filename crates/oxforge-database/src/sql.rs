@@ -30,7 +30,7 @@ fn params(body: &Value) -> Result<Vec<Option<String>>, ApiError> {
 
 /// The admin's `request.jwt.claims` in the SQL editor: `{"role":"project_admin"}`, with the
 /// `sub` of an admin session (the API key has none).
-fn admin_claims(admin: &Principal) -> String {
+pub(crate) fn admin_claims(admin: &Principal) -> String {
     let mut claims = json!({ "role": "project_admin" });
     if let Principal::Admin { sub: Some(sub) } = admin {
         claims["sub"] = Value::String(sub.clone());

@@ -1,4 +1,4 @@
-//! `db query|tables|describe|policies|functions|indexes|triggers|migrations`, and `metadata`.
+//! `db query|import|export|tables|describe|policies|functions|indexes|triggers|migrations`, and `metadata`.
 
 use std::io::Read;
 use std::path::Path;
@@ -61,6 +61,34 @@ pub enum DbCommand {
     },
     /// Triggers of a schema.
     Triggers {
+        /// The schema
+        #[arg(long, default_value = "public")]
+        schema: String,
+    },
+    /// Import a CSV (with a header row) or JSON array of objects into a table, all rows or none.
+    Import {
+        /// The file (.csv or .json)
+        file: std::path::PathBuf,
+        /// The table
+        #[arg(long)]
+        table: String,
+        /// Update rows whose value in this (unique) column exists instead of failing
+        #[arg(long)]
+        upsert_key: Option<String>,
+        /// The schema
+        #[arg(long, default_value = "public")]
+        schema: String,
+    },
+    /// Export a table as CSV or JSON (to stdout, or -o FILE).
+    Export {
+        /// The table
+        table: String,
+        /// csv or json
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write to this file instead of stdout
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
         /// The schema
         #[arg(long, default_value = "public")]
         schema: String,
@@ -143,6 +171,18 @@ pub async fn run(cmd: DbCommand, out: Output, dir: &Path) -> Result<(), CliError
             }
             out.json_value(&body);
         }
+        DbCommand::Import {
+            file,
+            table,
+            upsert_key,
+            schema,
+        } => super::bulk::import(&api, out, &file, &table, &schema, upsert_key.as_deref()).await?,
+        DbCommand::Export {
+            table,
+            format,
+            output,
+            schema,
+        } => super::bulk::export(&api, out, &table, &schema, &format, output).await?,
         DbCommand::Tables { schema } => {
             let body = api.get(&format!("/api/database/tables?schema={schema}")).await?;
             let rows: Vec<Vec<String>> = body

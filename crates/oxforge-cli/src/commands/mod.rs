@@ -1,6 +1,7 @@
 //! The commands and their arguments (clap), and the dispatcher.
 
 mod auth;
+mod bulk;
 mod db;
 mod env;
 mod link;

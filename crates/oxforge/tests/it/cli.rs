@@ -7,20 +7,20 @@ use serde_json::{Value, json};
 
 use crate::support::AUTH0_GUIDE_SQL as GUIDE_SQL;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Run {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
     }
 }
 
-async fn oxforge(dir: &Path, args: &[&str]) -> Run {
+pub(crate) async fn oxforge(dir: &Path, args: &[&str]) -> Run {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_oxforge"))
         .args(args)
         .current_dir(dir)

@@ -12,6 +12,7 @@ mod auth_abuse;
 mod auth_config;
 mod bootstrap;
 mod bootstrap_components;
+mod bulk;
 mod cli;
 mod credentials;
 mod docs;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::support::{AUTH0_GUIDE_SQL, Data, assert_envelope, assert_pgrst, send, send_raw};
 
 /// Restricted SQL (`/rawsql`, as `project_admin`) with the API key.
-async fn rawsql(server: &TestServer, query: &str) -> (u16, Value) {
+pub(crate) async fn rawsql(server: &TestServer, query: &str) -> (u16, Value) {
     let (status, body) = send(
         http()
             .post(server.at("/api/database/advance/rawsql"))
