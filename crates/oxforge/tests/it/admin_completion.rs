@@ -1,0 +1,104 @@
+//! Issue 16, the admin API completed: the InsForge API level in health and metadata, `explain`
+//! in the SQL editor, automatic columns declared at table creation, one table's metadata, the
+//! MCP usage reports — and every new route refused to anon keys and user tokens.
+
+use oxforge_testkit::{TestServer, http};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{assert_envelope, send};
+
+fn admin(server: &TestServer, method: Method, path: &str) -> reqwest::RequestBuilder {
+    http().request(method, server.at(path)).bearer_auth(server.api_key())
+}
+
+async fn rawsql(server: &TestServer, path: &str, body: Value) -> (reqwest::StatusCode, Value) {
+    send(admin(server, Method::POST, path).json(&body)).await
+}
+
+async fn todo_count(server: &TestServer) -> Value {
+    let (status, body) = rawsql(
+        server,
+        "/api/database/advance/rawsql",
+        json!({"query": "SELECT count(*)::int AS n FROM public.todos"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["rows"][0]["n"].clone()
+}
+
+#[tokio::test]
+async fn explain_plans_one_read_only_query_and_never_runs_anything_else() {
+    let server = TestServer::start().await;
+    server
+        .sql("CREATE TABLE public.todos (id int PRIMARY KEY, title text); INSERT INTO public.todos VALUES (1, 'a');")
+        .await;
+    for path in [
+        "/api/database/advance/rawsql",
+        "/api/database/advance/rawsql/unrestricted",
+    ] {
+        let (status, body) = rawsql(
+            &server,
+            path,
+            json!({"query": "SELECT * FROM public.todos WHERE id = $1", "params": [1], "explain": true}),
+        )
+        .await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(body["rowCount"], 1);
+        assert_eq!(body["fields"], json!([{"name": "QUERY PLAN", "dataTypeID": 114}]));
+        assert!(
+            body["rows"][0]["QUERY PLAN"][0]["Plan"]["Node Type"].is_string(),
+            "{path}: {body}"
+        );
+
+        let refused = [
+            (
+                "INSERT INTO public.todos VALUES (2, 'b')",
+                "(SELECT, WITH … SELECT, VALUES or TABLE)",
+            ),
+            ("DELETE FROM public.todos", "(SELECT, WITH … SELECT, VALUES or TABLE)"),
+            (
+                "WITH x AS (DELETE FROM public.todos RETURNING *) SELECT * FROM x",
+                "this one changes data",
+            ),
+            ("SELECT * INTO public.copy FROM public.todos", "this one changes data"),
+            ("SELECT 1; DELETE FROM public.todos", "send one statement"),
+            ("SELECT 1; SELECT 2", "send one statement"),
+        ];
+        for (query, why) in refused {
+            let (status, body) = rawsql(&server, path, json!({"query": query, "explain": true})).await;
+            assert_eq!(
+                (status.as_u16(), body["error"].as_str()),
+                (400, Some("INVALID_INPUT")),
+                "{query}: {body}"
+            );
+            let message = body["message"].as_str().unwrap_or_default();
+            assert!(
+                message.starts_with("explain: only a single read-only query"),
+                "{message}"
+            );
+            assert!(message.contains(why), "{query}: {message}");
+            assert_eq!(todo_count(&server).await, 1, "{query} ran");
+        }
+        let (status, body) = rawsql(&server, path, json!({"query": "SELECT 1", "explain": "yes"})).await;
+        assert_envelope(status, &body, 400, "INVALID_INPUT", "explain: Expected boolean");
+    }
+    let no_copy = rawsql(
+        &server,
+        "/api/database/advance/rawsql",
+        json!({"query": "SELECT to_regclass('public.copy') IS NULL AS absent"}),
+    )
+    .await;
+    assert_eq!(no_copy.1["rows"], json!([{"absent": true}]));
+    // `explain: false` (and null) run the statement as before.
+    for explain in [json!(false), Value::Null] {
+        let (status, body) = rawsql(
+            &server,
+            "/api/database/advance/rawsql",
+            json!({"query": "SELECT title FROM public.todos", "explain": explain}),
+        )
+        .await;
+        assert_eq!((status.as_u16(), body["rows"].clone()), (200, json!([{"title": "a"}])));
+    }
+    server.stop().await;
+}
