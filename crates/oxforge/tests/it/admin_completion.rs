@@ -102,3 +102,58 @@ async fn explain_plans_one_read_only_query_and_never_runs_anything_else() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn automatic_columns_declared_at_creation_fold_in_unless_their_type_differs() {
+    let server = TestServer::start().await;
+    let create = |body: Value| send(admin(&server, Method::POST, "/api/database/tables").json(&body));
+    let (status, body) = create(json!({
+        "tableName": "notes",
+        "columns": [
+            {"columnName": "id", "type": "uuid", "isPrimaryKey": true, "isNullable": false, "defaultValue": "gen_random_uuid()"},
+            {"columnName": "body", "type": "string", "isNullable": false},
+            {"columnName": "created_at", "type": "datetime", "isNullable": false},
+            {"columnName": "updated_at", "type": "timestamptz", "isNullable": false}
+        ]
+    }))
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["columns"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(body["columns"][0]["columnName"], "body");
+    let (_, schema) = send(admin(&server, Method::GET, "/api/database/tables/notes/schema")).await;
+    let names: Vec<&str> = schema["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["columnName"].as_str())
+        .collect();
+    assert_eq!(names, ["id", "body", "created_at", "updated_at"]);
+    assert_eq!(schema["columns"][0]["isPrimaryKey"], true);
+    assert_eq!(schema["columns"][2]["type"], "timestamp with time zone");
+
+    let refused = [
+        ("id", "string", "uuid"),
+        ("id", "integer", "uuid"),
+        ("created_at", "date", "datetime"),
+        ("updated_at", "text", "datetime"),
+    ];
+    for (column, kind, expected) in refused {
+        let (status, body) = create(json!({
+            "tableName": "refused",
+            "columns": [{"columnName": column, "type": kind}]
+        }))
+        .await;
+        assert_envelope(
+            status,
+            &body,
+            400,
+            "INVALID_INPUT",
+            &format!(
+                "columns: {column} is created automatically with type {expected}; it cannot be declared as {kind:?}"
+            ),
+        );
+    }
+    let (_, tables) = send(admin(&server, Method::GET, "/api/database/tables")).await;
+    assert_eq!(tables, json!(["notes"]));
+    server.stop().await;
+}
