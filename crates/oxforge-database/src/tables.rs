@@ -12,10 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::DatabaseState;
-use crate::catalog::SchemaQuery;
 use crate::error::{SQL_TIMEOUT_MS, sql_error};
-use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, JsonBody};
+use oxforge_edge::{ApiError, SchemaQuery};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -203,10 +202,7 @@ pub async fn delete(
     let table = name("table", &table)?;
     match run(&state, &[ddl::drop_table(q.name(), &table)]).await {
         Err(e) if e.code == "DATABASE_VALIDATION_ERROR" => {
-            return Err(ApiError::not_found(
-                "TABLE_NOT_FOUND",
-                format!("Table {}.{table} not found", q.name()),
-            ));
+            return Err(q.table_not_found(&table));
         }
         other => other?,
     }
