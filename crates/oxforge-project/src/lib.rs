@@ -26,8 +26,13 @@ use oxforge_auth::Authenticator;
 use oxforge_db::{Pool, SecretCipher};
 use oxforge_edge::{Capability, Shared};
 
-/// The version `/api/health` and `/api/metadata` report.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The InsForge API level oxforge implements: the `version` of `/api/health` and
+/// `/api/metadata`. Clients gate features on it (InsForge's MCP server needs at least 1.5.1), so
+/// it names the InsForge release whose HTTP API oxforge answers, not oxforge's own version.
+pub const INSFORGE_API_VERSION: &str = "2.3.1";
+
+/// oxforge's own version: `oxforgeVersion` beside `version` in `/api/health` and `/api/metadata`.
+pub const OXFORGE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 oxforge_edge::settings! {
     /// The project's routes have no settings of their own yet.

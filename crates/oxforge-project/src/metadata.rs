@@ -68,15 +68,17 @@ async fn metadata_value(state: &ProjectState) -> Result<Value, ApiError> {
         "database": database,
         "storage": { "buckets": [], "totalSizeInGB": 0 },
         "functions": [],
-        "version": crate::VERSION,
+        "version": crate::INSFORGE_API_VERSION,
+        "oxforgeVersion": crate::OXFORGE_VERSION,
     }))
 }
 
 fn markdown(meta: &Value) -> String {
     let mut out = String::from("# Project metadata\n\n");
     out.push_str(&format!(
-        "Server: oxforge {}\n\n## Database\n\n",
-        meta["version"].as_str().unwrap_or("")
+        "Server: oxforge {} (InsForge API {})\n\n## Database\n\n",
+        crate::OXFORGE_VERSION,
+        crate::INSFORGE_API_VERSION
     ));
     let tables = meta["database"]["tables"].as_array().cloned().unwrap_or_default();
     if tables.is_empty() {

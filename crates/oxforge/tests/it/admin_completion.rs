@@ -28,6 +28,20 @@ async fn todo_count(server: &TestServer) -> Value {
 }
 
 #[tokio::test]
+async fn metadata_reports_the_insforge_api_level_and_answers_mcp_true() {
+    let server = TestServer::start().await;
+    let (status, body) = send(admin(&server, Method::GET, "/api/metadata")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["version"], "2.3.1");
+    assert_eq!(body["oxforgeVersion"], env!("CARGO_PKG_VERSION"));
+    // InsForge's MCP server asks with `?mcp=true`; InsForge ignores the flag, and so does oxforge.
+    let (status, mcp) = send(admin(&server, Method::GET, "/api/metadata?mcp=true")).await;
+    assert_eq!((status.as_u16(), &mcp["version"]), (200, &json!("2.3.1")));
+    assert_eq!(mcp["database"], body["database"]);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn explain_plans_one_read_only_query_and_never_runs_anything_else() {
     let server = TestServer::start().await;
     server
