@@ -1,7 +1,8 @@
 //! The project: what an InsForge project is beyond its data and accounts — its health and
 //! version (`/api/health`), its keys (`/.well-known/jwks.json`, `/api/metadata/api-key`,
 //! `anon-key`, rotation under `/api/secrets/*/rotate`), its secrets (`/api/secrets`), its metadata
-//! (`/api/metadata`, JSON or markdown), and oxforge's own credential diagnostics
+//! (`/api/metadata`, JSON or markdown, and one table's, `/api/metadata/{table}`), and oxforge's
+//! own credential diagnostics
 //! (`/api/oxforge/whoami`, `/api/oxforge/auth/providers`, `/api/oxforge/auth/check`).
 //!
 //! Secrets are read and written as the owner (the secret store is not reachable by request
@@ -91,6 +92,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ProjectState) -> Router<S
         .route("/api/metadata/api-key", get(metadata::api_key))
         .route("/api/metadata/anon-key", get(metadata::anon_key))
         .route("/api/metadata/project-id", get(metadata::project_id))
+        .route("/api/metadata/storage", get(metadata::storage_slice))
+        .route("/api/metadata/functions", get(metadata::functions_slice))
+        .route("/api/metadata/{table}", get(metadata::table))
         .route("/api/auth/tokens/anon", post(metadata::anon_token))
         .route("/api/usage/mcp", post(metadata::usage))
         .route("/api/secrets", get(secrets::list).post(secrets::create))

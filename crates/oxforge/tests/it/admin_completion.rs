@@ -38,6 +38,10 @@ async fn metadata_reports_the_insforge_api_level_and_answers_mcp_true() {
     let (status, mcp) = send(admin(&server, Method::GET, "/api/metadata?mcp=true")).await;
     assert_eq!((status.as_u16(), &mcp["version"]), (200, &json!("2.3.1")));
     assert_eq!(mcp["database"], body["database"]);
+    let (_, storage) = send(admin(&server, Method::GET, "/api/metadata/storage")).await;
+    assert_eq!(storage, json!({"buckets": [], "totalSizeInGB": 0}));
+    let (_, functions) = send(admin(&server, Method::GET, "/api/metadata/functions")).await;
+    assert_eq!(functions, json!([]));
     server.stop().await;
 }
 
@@ -169,5 +173,117 @@ async fn automatic_columns_declared_at_creation_fold_in_unless_their_type_differ
     }
     let (_, tables) = send(admin(&server, Method::GET, "/api/database/tables")).await;
     assert_eq!(tables, json!(["notes"]));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn one_tables_metadata_in_insforges_export_shape() {
+    let server = TestServer::start().await;
+    server
+        .sql(
+            r#"CREATE TABLE public.authors (id int PRIMARY KEY, email text UNIQUE);
+               CREATE TABLE public.posts (
+                 id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                 author_id int NOT NULL REFERENCES public.authors (id) ON DELETE CASCADE,
+                 title varchar(80) DEFAULT 'untitled',
+                 CONSTRAINT posts_title_author UNIQUE (author_id, title));
+               CREATE INDEX posts_title ON public.posts (title);
+               ALTER TABLE public.posts ENABLE ROW LEVEL SECURITY;
+               CREATE POLICY readers ON public.posts FOR SELECT TO anon, authenticated USING (true);
+               CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+               CREATE TRIGGER posts_touch BEFORE UPDATE ON public.posts FOR EACH ROW EXECUTE FUNCTION public.touch();
+               CREATE TABLE public."api-key" (id int);"#,
+        )
+        .await;
+    let (status, body) = send(admin(&server, Method::GET, "/api/metadata/posts")).await;
+    assert_eq!(status, 200, "{body}");
+    let posts = &body["posts"];
+    assert_eq!(
+        posts["schema"][2],
+        json!({"columnName": "title", "dataType": "character varying", "characterMaximumLength": 80,
+               "isNullable": "YES", "columnDefault": "'untitled'::character varying"})
+    );
+    assert_eq!(posts["schema"][1]["isNullable"], "NO");
+    assert_eq!(posts["primaryKey"], json!(["id"]));
+    assert_eq!(
+        posts["uniqueConstraints"],
+        json!([{"constraintName": "posts_title_author", "columns": ["author_id", "title"]}])
+    );
+    assert_eq!(
+        posts["foreignKeys"],
+        json!([{"constraintName": "posts_author_id_fkey", "columnName": "author_id", "foreignTableName": "authors",
+                "foreignColumnName": "id", "ordinalPosition": 1, "deleteRule": "CASCADE", "updateRule": "NO ACTION"}])
+    );
+    let indexes: Vec<(&str, bool, bool)> = posts["indexes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["indexname"].as_str().unwrap(),
+                i["isUnique"] == true,
+                i["isPrimary"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        indexes,
+        [
+            ("posts_pkey", true, true),
+            ("posts_title", false, false),
+            ("posts_title_author", true, false)
+        ]
+    );
+    assert_eq!(posts["rlsEnabled"], true);
+    assert_eq!(
+        posts["policies"],
+        json!([{"policyname": "readers", "cmd": "SELECT", "roles": ["anon", "authenticated"], "qual": "true", "withCheck": null}])
+    );
+    assert_eq!(posts["triggers"][0]["triggerName"], "posts_touch");
+    assert_eq!(posts["triggers"][0]["actionTiming"], "BEFORE");
+    assert_eq!(posts["triggers"][0]["eventManipulation"], "UPDATE");
+    assert_eq!(posts["rows"], json!([]));
+
+    // The static routes keep winning over a table of the same name.
+    let (_, body) = send(admin(&server, Method::GET, "/api/metadata/api-key")).await;
+    assert_eq!(body, json!({"apiKey": server.api_key()}));
+    let (_, body) = send(admin(&server, Method::GET, "/api/metadata/authors?schema=public")).await;
+    assert_eq!(body["authors"]["uniqueConstraints"][0]["columns"], json!(["email"]));
+
+    // Unknown tables, injection attempts and impossible names: the 404 envelope, no SQL error.
+    for (path, shown) in [
+        ("/api/metadata/nope", "public.nope"),
+        ("/api/metadata/posts'%20OR%20'1'='1", "public.posts' OR '1'='1"),
+        (
+            "/api/metadata/posts%22;%20DROP%20TABLE%20posts;--",
+            "public.posts\"; DROP TABLE posts;--",
+        ),
+        ("/api/metadata/posts%00", "public.posts\0"),
+        ("/api/metadata/posts?schema=nope", "nope.posts"),
+        ("/api/metadata/pg_class", "public.pg_class"),
+    ] {
+        let (status, body) = send(admin(&server, Method::GET, path)).await;
+        assert_envelope(
+            status,
+            &body,
+            404,
+            "TABLE_NOT_FOUND",
+            &format!("Table {shown} not found"),
+        );
+    }
+    let long = "x".repeat(64);
+    let (status, body) = send(admin(&server, Method::GET, &format!("/api/metadata/{long}"))).await;
+    assert_envelope(
+        status,
+        &body,
+        404,
+        "TABLE_NOT_FOUND",
+        &format!("Table public.{long} not found"),
+    );
+    assert_eq!(
+        send(admin(&server, Method::GET, "/api/metadata/posts")).await.0,
+        200,
+        "posts survived"
+    );
     server.stop().await;
 }
