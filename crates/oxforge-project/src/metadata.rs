@@ -40,11 +40,6 @@ pub async fn project_id(_: Admin) -> Json<Value> {
     Json(json!({ "projectId": null }))
 }
 
-/// InsForge's CLI reports usage here; answer at once so it never waits.
-pub async fn usage(_: Admin) -> Json<Value> {
-    Json(json!({ "success": true }))
-}
-
 #[derive(Deserialize)]
 pub struct Format {
     format: Option<String>,

@@ -2,7 +2,7 @@
 //! in the SQL editor, automatic columns declared at table creation, one table's metadata, the
 //! MCP usage reports — and every new route refused to anon keys and user tokens.
 
-use oxforge_testkit::{TestServer, http};
+use oxforge_testkit::{TestServer, hs256, http, now};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -285,5 +285,87 @@ async fn one_tables_metadata_in_insforges_export_shape() {
         200,
         "posts survived"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn mcp_usage_reports_are_kept_and_read_back() {
+    let server = TestServer::start().await;
+    let report = |body: Value| send(admin(&server, Method::POST, "/api/usage/mcp").json(&body));
+    for body in [
+        json!({"tool_name": "get-backend-metadata"}),
+        json!({"tool_name": "run-raw-sql", "success": false}),
+        json!({"tool_name": "get-table-schema", "success": true}),
+        json!({"tool": "no tool_name: answered, not kept"}),
+    ] {
+        assert_eq!(report(body).await, (reqwest::StatusCode::OK, json!({"success": true})));
+    }
+    let raw = send(admin(&server, Method::POST, "/api/usage/mcp").body("not json")).await;
+    assert_eq!(raw.0, 200, "a body that is not JSON is still answered at once");
+
+    let (status, body) = send(admin(&server, Method::GET, "/api/usage/mcp?limit=200&success=true")).await;
+    assert_eq!(status, 200, "{body}");
+    let tools: Vec<&str> = body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["tool_name"].as_str())
+        .collect();
+    assert_eq!(tools, ["get-table-schema", "get-backend-metadata"]);
+    assert_eq!(body["total"], 2);
+    assert!(
+        body["records"][0]["created_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    let (_, body) = send(admin(&server, Method::GET, "/api/usage/mcp?limit=1")).await;
+    assert_eq!(
+        (body["records"].as_array().map(Vec::len), &body["total"]),
+        (Some(1), &json!(2))
+    );
+    let (_, body) = send(admin(&server, Method::GET, "/api/usage/mcp?success=false")).await;
+    assert_eq!(body["records"][0]["tool_name"], "run-raw-sql");
+    for bad in ["abc", "0", "-1"] {
+        let (status, body) = send(admin(&server, Method::GET, &format!("/api/usage/mcp?limit={bad}"))).await;
+        assert_envelope(
+            status,
+            &body,
+            400,
+            "INVALID_INPUT",
+            &format!("limit: Expected a positive integer, got {bad}"),
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_new_routes_refuse_anon_keys_and_user_tokens() {
+    let server = TestServer::start().await;
+    server.sql("CREATE TABLE public.todos (id int)").await;
+    let user = hs256(
+        server.jwt_secret(),
+        &json!({"sub": "7f1e6c1a-8d3e-4a53-9b5e-1f2c3d4e5f60", "role": "authenticated", "aud": "insforge-api", "exp": now() + 600}),
+    );
+    let calls = [
+        (Method::GET, "/api/metadata/todos", Value::Null),
+        (Method::GET, "/api/metadata/storage", Value::Null),
+        (Method::GET, "/api/usage/mcp", Value::Null),
+        (Method::POST, "/api/usage/mcp", json!({"tool_name": "x"})),
+        (
+            Method::POST,
+            "/api/database/advance/rawsql",
+            json!({"query": "SELECT 1", "explain": true}),
+        ),
+    ];
+    for token in [server.anon_key().to_owned(), user] {
+        for (method, path, body) in &calls {
+            let request = http().request(method.clone(), server.at(path)).bearer_auth(&token);
+            let request = if body.is_null() { request } else { request.json(body) };
+            let (status, body) = send(request).await;
+            assert_envelope(status, &body, 403, "AUTH_UNAUTHORIZED", "Admin access required");
+        }
+    }
+    let (_, body) = send(admin(&server, Method::GET, "/api/usage/mcp")).await;
+    assert_eq!(body["total"], 0, "a refused report is not kept");
     server.stop().await;
 }
