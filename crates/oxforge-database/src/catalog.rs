@@ -4,23 +4,11 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use oxforge_db::{DbError, catalog};
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::DatabaseState;
 use oxforge_edge::Admin;
-use oxforge_edge::ApiError;
-
-#[derive(Deserialize)]
-pub struct SchemaQuery {
-    schema: Option<String>,
-}
-
-impl SchemaQuery {
-    pub fn name(&self) -> &str {
-        self.schema.as_deref().filter(|s| !s.is_empty()).unwrap_or("public")
-    }
-}
+use oxforge_edge::{ApiError, SchemaQuery};
 
 fn parse(text: &str) -> Result<Json<Value>, ApiError> {
     serde_json::from_str(text).map(Json).map_err(|_| ApiError::internal())
@@ -59,9 +47,6 @@ pub async fn table_schema(
     let client = state.owner_pool.get().await.map_err(DbError::from)?;
     match catalog::table_schema(&client, q.name(), &table).await? {
         Some(text) => parse(&text),
-        None => Err(ApiError::not_found(
-            "TABLE_NOT_FOUND",
-            format!("Table {}.{table} not found", q.name()),
-        )),
+        None => Err(q.table_not_found(&table)),
     }
 }

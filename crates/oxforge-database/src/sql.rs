@@ -6,6 +6,7 @@ use oxforge_auth::Principal;
 use oxforge_db::DbError;
 use oxforge_db::catalog;
 use oxforge_db::raw_sql::{self, Runner};
+use oxforge_db::sql_script;
 use serde_json::{Value, json};
 
 use crate::DatabaseState;
@@ -25,6 +26,15 @@ fn params(body: &Value) -> Result<Vec<Option<String>>, ApiError> {
             })
             .collect()),
         Some(_) => Err(ApiError::invalid_input("params: Expected array")),
+    }
+}
+
+/// `explain`: absent, `null` or a boolean.
+fn explain(body: &Value) -> Result<bool, ApiError> {
+    match body.get("explain") {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(explain)) => Ok(*explain),
+        Some(_) => Err(ApiError::invalid_input("explain: Expected boolean")),
     }
 }
 
@@ -51,7 +61,15 @@ async fn run(state: &DatabaseState, admin: &Principal, runner: Runner, body: &Va
         Runner::Owner => &state.owner_pool,
     };
     let claims = admin_claims(admin);
-    let result = match raw_sql::run(pool, runner, query, &params, &claims, SQL_TIMEOUT_MS).await {
+    let ran = if explain(body)? {
+        // Planned, never run: InsForge's editor sends `explain: true` for its plan view, and
+        // running the statement instead would change data behind an "Explain" button.
+        let statement = sql_script::explainable(query).map_err(|why| ApiError::invalid_input(why.message()))?;
+        raw_sql::explain(pool, runner, &statement, &params, &claims, SQL_TIMEOUT_MS).await
+    } else {
+        raw_sql::run(pool, runner, query, &params, &claims, SQL_TIMEOUT_MS).await
+    };
+    let result = match ran {
         Ok(result) => result,
         Err(DbError::Postgres(e)) => return Err(sql_error(&e)),
         Err(e) => return Err(e.into()),

@@ -12,10 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::DatabaseState;
-use crate::catalog::SchemaQuery;
 use crate::error::{SQL_TIMEOUT_MS, sql_error};
-use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, JsonBody};
+use oxforge_edge::{ApiError, SchemaQuery};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -94,6 +93,19 @@ fn column(c: &ColumnInput) -> Result<ColumnDef, ApiError> {
     })
 }
 
+/// Whether a column declared at creation is an automatic one (`id`, `created_at`, `updated_at`)
+/// with its type, folded into the column every table gets; with another type it is refused.
+fn automatic(c: &ColumnInput) -> Result<bool, ApiError> {
+    match ddl::auto_field(&c.column_name, &c.kind) {
+        None => Ok(false),
+        Some(Ok(())) => Ok(true),
+        Some(Err(expected)) => Err(invalid(format!(
+            "columns: {} is created automatically with type {expected}; it cannot be declared as {:?}",
+            c.column_name, c.kind
+        ))),
+    }
+}
+
 fn foreign_key(fk: &ForeignKeyInput) -> Result<ForeignKeyDef, ApiError> {
     if fk.reference_columns.is_empty() {
         return Err(invalid("foreignKeys: referenceColumns must not be empty"));
@@ -141,7 +153,13 @@ pub async fn create(
     let input: CreateTable = parse(body)?;
     let schema = q.name().to_owned();
     let table = name("tableName", &input.table_name)?;
-    let columns = input.columns.iter().map(column).collect::<Result<Vec<_>, _>>()?;
+    let mut declared = Vec::with_capacity(input.columns.len());
+    for c in &input.columns {
+        if !automatic(c)? {
+            declared.push(c);
+        }
+    }
+    let columns = declared.iter().map(|c| column(c)).collect::<Result<Vec<_>, _>>()?;
     let fks = input
         .foreign_keys
         .iter()
@@ -152,8 +170,7 @@ pub async fn create(
         &ddl::create_table(&schema, &table, &columns, &fks, input.rls_enabled),
     )
     .await?;
-    let described: Vec<Value> = input
-        .columns
+    let described: Vec<Value> = declared
         .iter()
         .zip(&columns)
         .map(|(i, c)| json!({"columnName": c.name, "type": i.kind, "sqlType": c.sql_type, "isNullable": c.nullable, "isUnique": c.unique, "isPrimaryKey": c.primary_key, "defaultValue": c.default}))
@@ -185,10 +202,7 @@ pub async fn delete(
     let table = name("table", &table)?;
     match run(&state, &[ddl::drop_table(q.name(), &table)]).await {
         Err(e) if e.code == "DATABASE_VALIDATION_ERROR" => {
-            return Err(ApiError::not_found(
-                "TABLE_NOT_FOUND",
-                format!("Table {}.{table} not found", q.name()),
-            ));
+            return Err(q.table_not_found(&table));
         }
         other => other?,
     }

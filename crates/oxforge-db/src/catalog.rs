@@ -1,5 +1,5 @@
-//! Introspection for the admin API: tables, schemas, functions, indexes, policies, triggers and
-//! one table's schema, each built as JSON by PostgreSQL.
+//! Introspection for the admin API: tables, schemas, functions, indexes, policies, triggers,
+//! one table's schema and one table's metadata, each built as JSON by PostgreSQL.
 
 use deadpool_postgres::GenericClient;
 
@@ -113,6 +113,69 @@ pub async fn table_schema(client: &impl GenericClient, schema: &str, table: &str
         )
         .await?;
     Ok(row.map(|r| r.get(0)))
+}
+
+/// One table's metadata for `GET /api/metadata/{table}`, in the shape of InsForge's JSON export
+/// of a table (`schema` as `information_schema.columns` names it, `indexes`, `foreignKeys`,
+/// `rlsEnabled`, `policies`, `triggers`, `rows` always empty) plus oxforge's `primaryKey` and
+/// `uniqueConstraints`; `None` if there is no such table. Names are bound, never pasted.
+pub async fn table_metadata(client: &impl GenericClient, schema: &str, table: &str) -> Result<Option<String>, DbError> {
+    let row = client
+        .query_opt(
+            "SELECT json_build_object(
+               'schema', (SELECT coalesce(json_agg(json_build_object(
+                   'columnName', col.column_name, 'dataType', col.data_type,
+                   'characterMaximumLength', col.character_maximum_length, 'isNullable', col.is_nullable,
+                   'columnDefault', col.column_default) ORDER BY col.ordinal_position), '[]'::json)
+                 FROM information_schema.columns col WHERE col.table_schema = n.nspname AND col.table_name = c.relname),
+               'indexes', (SELECT coalesce(json_agg(json_build_object(
+                   'indexname', i.relname, 'indexdef', pg_get_indexdef(i.oid),
+                   'isUnique', x.indisunique, 'isPrimary', x.indisprimary) ORDER BY i.relname), '[]'::json)
+                 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = c.oid),
+               'foreignKeys', (SELECT coalesce(json_agg(json_build_object(
+                   'constraintName', con.conname, 'columnName', a1.attname, 'foreignTableName', cf.relname,
+                   'foreignColumnName', a2.attname, 'ordinalPosition', u.pos,
+                   'deleteRule', rules.delete_rule, 'updateRule', rules.update_rule) ORDER BY con.conname, u.pos), '[]'::json)
+                 FROM pg_constraint con JOIN pg_class cf ON cf.oid = con.confrelid
+                 CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS u(src, ref, pos)
+                 JOIN pg_attribute a1 ON a1.attrelid = con.conrelid AND a1.attnum = u.src
+                 JOIN pg_attribute a2 ON a2.attrelid = con.confrelid AND a2.attnum = u.ref
+                 CROSS JOIN LATERAL (SELECT
+                     CASE con.confdeltype WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL'
+                       WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END AS delete_rule,
+                     CASE con.confupdtype WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL'
+                       WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END AS update_rule) rules
+                 WHERE con.conrelid = c.oid AND con.contype = 'f'),
+               'rlsEnabled', c.relrowsecurity,
+               'policies', (SELECT coalesce(json_agg(json_build_object(
+                   'policyname', p.policyname, 'cmd', p.cmd, 'roles', p.roles, 'qual', p.qual,
+                   'withCheck', p.with_check) ORDER BY p.policyname), '[]'::json)
+                 FROM pg_policies p WHERE p.schemaname = n.nspname AND p.tablename = c.relname),
+               'triggers', (SELECT coalesce(json_agg(json_build_object(
+                   'triggerName', t.trigger_name, 'actionTiming', t.action_timing,
+                   'eventManipulation', t.event_manipulation, 'actionOrientation', t.action_orientation,
+                   'actionCondition', t.action_condition, 'actionStatement', t.action_statement,
+                   'newTable', t.action_reference_new_table, 'oldTable', t.action_reference_old_table)
+                   ORDER BY t.trigger_name, t.event_manipulation), '[]'::json)
+                 FROM information_schema.triggers t
+                 WHERE t.event_object_schema = n.nspname AND t.event_object_table = c.relname),
+               'rows', '[]'::json,
+               'primaryKey', (SELECT coalesce(json_agg(a.attname ORDER BY k.pos), '[]'::json)
+                 FROM pg_constraint con CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, pos)
+                 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+                 WHERE con.conrelid = c.oid AND con.contype = 'p'),
+               'uniqueConstraints', (SELECT coalesce(json_agg(json_build_object('constraintName', con.conname,
+                   'columns', (SELECT json_agg(a.attname ORDER BY k.pos)
+                     FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, pos)
+                     JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)) ORDER BY con.conname), '[]'::json)
+                 FROM pg_constraint con WHERE con.conrelid = c.oid AND con.contype = 'u')
+             )::text
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
+            &[&schema, &table],
+        )
+        .await?;
+    row.map(|r| r.try_get(0)).transpose().map_err(DbError::from)
 }
 
 /// `{tables:[{tableName, recordCount}], totalSizeInGB}` for `GET /api/metadata`.

@@ -64,7 +64,7 @@ impl ToSql for Untyped<'_> {
 }
 
 /// Any column read as its raw text (used for `EXPLAIN (FORMAT JSON)`, typed `json`).
-struct RawText(String);
+pub(crate) struct RawText(pub(crate) String);
 
 impl<'a> FromSql<'a> for RawText {
     fn from_sql(_ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {

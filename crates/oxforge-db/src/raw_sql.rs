@@ -2,7 +2,7 @@
 //! authenticator's connections, which cannot become anyone else) or as the owner, with a
 //! statement timeout; rows come back as JSON objects built by PostgreSQL.
 
-use crate::exec::{Untyped, as_sql_params};
+use crate::exec::{RawText, Untyped, as_sql_params};
 use crate::{DbError, Pool};
 
 /// Who runs the SQL.
@@ -26,6 +26,88 @@ pub struct SqlResult {
 
 const MULTIPLE_COMMANDS: &str = "cannot insert multiple commands into a prepared statement";
 
+/// A connection for `runner`: unrestricted SQL can leave anything on its session (roles,
+/// settings, LISTEN) and the owner's connections serve accounts and secrets, so the owner's is
+/// taken out of the pool and closed after use; the authenticator's SQL pool runs `DISCARD ALL`
+/// before a connection is reused.
+enum Connection {
+    Pooled(deadpool_postgres::Object),
+    Detached(deadpool_postgres::ClientWrapper),
+}
+
+impl Connection {
+    async fn get(pool: &Pool, runner: Runner) -> Result<Connection, DbError> {
+        let pooled = pool.get().await?;
+        Ok(match runner {
+            Runner::Owner => Connection::Detached(deadpool_postgres::Object::take(pooled)),
+            Runner::ProjectAdmin => Connection::Pooled(pooled),
+        })
+    }
+
+    fn client(&mut self) -> &mut deadpool_postgres::ClientWrapper {
+        match self {
+            Connection::Pooled(pooled) => pooled,
+            Connection::Detached(detached) => detached,
+        }
+    }
+}
+
+/// Opens the transaction the statement runs in: its timeout, the role of `runner`, the
+/// `request.jwt.claims` if any, read-only if asked.
+async fn begin<'c>(
+    client: &'c mut Connection,
+    runner: Runner,
+    timeout_ms: u64,
+    claims: Option<&str>,
+    read_only: bool,
+) -> Result<deadpool_postgres::Transaction<'c>, DbError> {
+    let tx = client.client().transaction().await?;
+    let mut setup = format!("SET LOCAL statement_timeout = {timeout_ms};");
+    if read_only {
+        setup.push_str("SET TRANSACTION READ ONLY;");
+    }
+    if runner == Runner::ProjectAdmin {
+        setup.push_str("SET LOCAL ROLE project_admin;");
+    }
+    tx.batch_execute(&setup).await?;
+    if let Some(claims) = claims {
+        tx.execute("SELECT set_config('request.jwt.claims', $1, true)", &[&claims])
+            .await?;
+    }
+    Ok(tx)
+}
+
+/// The plan of one read-only query (`explain: true` of the SQL editor), as InsForge's editor
+/// shows it: one row `{"QUERY PLAN": [<EXPLAIN (FORMAT JSON)>]}`. The caller decides the
+/// statement may be explained (`sql_script::explainable`); here it is only planned, never run
+/// (no ANALYZE), in a read-only transaction that is always rolled back.
+pub async fn explain(
+    pool: &Pool,
+    runner: Runner,
+    statement: &str,
+    params: &[Option<String>],
+    claims: &str,
+    timeout_ms: u64,
+) -> Result<SqlResult, DbError> {
+    crate::error::reject_nul(std::iter::once(statement).chain(params.iter().flatten().map(String::as_str)))?;
+    let mut client = Connection::get(pool, runner).await?;
+    let tx = begin(&mut client, runner, timeout_ms, Some(claims), true).await?;
+    let untyped: Vec<Untyped<'_>> = params.iter().map(|p| Untyped(p.as_deref())).collect();
+    let rows = tx
+        .query_typed(&format!("EXPLAIN (FORMAT JSON) {statement}"), &as_sql_params(&untyped))
+        .await?;
+    tx.rollback().await?;
+    let plan: RawText = rows
+        .first()
+        .ok_or_else(|| DbError::Protocol("EXPLAIN returned no row".into()))?
+        .try_get(0)?;
+    Ok(SqlResult {
+        rows: format!("[{{\"QUERY PLAN\":{}}}]", plan.0),
+        row_count: 1,
+        fields: vec![("QUERY PLAN".into(), 114)],
+    })
+}
+
 /// Runs `query` in its own transaction as `runner`, with `params` bound as untyped text and
 /// `request.jwt.claims` set to `claims` (the admin's, so claim-reading defaults such as
 /// `auth.uid()` or the Auth0 guide's `requesting_user_id()` work in the editor too).
@@ -39,27 +121,8 @@ pub async fn run(
 ) -> Result<SqlResult, DbError> {
     let query = query.trim().trim_end_matches(';').trim_end();
     crate::error::reject_nul(std::iter::once(query).chain(params.iter().flatten().map(String::as_str)))?;
-    let mut pooled = pool.get().await?;
-    let mut detached;
-    let client: &mut deadpool_postgres::ClientWrapper = match runner {
-        // Unrestricted SQL can leave anything on its session (roles, settings, LISTEN) and the
-        // owner's connections serve accounts and secrets: this one is closed after use.
-        Runner::Owner => {
-            detached = deadpool_postgres::Object::take(pooled);
-            &mut detached
-        }
-        // The authenticator's SQL pool runs `DISCARD ALL` before a connection is reused.
-        Runner::ProjectAdmin => &mut pooled,
-    };
-    let tx = client.transaction().await?;
-    let mut setup = format!("SET LOCAL statement_timeout = {timeout_ms};");
-    if runner == Runner::ProjectAdmin {
-        setup.push_str("SET LOCAL ROLE project_admin;");
-    }
-    tx.batch_execute(&setup).await?;
-    // Before the savepoint: a rollback to it would undo the setting.
-    tx.execute("SELECT set_config('request.jwt.claims', $1, true)", &[&claims])
-        .await?;
+    let mut client = Connection::get(pool, runner).await?;
+    let tx = begin(&mut client, runner, timeout_ms, Some(claims), false).await?;
     // A failed attempt (prepare of a script, wrapping of SHOW/EXPLAIN) rolls back to here.
     tx.batch_execute("SAVEPOINT oxforge_rawsql").await?;
     let untyped: Vec<Untyped<'_>> = params.iter().map(|p| Untyped(p.as_deref())).collect();
@@ -195,13 +258,8 @@ pub async fn run_statements(
     statements: &[String],
     timeout_ms: u64,
 ) -> Result<(), DbError> {
-    let mut client = pool.get().await?;
-    let tx = client.transaction().await?;
-    let mut setup = format!("SET LOCAL statement_timeout = {timeout_ms};");
-    if runner == Runner::ProjectAdmin {
-        setup.push_str("SET LOCAL ROLE project_admin;");
-    }
-    tx.batch_execute(&setup).await?;
+    let mut client = Connection::get(pool, runner).await?;
+    let tx = begin(&mut client, runner, timeout_ms, None, false).await?;
     for statement in statements {
         tx.batch_execute(statement).await?;
     }

@@ -189,6 +189,92 @@ pub fn forbidden(statement: &str) -> Option<&'static str> {
     None
 }
 
+/// The words of a statement's code, uppercased: comments, string literals, quoted identifiers
+/// and dollar-quoted bodies are left out (a `'delete'` literal or a `"update"` column is no
+/// keyword), as is punctuation.
+fn code_words(statement: &str) -> Vec<String> {
+    let chars: Vec<char> = strip_comments(statement).chars().collect();
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let skip_to = match c {
+            '\'' | '"' => Some(skip_quoted(&chars, i, c)),
+            '$' if word.is_empty() => skip_dollar_quoted(&chars, i),
+            _ => None,
+        };
+        if let Some(end) = skip_to {
+            words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
+            i = end;
+            continue;
+        }
+        if c.is_alphanumeric() || c == '_' || c == '$' {
+            word.extend(c.to_uppercase());
+        } else if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        i += 1;
+    }
+    words.extend((!word.is_empty()).then_some(word));
+    words
+}
+
+/// Why a statement cannot be explained with the SQL editor's `explain: true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotExplainable {
+    /// No statement, or more than one.
+    NotOneStatement,
+    /// Not a query (SELECT, WITH … SELECT, VALUES, TABLE).
+    NotAQuery,
+    /// A query that writes or locks: a data-modifying `WITH`, `SELECT … INTO`, `FOR UPDATE`.
+    ChangesData,
+}
+
+impl NotExplainable {
+    pub fn message(self) -> &'static str {
+        match self {
+            NotExplainable::NotOneStatement => {
+                "explain: only a single read-only query can be explained, send one statement"
+            }
+            NotExplainable::NotAQuery => {
+                "explain: only a single read-only query (SELECT, WITH … SELECT, VALUES or TABLE) can be explained"
+            }
+            NotExplainable::ChangesData => {
+                "explain: only a single read-only query can be explained; this one changes data \
+                 (INSERT, UPDATE, DELETE or MERGE in WITH, SELECT … INTO, or FOR UPDATE/SHARE)"
+            }
+        }
+    }
+}
+
+/// The one read-only query of `script` that `explain: true` may plan: SELECT, WITH … SELECT,
+/// VALUES or TABLE (possibly parenthesised), with no data-modifying `WITH`, no `SELECT … INTO`
+/// and no row locks.
+pub fn explainable(script: &str) -> Result<String, NotExplainable> {
+    let mut statements = split(script);
+    let statement = match statements.len() {
+        1 => statements.remove(0),
+        _ => return Err(NotExplainable::NotOneStatement),
+    };
+    let words = code_words(&statement);
+    let opens_query = strip_comments(&statement)
+        .trim_start()
+        .starts_with(|c: char| c == '(' || c.is_alphabetic());
+    if !opens_query
+        || !words
+            .first()
+            .is_some_and(|w| ["SELECT", "WITH", "VALUES", "TABLE"].contains(&w.as_str()))
+    {
+        return Err(NotExplainable::NotAQuery);
+    }
+    const WRITES: [&str; 6] = ["INSERT", "UPDATE", "DELETE", "MERGE", "INTO", "SHARE"];
+    if words.iter().any(|w| WRITES.contains(&w.as_str())) {
+        return Err(NotExplainable::ChangesData);
+    }
+    Ok(statement)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Risk {
     Safe,
@@ -296,6 +382,44 @@ mod tests {
             "-- BEGIN\ncreate table x (a int)",
         ] {
             assert!(forbidden(ok).is_none(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn only_one_read_only_query_is_explainable() {
+        for ok in [
+            "select * from todos where title = 'delete me'",
+            "  -- why\n WITH t AS (SELECT 1) SELECT * FROM t;",
+            "(select 1) union (select 2)",
+            "VALUES (1), (2)",
+            "table todos",
+            "select \"update\" from t",
+            "select $1::int, $tag$ insert $tag$",
+        ] {
+            assert!(explainable(ok).is_ok(), "{ok}");
+        }
+        let refused = [
+            ("insert into todos values (1)", NotExplainable::NotAQuery),
+            ("delete from todos", NotExplainable::NotAQuery),
+            ("explain analyze delete from todos", NotExplainable::NotAQuery),
+            ("/* select */ update todos set a = 1", NotExplainable::NotAQuery),
+            (
+                "WITH x AS (DELETE FROM todos RETURNING *) SELECT * FROM x",
+                NotExplainable::ChangesData,
+            ),
+            (
+                "with x as (insert into t values (1) returning id) select 1",
+                NotExplainable::ChangesData,
+            ),
+            ("select * into copy_of from todos", NotExplainable::ChangesData),
+            ("select * from todos for update", NotExplainable::ChangesData),
+            ("select * from todos for key share", NotExplainable::ChangesData),
+            ("select 1; delete from todos", NotExplainable::NotOneStatement),
+            ("select 1; select 2", NotExplainable::NotOneStatement),
+            ("  ;  -- nothing", NotExplainable::NotOneStatement),
+        ];
+        for (sql, why) in refused {
+            assert_eq!(explainable(sql), Err(why), "{sql}");
         }
     }
 

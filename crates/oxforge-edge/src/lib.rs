@@ -11,6 +11,8 @@
 //! - [`body`]: JSON bodies with the one size/timeout rejection and PostgREST's `PGRST102`.
 //! - [`client_ip`]: who the client is (trusted proxies, IPv6 by /64), for per-client limits.
 //! - [`headers`]: response headers several capabilities send (`Content-Range`).
+//! - [`SchemaQuery`]: the `?schema=` of the admin routes (default `public`), and their
+//!   `TABLE_NOT_FOUND`.
 //! - [`capability`]: the [`Capability`] trait a capability crate implements, and [`Shared`], what
 //!   start-up hands it; [`settings!`] declares its settings section, each setting once.
 
@@ -21,6 +23,7 @@ pub mod credentials;
 mod error;
 pub mod headers;
 pub mod pgrst;
+mod schema_query;
 pub mod settings;
 
 pub use body::{JsonBody, required_strings};
@@ -28,3 +31,4 @@ pub use capability::{Capability, Shared};
 pub use credentials::{Admin, Caller, MaybeCaller, SignedIn};
 pub use error::{ApiError, ErrorCause};
 pub use pgrst::{PgrstError, Reject};
+pub use schema_query::SchemaQuery;

@@ -1,7 +1,8 @@
 //! The project: what an InsForge project is beyond its data and accounts — its health and
 //! version (`/api/health`), its keys (`/.well-known/jwks.json`, `/api/metadata/api-key`,
 //! `anon-key`, rotation under `/api/secrets/*/rotate`), its secrets (`/api/secrets`), its metadata
-//! (`/api/metadata`, JSON or markdown), and oxforge's own credential diagnostics
+//! (`/api/metadata`, JSON or markdown, and one table's, `/api/metadata/{table}`), the MCP usage
+//! reports (`/api/usage/mcp`), and oxforge's own credential diagnostics
 //! (`/api/oxforge/whoami`, `/api/oxforge/auth/providers`, `/api/oxforge/auth/check`).
 //!
 //! Secrets are read and written as the owner (the secret store is not reachable by request
@@ -14,6 +15,7 @@ mod jwks;
 pub mod keys;
 mod metadata;
 mod secrets;
+mod usage;
 mod whoami;
 
 use std::sync::Arc;
@@ -26,8 +28,13 @@ use oxforge_auth::Authenticator;
 use oxforge_db::{Pool, SecretCipher};
 use oxforge_edge::{Capability, Shared};
 
-/// The version `/api/health` and `/api/metadata` report.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The InsForge API level oxforge implements: the `version` of `/api/health` and
+/// `/api/metadata`. Clients gate features on it (InsForge's MCP server needs at least 1.5.1), so
+/// it names the InsForge release whose HTTP API oxforge answers, not oxforge's own version.
+pub const INSFORGE_API_VERSION: &str = "2.3.1";
+
+/// oxforge's own version: `oxforgeVersion` beside `version` in `/api/health` and `/api/metadata`.
+pub const OXFORGE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 oxforge_edge::settings! {
     /// The project's routes have no settings of their own yet.
@@ -44,6 +51,8 @@ pub struct ProjectState {
     pub cipher: Arc<SecretCipher>,
     /// Accounts: their public config (metadata) and the admin sessions a key rotation ends.
     pub accounts: AccountsState,
+    /// The latest MCP tool reports (`/api/usage/mcp`), in memory.
+    pub mcp_usage: Arc<usage::McpUsage>,
 }
 
 impl FromRef<ProjectState> for Arc<Authenticator> {
@@ -70,6 +79,7 @@ impl Capability for Project {
             owner_pool: shared.owner_pool.clone(),
             cipher: Arc::clone(&shared.cipher),
             accounts,
+            mcp_usage: Arc::default(),
         }))
     }
 }
@@ -86,8 +96,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ProjectState) -> Router<S
         .route("/api/metadata/api-key", get(metadata::api_key))
         .route("/api/metadata/anon-key", get(metadata::anon_key))
         .route("/api/metadata/project-id", get(metadata::project_id))
+        .route("/api/metadata/storage", get(metadata::storage_slice))
+        .route("/api/metadata/functions", get(metadata::functions_slice))
+        .route("/api/metadata/{table}", get(metadata::table))
         .route("/api/auth/tokens/anon", post(metadata::anon_token))
-        .route("/api/usage/mcp", post(metadata::usage))
+        .route("/api/usage/mcp", get(usage::list).post(usage::report))
         .route("/api/secrets", get(secrets::list).post(secrets::create))
         .route("/api/secrets/api-key/rotate", post(secrets::rotate_api_key))
         .route("/api/secrets/anon-key/rotate", post(secrets::rotate_anon_key))

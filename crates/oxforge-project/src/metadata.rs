@@ -1,17 +1,17 @@
 //! `GET /api/metadata` (JSON or markdown) and its slices; the keys; InsForge CLI conveniences.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use oxforge_auth::ProjectKey;
 use oxforge_db::{DbError, catalog};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::ProjectState;
 use oxforge_edge::Admin;
-use oxforge_edge::ApiError;
+use oxforge_edge::{ApiError, SchemaQuery};
 
 fn current(keys: &[ProjectKey]) -> Result<&str, ApiError> {
     keys.first().map(|k| k.value.as_str()).ok_or_else(ApiError::internal)
@@ -40,11 +40,6 @@ pub async fn project_id(_: Admin) -> Json<Value> {
     Json(json!({ "projectId": null }))
 }
 
-/// InsForge's CLI reports usage here; answer at once so it never waits.
-pub async fn usage(_: Admin) -> Json<Value> {
-    Json(json!({ "success": true }))
-}
-
 #[derive(Deserialize)]
 pub struct Format {
     format: Option<String>,
@@ -69,15 +64,17 @@ async fn metadata_value(state: &ProjectState) -> Result<Value, ApiError> {
         "database": database,
         "storage": { "buckets": [], "totalSizeInGB": 0 },
         "functions": [],
-        "version": crate::VERSION,
+        "version": crate::INSFORGE_API_VERSION,
+        "oxforgeVersion": crate::OXFORGE_VERSION,
     }))
 }
 
 fn markdown(meta: &Value) -> String {
     let mut out = String::from("# Project metadata\n\n");
     out.push_str(&format!(
-        "Server: oxforge {}\n\n## Database\n\n",
-        meta["version"].as_str().unwrap_or("")
+        "Server: oxforge {} (InsForge API {})\n\n## Database\n\n",
+        crate::OXFORGE_VERSION,
+        crate::INSFORGE_API_VERSION
     ));
     let tables = meta["database"]["tables"].as_array().cloned().unwrap_or_default();
     if tables.is_empty() {
@@ -114,10 +111,40 @@ pub async fn metadata(
     }
 }
 
-pub async fn auth_slice(_: Admin, State(state): State<ProjectState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(metadata_value(&state).await?["auth"].clone()))
+/// `GET /api/metadata/<key>`: one key of the metadata.
+macro_rules! slice {
+    ($name:ident, $key:literal) => {
+        pub async fn $name(_: Admin, State(state): State<ProjectState>) -> Result<Json<Value>, ApiError> {
+            Ok(Json(metadata_value(&state).await?[$key].clone()))
+        }
+    };
 }
 
-pub async fn database_slice(_: Admin, State(state): State<ProjectState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(metadata_value(&state).await?["database"].clone()))
+slice!(auth_slice, "auth");
+slice!(database_slice, "database");
+slice!(storage_slice, "storage");
+slice!(functions_slice, "functions");
+
+/// `GET /api/metadata/{table}`: `{"<table>": {schema, indexes, foreignKeys, rlsEnabled, policies,
+/// triggers, rows, primaryKey, uniqueConstraints}}` as InsForge's JSON export of one table (the
+/// last two are oxforge's); an unknown table is a 404 where InsForge answers empty lists.
+pub async fn table(
+    _: Admin,
+    State(state): State<ProjectState>,
+    Path(table): Path<String>,
+    Query(q): Query<SchemaQuery>,
+) -> Result<Json<Value>, ApiError> {
+    // No relation name is longer than 63 bytes or holds a NUL: no query for those.
+    let impossible = |name: &str| name.is_empty() || name.len() > 63 || name.contains('\0');
+    if impossible(&table) || impossible(q.name()) {
+        return Err(q.table_not_found(&table));
+    }
+    let client = state.owner_pool.get().await.map_err(DbError::from)?;
+    let Some(text) = catalog::table_metadata(&client, q.name(), &table).await? else {
+        return Err(q.table_not_found(&table));
+    };
+    let meta: Value = serde_json::from_str(&text).map_err(|_| ApiError::internal())?;
+    let mut answer = Map::new();
+    answer.insert(table.clone(), meta);
+    Ok(Json(Value::Object(answer)))
 }

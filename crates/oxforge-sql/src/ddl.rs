@@ -27,6 +27,23 @@ pub struct ForeignKeyDef {
 /// The columns every API-created table gets.
 pub const AUTO_FIELDS: [&str; 3] = ["id", "created_at", "updated_at"];
 
+/// Whether a column a client declares at table creation is one of the automatic columns: `None`
+/// if `name` is not one; `Some(Ok(()))` if `api_type` is its type (`id` uuid, `created_at` and
+/// `updated_at` datetime/timestamptz), so the declaration folds into the automatic column;
+/// `Some(Err(expected))` with the InsForge type name it must have otherwise.
+pub fn auto_field(name: &str, api_type: &str) -> Option<Result<(), &'static str>> {
+    let (expected, sql_types): (&str, &[&str]) = match name {
+        "id" => ("uuid", &["uuid"]),
+        "created_at" | "updated_at" => ("datetime", &["timestamptz", "timestamp with time zone"]),
+        _ => return None,
+    };
+    let given = sql_type(api_type.trim()).map(|t| t.to_ascii_lowercase());
+    Some(match given {
+        Some(t) if sql_types.contains(&t.as_str()) => Ok(()),
+        _ => Err(expected),
+    })
+}
+
 /// InsForge's type names, or a PostgreSQL type name (letters, digits, spaces, `_`, `(n[,m])`, `[]`).
 pub fn sql_type(api_type: &str) -> Option<String> {
     let mapped = match api_type {
@@ -177,6 +194,24 @@ mod tests {
         }
         assert_eq!(fk_action(Some("cascade")), Some("CASCADE"));
         assert_eq!(fk_action(Some("drop")), None);
+    }
+
+    #[test]
+    fn automatic_columns_fold_only_with_their_type() {
+        for (name, kind) in [
+            ("id", "uuid"),
+            ("id", "UUID"),
+            ("created_at", "datetime"),
+            ("updated_at", "timestamptz"),
+            ("created_at", "timestamp with time zone"),
+        ] {
+            assert_eq!(auto_field(name, kind), Some(Ok(())), "{name} {kind}");
+        }
+        assert_eq!(auto_field("id", "string"), Some(Err("uuid")));
+        assert_eq!(auto_field("id", "integer"), Some(Err("uuid")));
+        assert_eq!(auto_field("created_at", "date"), Some(Err("datetime")));
+        assert_eq!(auto_field("updated_at", "timestamp"), Some(Err("datetime")));
+        assert_eq!(auto_field("title", "uuid"), None);
     }
 
     #[test]

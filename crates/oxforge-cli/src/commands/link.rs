@@ -90,7 +90,11 @@ async fn verify(url: &str, key: &str, out: Output) -> Result<String, CliError> {
         }
         e
     })?;
-    Ok(health["version"].as_str().unwrap_or("?").to_owned())
+    // oxforge names itself in `oxforgeVersion`; `version` is the InsForge API level (or InsForge's own).
+    Ok(match health["oxforgeVersion"].as_str() {
+        Some(own) => format!("oxforge {own}"),
+        None => health["version"].as_str().unwrap_or("?").to_owned(),
+    })
 }
 
 async fn save_link(url: &str, key: &str, out: Output, dir: &Path) -> Result<(), CliError> {

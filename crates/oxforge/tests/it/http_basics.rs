@@ -12,7 +12,9 @@ async fn health_needs_no_credential_and_reports_itself() {
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ok");
     assert_eq!(body["service"], "oxforge");
-    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    // `version` is the InsForge API level (clients gate features on it), oxforge's own beside it.
+    assert_eq!(body["version"], "2.3.1");
+    assert_eq!(body["oxforgeVersion"], env!("CARGO_PKG_VERSION"));
     let ts = body["timestamp"].as_str().unwrap();
     assert!(
         ts.ends_with('Z') && ts.len() == "2025-01-21T03:45:22.194Z".len(),

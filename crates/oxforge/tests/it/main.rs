@@ -8,6 +8,7 @@ mod write_load;
 mod accounts;
 mod admin;
 mod admin_api;
+mod admin_completion;
 mod auth_abuse;
 mod auth_config;
 mod bootstrap;
