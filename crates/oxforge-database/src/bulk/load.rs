@@ -116,6 +116,12 @@ impl Session {
             .map_err(|e| sql_error(&e))
     }
 
+    /// Ends a failed upload: the copy (its sink already dropped, which sends `CopyFail`) and the
+    /// transaction, in that order, before the connection is closed.
+    pub async fn abort(self) {
+        let _ = self.client.batch_execute("ROLLBACK").await;
+    }
+
     /// The staged rows into the table, then commit; the rows inserted or updated.
     pub async fn insert(self, upsert_key: Option<&str>) -> Result<u64, ApiError> {
         let list = self.staged.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");

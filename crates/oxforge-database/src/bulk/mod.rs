@@ -157,6 +157,22 @@ async fn stage(session: &mut load::Session, format: Format, mut source: Source<'
     Ok(encoder.rows)
 }
 
+/// Stages the file; on a failure the copy is failed and the transaction rolled back before the
+/// connection closes, so PostgreSQL sees an orderly end rather than a connection cut mid-`COPY`.
+async fn staged_or_aborted(
+    mut session: load::Session,
+    format: Format,
+    source: Source<'_, '_>,
+) -> Result<(load::Session, u64), ApiError> {
+    match stage(&mut session, format, source).await {
+        Ok(rows) => Ok((session, rows)),
+        Err(e) => {
+            session.abort().await;
+            Err(e)
+        }
+    }
+}
+
 async fn text(mut field: Field<'_>) -> Result<String, ApiError> {
     let mut out = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
@@ -220,9 +236,8 @@ pub async fn upsert(
                 form.filename = filename;
                 match form.table.clone().filter(|t| !t.is_empty()) {
                     Some(table) => {
-                        let mut session = load::Session::open(&state.sql_pool, &claims, form.schema(), &table).await?;
-                        let rows = stage(&mut session, format, Source::Field(&mut field)).await?;
-                        staged = Some((session, rows));
+                        let session = load::Session::open(&state.sql_pool, &claims, form.schema(), &table).await?;
+                        staged = Some(staged_or_aborted(session, format, Source::Field(&mut field)).await?);
                     }
                     None => spooled = Some(spool(&mut field, format).await?),
                 }
@@ -242,10 +257,9 @@ pub async fn upsert(
     let (session, total) = match (staged, spooled) {
         (Some(staged), _) => staged,
         (None, Some(mut spooled)) => {
-            let mut session = load::Session::open(&state.sql_pool, &claims, form.schema(), &table).await?;
+            let session = load::Session::open(&state.sql_pool, &claims, form.schema(), &table).await?;
             let source = Source::Spool(&mut spooled.file, vec![0; 64 * 1024]);
-            let rows = stage(&mut session, spooled.format, source).await?;
-            (session, rows)
+            staged_or_aborted(session, spooled.format, source).await?
         }
         (None, None) => return Err(ApiError::invalid_input("File is required")),
     };
