@@ -196,19 +196,24 @@ pub async fn list(grid: Grid, headers: HeaderMap) -> Result<Response, ApiError> 
         .map_err(db)?;
     let rows: String = page.try_get(0).map_err(db)?;
     let returned: i64 = page.try_get(1).map_err(db)?;
-    let estimated = !wants_exact_count(&headers)
+    let end = list.offset.saturating_add(returned);
+    let (total, estimated) = if returned < list.limit && (returned > 0 || list.offset == 0) {
+        // A short page that is not past the end: its end is the total.
+        (end, false)
+    } else if !wants_exact_count(&headers)
         && list.search.is_none()
         && list.filter.is_none()
-        && table.estimate > ESTIMATE_ABOVE;
-    let total = if estimated {
-        // The estimate is never below what this page proves exists.
-        (table.estimate as i64).max(list.offset.saturating_add(returned))
+        && table.estimate > ESTIMATE_ABOVE
+    {
+        // Never below what this page proves exists (an empty page proves nothing).
+        let proven = if returned > 0 { end } else { 0 };
+        ((table.estimate as i64).max(proven), true)
     } else {
         let count = tx
             .query_one(&format!("SELECT count(*) FROM {}{filter}", table.qualified), &args)
             .await
             .map_err(db)?;
-        count.try_get::<_, i64>(0).map_err(db)?
+        (count.try_get::<_, i64>(0).map_err(db)?, false)
     };
     tx.commit().await.map_err(db)?;
     let status = if returned < total {
