@@ -1,6 +1,7 @@
 //! The database admin API (the API key or a `project_admin` token): the SQL editor, migrations,
 //! table management and the catalog (`/api/database/advance/*`, `/migrations`, `/tables`,
-//! `/schemas`, `/functions`, `/indexes`, `/policies`, `/triggers`).
+//! `/schemas`, `/functions`, `/indexes`, `/policies`, `/triggers`) and the dashboard's table grid
+//! (`/api/database/admin/tables/{t}/records`).
 //!
 //! Restricted SQL, migrations and table management run as `project_admin` on the `authenticator`'s
 //! SQL pool (`DISCARD ALL` between requests); unrestricted SQL and catalog reads on the owner's.
@@ -10,6 +11,7 @@ mod bulk;
 mod catalog;
 mod error;
 mod export;
+mod grid;
 mod migrations;
 mod sql;
 mod tables;
@@ -99,6 +101,14 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: DatabaseState, limits: Li
             post(bulk::upsert).layer(DefaultBodyLimit::max(limits.bulk)),
         )
         .route("/api/database/tables/{table}/export", get(export::table))
+        .route(
+            "/api/database/admin/tables/{table}/records",
+            get(grid::list)
+                .post(grid::insert)
+                .patch(grid::update)
+                .delete(grid::delete),
+        )
+        .route("/api/database/admin/tables/{table}/records/lookup", get(grid::lookup))
         .route("/api/database/advance/rawsql", post(sql::restricted).layer(sql_limit))
         .route(
             "/api/database/advance/rawsql/unrestricted",

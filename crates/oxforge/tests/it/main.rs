@@ -20,6 +20,7 @@ mod docs;
 mod edge_limits;
 mod embedded_restart;
 mod embedding;
+mod grid;
 mod http_basics;
 mod injection;
 mod lifecycle;
