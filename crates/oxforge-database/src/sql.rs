@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::DatabaseState;
 use crate::error::{SQL_TIMEOUT_MS, sql_error};
 use oxforge_edge::ApiError;
-use oxforge_edge::{Admin, JsonBody, required_strings};
+use oxforge_edge::{Admin, Audit, JsonBody, required_strings};
 
 fn params(body: &Value) -> Result<Vec<Option<String>>, ApiError> {
     match body.get("params") {
@@ -101,18 +101,35 @@ async fn run(state: &DatabaseState, admin: &Principal, runner: Runner, body: &Va
     Ok(Json(out))
 }
 
+/// Records a statement the editor ran (or planned), its first characters as details.
+fn record(audit: &Audit, admin: &Principal, action: &'static str, body: &Value) {
+    let query = body.get("query").and_then(Value::as_str).unwrap_or_default();
+    audit.record(
+        admin,
+        action,
+        "DATABASE",
+        json!({ "query": oxforge_edge::audit::excerpt(query) }),
+    );
+}
+
 pub async fn restricted(
     Admin(admin): Admin,
+    audit: Audit,
     State(state): State<DatabaseState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    run(&state, &admin, Runner::ProjectAdmin, &body).await
+    let out = run(&state, &admin, Runner::ProjectAdmin, &body).await?;
+    record(&audit, &admin, "RAW_SQL", &body);
+    Ok(out)
 }
 
 pub async fn unrestricted(
     Admin(admin): Admin,
+    audit: Audit,
     State(state): State<DatabaseState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    run(&state, &admin, Runner::Owner, &body).await
+    let out = run(&state, &admin, Runner::Owner, &body).await?;
+    record(&audit, &admin, "RAW_SQL_UNRESTRICTED", &body);
+    Ok(out)
 }

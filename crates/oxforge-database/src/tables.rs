@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::DatabaseState;
 use crate::error::{SQL_TIMEOUT_MS, sql_error};
-use oxforge_edge::{Admin, JsonBody};
+use oxforge_edge::{Admin, Audit, JsonBody};
 use oxforge_edge::{ApiError, SchemaQuery};
 
 #[derive(Deserialize)]
@@ -145,7 +145,8 @@ async fn run(state: &DatabaseState, statements: &[String]) -> Result<(), ApiErro
 }
 
 pub async fn create(
-    _: Admin,
+    Admin(admin): Admin,
+    audit: Audit,
     State(state): State<DatabaseState>,
     Query(q): Query<SchemaQuery>,
     JsonBody(body): JsonBody<Value>,
@@ -170,6 +171,12 @@ pub async fn create(
         &ddl::create_table(&schema, &table, &columns, &fks, input.rls_enabled),
     )
     .await?;
+    audit.record(
+        &admin,
+        "CREATE_TABLE",
+        "DATABASE",
+        json!({ "schemaName": schema, "tableName": table }),
+    );
     let described: Vec<Value> = declared
         .iter()
         .zip(&columns)
@@ -194,7 +201,8 @@ pub async fn create(
 }
 
 pub async fn delete(
-    _: Admin,
+    Admin(admin): Admin,
+    audit: Audit,
     State(state): State<DatabaseState>,
     Path(table): Path<String>,
     Query(q): Query<SchemaQuery>,
@@ -206,6 +214,12 @@ pub async fn delete(
         }
         other => other?,
     }
+    audit.record(
+        &admin,
+        "DELETE_TABLE",
+        "DATABASE",
+        json!({ "schemaName": q.name(), "tableName": table }),
+    );
     Ok(Json(json!({
         "schemaName": q.name(),
         "message": "table deleted successfully",
@@ -240,7 +254,8 @@ struct AlterTable {
 }
 
 pub async fn alter(
-    _: Admin,
+    Admin(admin): Admin,
+    audit: Audit,
     State(state): State<DatabaseState>,
     Path(table): Path<String>,
     Query(q): Query<SchemaQuery>,
@@ -294,6 +309,12 @@ pub async fn alter(
     }
     let statements: Vec<String> = changes.iter().map(|c| ddl::alter_table(q.name(), &table, c)).collect();
     run(&state, &statements).await?;
+    audit.record(
+        &admin,
+        "UPDATE_TABLE",
+        "DATABASE",
+        json!({ "schemaName": q.name(), "tableName": table, "operations": statements }),
+    );
     Ok(Json(json!({
         "schemaName": q.name(),
         "message": "table schema updated successfully",

@@ -13,9 +13,11 @@
 //! - [`headers`]: response headers several capabilities send (`Content-Range`).
 //! - [`SchemaQuery`]: the `?schema=` of the admin routes (default `public`), and their
 //!   `TABLE_NOT_FOUND`.
+//! - [`audit`]: the audit trail's recorder ([`Audit`]), for admin actions.
 //! - [`capability`]: the [`Capability`] trait a capability crate implements, and [`Shared`], what
 //!   start-up hands it; [`settings!`] declares its settings section, each setting once.
 
+pub mod audit;
 pub mod body;
 pub mod capability;
 pub mod client_ip;
@@ -26,6 +28,7 @@ pub mod pgrst;
 mod schema_query;
 pub mod settings;
 
+pub use audit::Audit;
 pub use body::{JsonBody, required_strings};
 pub use capability::{Capability, Shared};
 pub use credentials::{Admin, Caller, MaybeCaller, SignedIn};

@@ -3,8 +3,10 @@
 //! [`LogStore`]: a bounded ring per source, appended to `<data dir>/logs/*.jsonl` and read back at
 //! start when oxforge runs its embedded PostgreSQL; in memory only with an external database); `postgres.logs` the embedded PostgreSQL's log file; `function.logs` stays empty until
 //! functions exist, `postgREST.logs` too (the data API runs in-process). Each process shows its
-//! own logs.
+//! own logs. `/api/logs/audits` reads the audit trail, `system.audit_logs` (this capability's
+//! SQL), which any capability writes through `oxforge_edge::Audit`.
 
+mod audits;
 mod layer;
 mod postgres;
 mod routes;
@@ -23,12 +25,18 @@ oxforge_edge::settings! {
     pub struct LogsSettings {}
 }
 
-/// The logs API as a capability (no SQL).
+/// The logs API as a capability (its SQL: the audit trail's table).
 pub struct Logs;
 
 impl Capability for Logs {
     const NAME: &'static str = "logs";
     type Settings = LogsSettings;
+    const SQL: &'static [oxforge_db::Step] = &[oxforge_db::Step {
+        version: 1,
+        name: "audit_logs",
+        sql: include_str!("../sql/0001_audit_logs.sql"),
+        formerly: None,
+    }];
 
     fn router(shared: &mut Shared, _: &LogsSettings) -> Result<Router, String> {
         let store = LogStore::global();
@@ -42,6 +50,7 @@ impl Capability for Logs {
             store,
             auth: std::sync::Arc::clone(&shared.auth),
             postgres_log: shared.postgres_log.clone(),
+            owner_pool: shared.owner_pool.clone(),
         }))
     }
 }
@@ -52,8 +61,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: LogsState) -> Router<S> {
         .route("/api/logs/stats", get(routes::stats))
         .route("/api/logs/search", get(routes::search))
         .route("/api/logs/functions/build-logs", get(routes::build_logs))
-        .route("/api/logs/audits", axum::routing::any(routes::audits))
-        .route("/api/logs/audits/{*rest}", axum::routing::any(routes::audits))
+        .route("/api/logs/audits", get(audits::list).delete(audits::clear))
+        .route("/api/logs/audits/stats", get(audits::stats))
         .route("/api/logs/{source}", get(routes::source))
         .with_state(state)
 }

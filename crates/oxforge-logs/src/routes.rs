@@ -35,6 +35,8 @@ pub struct LogsState {
     pub auth: Arc<oxforge_auth::Authenticator>,
     /// The embedded PostgreSQL's log file (none with an external database).
     pub postgres_log: Option<PathBuf>,
+    /// The owner's connections: the audit trail.
+    pub owner_pool: oxforge_db::Pool,
 }
 
 impl axum::extract::FromRef<LogsState> for Arc<oxforge_auth::Authenticator> {
@@ -87,7 +89,7 @@ pub struct SourceQuery {
     before_timestamp: Option<String>,
 }
 
-fn limit(raw: Option<&str>) -> usize {
+pub(crate) fn limit(raw: Option<&str>) -> usize {
     raw.and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(DEFAULT_LIMIT)
         .clamp(1, MAX_LIMIT)
@@ -190,13 +192,4 @@ pub async fn search(
 /// Self-hosted InsForge has no function build logs; the dashboard reads this 404 as "none".
 pub async fn build_logs(_: Admin) -> ApiError {
     ApiError::not_found("LOG_NOT_FOUND", "No build logs: functions are not built here")
-}
-
-/// The audit trail is not kept yet: say so instead of answering an empty list.
-pub async fn audits(_: Admin) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "NOT_IMPLEMENTED",
-        "the audit trail is not available in this oxforge version yet",
-    )
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::ProjectState;
 use oxforge_edge::ApiError;
-use oxforge_edge::{Admin, JsonBody, required_strings};
+use oxforge_edge::{Admin, Audit, JsonBody, required_strings};
 
 fn not_found(key: &str) -> ApiError {
     ApiError::not_found("SECRET_NOT_FOUND", format!("Secret not found: {key}"))
@@ -52,7 +52,8 @@ pub async fn list(_: Admin, State(state): State<ProjectState>) -> Result<Json<Va
 }
 
 pub async fn create(
-    _: Admin,
+    Admin(admin): Admin,
+    audit: Audit,
     State(state): State<ProjectState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
@@ -62,13 +63,16 @@ pub async fn create(
     let expires = body.get("expiresAt").and_then(Value::as_str);
     let client = state.owner_pool.get().await.map_err(DbError::from)?;
     match secrets::create(&client, &state.cipher, key, value, reserved, expires).await {
-        Ok(Some(id)) => Ok((
+        Ok(Some(id)) => {
+            audit.record(&admin, "CREATE_SECRET", "SECRETS", json!({ "key": key }));
+            Ok((
             StatusCode::CREATED,
             Json(
                 json!({ "success": true, "message": format!("Secret {key} has been created successfully"), "id": id }),
             ),
         )
-            .into_response()),
+                .into_response())
+        }
         Ok(None) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "SECRET_ALREADY_EXISTS",
@@ -82,7 +86,8 @@ pub async fn create(
 }
 
 pub async fn update(
-    _: Admin,
+    Admin(admin): Admin,
+    audit: Audit,
     State(state): State<ProjectState>,
     Path(key): Path<String>,
     JsonBody(body): JsonBody<Value>,
@@ -95,9 +100,12 @@ pub async fn update(
     };
     let client = state.owner_pool.get().await.map_err(DbError::from)?;
     match secrets::update(&client, &state.cipher, &key, &change).await {
-        Ok(true) => Ok(Json(
-            json!({ "success": true, "message": format!("Secret {key} has been updated successfully") }),
-        )),
+        Ok(true) => {
+            audit.record(&admin, "UPDATE_SECRET", "SECRETS", json!({ "key": key }));
+            Ok(Json(
+                json!({ "success": true, "message": format!("Secret {key} has been updated successfully") }),
+            ))
+        }
         Ok(false) => Err(not_found(&key)),
         Err(e) if e.sqlstate() == Some("22007") || e.sqlstate() == Some("22008") => {
             Err(ApiError::invalid_input("expiresAt: Invalid date"))
@@ -107,15 +115,19 @@ pub async fn update(
 }
 
 pub async fn delete(
-    _: Admin,
+    Admin(admin): Admin,
+    audit: Audit,
     State(state): State<ProjectState>,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let client = state.owner_pool.get().await.map_err(DbError::from)?;
     match secrets::delete(&client, &key).await? {
-        Deleted::Yes => Ok(Json(
-            json!({ "success": true, "message": format!("Secret {key} has been deleted successfully") }),
-        )),
+        Deleted::Yes => {
+            audit.record(&admin, "DELETE_SECRET", "SECRETS", json!({ "key": key }));
+            Ok(Json(
+                json!({ "success": true, "message": format!("Secret {key} has been deleted successfully") }),
+            ))
+        }
         Deleted::NotFound => Err(not_found(&key)),
         Deleted::Reserved => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -165,19 +177,36 @@ fn optional_json(body: &Bytes) -> Result<Value, ApiError> {
 /// not rotated (and the caller does not lose the new key to an error).
 pub async fn rotate_api_key(
     Admin(admin): Admin,
+    audit: Audit,
     State(state): State<ProjectState>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let grace = grace_hours(&body, 168.0, 24.0)?;
-    let accounts = state.accounts.service(Some(admin));
+    let accounts = state.accounts.service(Some(admin.clone()));
     accounts.as_admin()?.revoke_admin_sessions().await?;
-    rotate(&state, secrets::API_KEY, grace).await
+    let out = rotate(&state, secrets::API_KEY, grace).await?;
+    audit.record(
+        &admin,
+        "ROTATE_API_KEY",
+        "SECRETS",
+        json!({ "gracePeriodHours": grace }),
+    );
+    Ok(out)
 }
 
 pub async fn rotate_anon_key(
-    _: Admin,
+    Admin(admin): Admin,
+    audit: Audit,
     State(state): State<ProjectState>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    rotate(&state, secrets::ANON_KEY, grace_hours(&body, 720.0, 168.0)?).await
+    let grace = grace_hours(&body, 720.0, 168.0)?;
+    let out = rotate(&state, secrets::ANON_KEY, grace).await?;
+    audit.record(
+        &admin,
+        "ROTATE_ANON_KEY",
+        "SECRETS",
+        json!({ "gracePeriodHours": grace }),
+    );
+    Ok(out)
 }

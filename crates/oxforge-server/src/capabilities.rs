@@ -43,10 +43,12 @@ macro_rules! capabilities {
 
             /// Every capability's routes, in list order.
             pub fn routers(&self, shared: &mut Shared) -> Result<Vec<Router>, StartError> {
+                // Every route may record admin actions in the audit trail.
+                let recorder = oxforge_edge::audit::Recorder::new(shared.owner_pool.clone(), shared.proxies.clone());
                 Ok(vec![$(
                     <$capability as Capability>::router(shared, &self.$field).map_err(|e| {
                         StartError::Config(format!("{}: {e}", <$capability as Capability>::NAME))
-                    })?,
+                    })?.layer(axum::Extension(recorder.clone())),
                 )*])
             }
         }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::AccountsState;
 use crate::auth_config::{AuthConfig, AuthConfigPatch};
-use oxforge_edge::{Admin, ApiError, JsonBody};
+use oxforge_edge::{Admin, ApiError, Audit, JsonBody};
 
 pub async fn public_config(State(state): State<AccountsState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(public_config_value(&*state.auth_config().await?)))
@@ -42,14 +42,17 @@ pub async fn get(Admin(admin): Admin, State(state): State<AccountsState>) -> Res
 
 pub async fn update(
     Admin(admin): Admin,
+    audit: Audit,
     State(state): State<AccountsState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let patch = AuthConfigPatch::parse(&body)?;
     let config = state
-        .service(Some(admin))
+        .service(Some(admin.clone()))
         .as_admin()?
         .update_auth_config(&patch)
         .await?;
+    let changed: Vec<&String> = body.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+    audit.record(&admin, "UPDATE_AUTH_CONFIG", "AUTH", json!({ "changed": changed }));
     record(&config)
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::AccountsState;
 use oxforge_edge::ApiError;
-use oxforge_edge::{Admin, JsonBody};
+use oxforge_edge::{Admin, Audit, JsonBody};
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -56,6 +56,7 @@ pub async fn get(
 
 pub async fn delete(
     Admin(admin): Admin,
+    audit: Audit,
     State(state): State<AccountsState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
@@ -63,7 +64,17 @@ pub async fn delete(
         Some(ids) => ids.iter().map(|v| v.as_str().unwrap_or("").to_owned()).collect(),
         None => return Err(ApiError::invalid_input("userIds: Required")),
     };
-    let deleted = state.service(Some(admin)).as_admin()?.delete_users(&ids).await?;
+    let deleted = state
+        .service(Some(admin.clone()))
+        .as_admin()?
+        .delete_users(&ids)
+        .await?;
+    audit.record(
+        &admin,
+        "DELETE_USERS",
+        "AUTH",
+        json!({ "userIds": ids, "deletedCount": deleted }),
+    );
     Ok(Json(
         json!({ "message": "Users deleted successfully", "deletedCount": deleted }),
     ))

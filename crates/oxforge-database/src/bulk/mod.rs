@@ -217,6 +217,7 @@ async fn spool(field: &mut Field<'_>, format: Format) -> Result<Spooled, ApiErro
 
 pub async fn upsert(
     Admin(admin): Admin,
+    audit: oxforge_edge::Audit,
     State(state): State<DatabaseState>,
     mut multipart: Multipart,
 ) -> Result<Json<Value>, ApiError> {
@@ -265,6 +266,12 @@ pub async fn upsert(
     };
     let affected = session.insert(form.upsert_key.as_deref()).await?;
     tracing::info!(table = %table, rows = total, affected, "bulk upsert");
+    audit.record(
+        &admin,
+        "BULK_UPSERT",
+        "DATABASE",
+        json!({ "schemaName": form.schema(), "tableName": table, "rowsAffected": affected, "filename": form.filename }),
+    );
     Ok(Json(json!({
         "success": true,
         "message": format!("Successfully inserted {affected} rows into {table}"),
