@@ -132,10 +132,8 @@ async fn logs_serve_the_request_log_in_insforge_shapes() {
         (404, Value::from("LOG_NOT_FOUND"))
     );
     let (status, body) = send(get("/api/logs/audits")).await;
-    assert_eq!(
-        (status.as_u16(), body["error"].clone()),
-        (501, Value::from("NOT_IMPLEMENTED"))
-    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.is_array(), "{body}");
     server.stop().await;
 }
 

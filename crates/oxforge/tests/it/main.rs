@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod admin_api;
 mod admin_completion;
+mod audit;
 mod auth_abuse;
 mod auth_config;
 mod bootstrap;
