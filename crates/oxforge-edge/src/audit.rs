@@ -89,3 +89,22 @@ impl Audit {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actors_and_excerpts() {
+        assert_eq!(actor(&Principal::Admin { sub: None }), "api-key");
+        assert_eq!(
+            actor(&Principal::Admin {
+                sub: Some("local:root".into())
+            }),
+            "local:root"
+        );
+        assert_eq!(actor(&Principal::Anon), "admin");
+        assert_eq!(excerpt(&"é".repeat(600)).chars().count(), QUERY_EXCERPT_CHARS);
+        assert_eq!(excerpt("SELECT 1"), "SELECT 1");
+    }
+}

@@ -19,8 +19,11 @@ use crate::routes::{LogsState, limit};
 const ROW: &str = "json_build_object('id', id, 'actor', actor, 'action', action, 'module', module, \
                    'details', details, 'ipAddress', ip_address, 'createdAt', created_at, 'updatedAt', updated_at)";
 
+/// The parameters of the three routes: the list's, `stats`' `days`, `DELETE`'s `days_to_keep`.
 #[derive(Deserialize)]
-pub struct ListQuery {
+pub struct AuditQuery {
+    days: Option<String>,
+    days_to_keep: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
     actor: Option<String>,
@@ -74,7 +77,7 @@ async fn one_text(
 pub async fn list(
     _: Admin,
     State(state): State<LogsState>,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
     let limit = limit(query.limit.as_deref()) as i64;
     let offset = count("offset", query.offset.as_deref(), 0, i64::from(i32::MAX))?;
@@ -107,17 +110,12 @@ pub async fn list(
     Ok(response)
 }
 
-#[derive(Deserialize)]
-pub struct StatsQuery {
-    days: Option<String>,
-}
-
 /// `GET /api/logs/audits/stats?days=7`: counts over the last `days` (at most ten years), and the
 /// ten newest rows.
 pub async fn stats(
     _: Admin,
     State(state): State<LogsState>,
-    Query(query): Query<StatsQuery>,
+    Query(query): Query<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let days = count("days", query.days.as_deref(), 7, 3_650)? as i32;
     let sql = format!(
@@ -133,17 +131,12 @@ pub async fn stats(
     Ok(Json(one_text(&state, &sql, &[&days]).await?))
 }
 
-#[derive(Deserialize)]
-pub struct ClearQuery {
-    days_to_keep: Option<String>,
-}
-
 /// `DELETE /api/logs/audits?days_to_keep=90`: removes rows older than `days_to_keep` days (0:
 /// all).
 pub async fn clear(
     _: Admin,
     State(state): State<LogsState>,
-    Query(query): Query<ClearQuery>,
+    Query(query): Query<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let days = match query.days_to_keep.as_deref() {
         None | Some("") => 90,
