@@ -77,8 +77,36 @@ impl Entry {
 #[derive(Default)]
 struct Ring {
     entries: VecDeque<Entry>,
-    file: Option<PathBuf>,
+    file: Option<LogFile>,
     last_activity: Option<DateTime<Utc>>,
+}
+
+/// A source's open log file and its size: one `write` per entry, no `open` or `stat`.
+struct LogFile {
+    path: PathBuf,
+    file: File,
+    len: u64,
+}
+
+impl LogFile {
+    fn open(path: PathBuf) -> std::io::Result<LogFile> {
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let len = file.metadata()?.len();
+        Ok(LogFile { path, file, len })
+    }
+
+    /// Appends one line; past [`ROTATE_AT`] the file becomes `<name>.1` and a new one starts.
+    fn append(&mut self, entry: &Entry) -> std::io::Result<()> {
+        if self.len >= ROTATE_AT {
+            fs::rename(&self.path, self.path.with_extension("jsonl.1"))?;
+            *self = LogFile::open(self.path.clone())?;
+        }
+        let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.len += line.len() as u64;
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -115,12 +143,13 @@ impl LogStore {
         for source in [Source::Insforge, Source::Function] {
             let path = dir.join(format!("{}.jsonl", source.name()));
             let mut old = read_tail(&path).unwrap_or_default();
+            let file = LogFile::open(path)?;
             let ring = &mut inner.rings[source.index()];
             old.extend(ring.entries.drain(..));
             let skip = old.len().saturating_sub(CAPACITY);
             ring.entries = old.into_iter().skip(skip).collect();
             ring.last_activity = ring.entries.back().map(Entry::at);
-            ring.file = Some(path);
+            ring.file = Some(file);
         }
         let max_id = inner
             .rings
@@ -140,9 +169,9 @@ impl LogStore {
         let now = Utc::now();
         let entry = make(inner.next_id, now);
         let ring = &mut inner.rings[source.index()];
-        if let Some(path) = &ring.file {
+        if let Some(file) = &mut ring.file {
             // A log that cannot be written is not worth failing a request for.
-            let _ = append(path, &entry);
+            let _ = file.append(&entry);
         }
         if ring.entries.len() == CAPACITY {
             ring.entries.pop_front();
@@ -184,16 +213,6 @@ impl LogStore {
         let ring = &inner.rings[source.index()];
         (ring.entries.len(), ring.last_activity)
     }
-}
-
-fn append(path: &Path, entry: &Entry) -> std::io::Result<()> {
-    if fs::metadata(path).is_ok_and(|m| m.len() >= ROTATE_AT) {
-        fs::rename(path, path.with_extension("jsonl.1"))?;
-    }
-    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
-    let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
-    line.push(b'\n');
-    file.write_all(&line)
 }
 
 /// The last [`CAPACITY`] readable entries of a log file (at most its last `ROTATE_AT` bytes).
