@@ -18,16 +18,19 @@ use crate::client_ip::TrustedProxies;
 /// The first characters of a query kept in a row's details.
 pub const QUERY_EXCERPT_CHARS: usize = 500;
 
-/// Writes audit rows through the owner's connections.
+/// Writes audit rows through the owner's connections. It sits in every request's extensions, so
+/// a clone is one reference count (the data API's hot path pays no more).
 #[derive(Clone)]
-pub struct Recorder {
+pub struct Recorder(std::sync::Arc<RecorderParts>);
+
+struct RecorderParts {
     pool: Pool,
     proxies: TrustedProxies,
 }
 
 impl Recorder {
     pub fn new(pool: Pool, proxies: TrustedProxies) -> Recorder {
-        Recorder { pool, proxies }
+        Recorder(std::sync::Arc::new(RecorderParts { pool, proxies }))
     }
 }
 
@@ -45,7 +48,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Audit {
         let recorder = parts.extensions.get::<Recorder>().cloned();
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let ip = match (&recorder, peer) {
-            (Some(r), Some(peer)) => Some(r.proxies.client(peer, &parts.headers).to_string()),
+            (Some(r), Some(peer)) => Some(r.0.proxies.client(peer, &parts.headers).to_string()),
             _ => None,
         };
         Ok(Audit { recorder, ip })
@@ -73,7 +76,7 @@ impl Audit {
     /// Records `action` of `module` by `who`, in the background.
     pub fn record(&self, who: &Principal, action: &'static str, module: &'static str, details: Value) {
         let Some(recorder) = &self.recorder else { return };
-        let pool = recorder.pool.clone();
+        let pool = recorder.0.pool.clone();
         let (actor, ip, details) = (actor(who), self.ip.clone(), details.to_string());
         tokio::spawn(async move {
             let written = async {
