@@ -74,20 +74,28 @@ async fn logs_serve_the_request_log_in_insforge_shapes() {
             .all(|l| !l["eventMessage"].as_str().unwrap().contains("/logs/"))
     );
 
-    // before_timestamp is exclusive; a bad one is a 400; absurd limits are clamped.
-    let first = &logs[0]["timestamp"];
-    let (_, none) = send(get(&format!(
-        "/api/logs/insforge.logs?before_timestamp={}",
-        first.as_str().unwrap()
-    )))
-    .await;
+    // before_timestamp is exclusive: the marker's own time leaves it out, a moment later keeps it.
+    let at = chrono::DateTime::parse_from_rfc3339(line["timestamp"].as_str().unwrap()).unwrap();
+    let before = |t: chrono::DateTime<chrono::FixedOffset>| {
+        format!(
+            "/api/logs/insforge.logs?limit=1000&before_timestamp={}",
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                .replace('+', "%2B")
+        )
+    };
+    let has_marker = |body: &Value| body["logs"].as_array().unwrap().iter().any(|l| l["id"] == line["id"]);
+    let (_, earlier) = send(get(&before(at))).await;
+    assert!(!has_marker(&earlier), "{earlier}");
     assert!(
-        none["logs"]
+        earlier["logs"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|l| l["timestamp"].as_str() < first.as_str())
+            .all(|l| l["timestamp"].as_str() < line["timestamp"].as_str())
     );
+    let (_, later) = send(get(&before(at + chrono::Duration::milliseconds(1)))).await;
+    assert!(has_marker(&later), "{later}");
+    // A bad time is a 400; absurd limits are clamped.
     let (status, body) = send(get("/api/logs/insforge.logs?before_timestamp=yesterday")).await;
     assert_eq!(status, 400, "{body}");
     let (status, body) = send(get("/api/logs/insforge.logs?limit=100000000")).await;
