@@ -312,11 +312,44 @@ fn refuse_unknown_keys(figment: &Figment) -> Result<(), StartError> {
     if unknown.is_empty() {
         return Ok(());
     }
+    let named: Vec<String> = unknown
+        .iter()
+        .map(|key| match closest(key, &known) {
+            Some(near) => format!("`{key}` (did you mean `{near}`?)"),
+            None => format!("`{key}`"),
+        })
+        .collect();
     Err(StartError::Config(format!(
         "unknown setting{} {}; see the settings in README.md",
         if unknown.len() == 1 { "" } else { "s" },
-        unknown.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        named.join(", ")
     )))
+}
+
+/// The known key at most two edits away from `key`, if one is.
+fn closest<'a>(key: &str, known: &'a [String]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (edits(key, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k.as_str())
+}
+
+/// Levenshtein distance (keys are short ASCII).
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -451,7 +484,10 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("oxforge.toml", "prot = 1\nport = 9000\n")?;
             let err = Config::load(None, &CliOverrides::default()).unwrap_err().to_string();
-            assert!(err.contains("unknown setting `prot`"), "{err}");
+            assert!(err.contains("unknown setting `prot` (did you mean `port`?)"), "{err}");
+            jail.create_file("oxforge.toml", "zzzzzz = 1\n")?;
+            let err = Config::load(None, &CliOverrides::default()).unwrap_err().to_string();
+            assert!(err.contains("unknown setting `zzzzzz`;"), "{err}");
             Ok(())
         });
     }
