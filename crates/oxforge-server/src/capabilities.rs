@@ -14,12 +14,13 @@ use crate::StartError;
 /// configuration), their environment variables, their validation, their routers, and the
 /// bootstrap components.
 macro_rules! capabilities {
-    ($( $field:ident : $capability:ty ),* $(,)?) => {
+    ($( $(#[$meta:meta])* $field:ident : $capability:ty ),* $(,)?) => {
         /// Every capability's settings section, flattened into [`crate::Config`]: their keys are
         /// top-level keys of `oxforge.toml`.
         #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
         pub struct Sections {
             $(
+                $(#[$meta])*
                 #[serde(flatten)]
                 pub $field: <$capability as Capability>::Settings,
             )*
@@ -29,13 +30,14 @@ macro_rules! capabilities {
             /// Every capability's environment variables, and the key each one fills.
             pub fn env() -> Vec<(&'static str, &'static str)> {
                 let mut env: Vec<(&'static str, &'static str)> = Vec::new();
-                $( env.extend_from_slice(<<$capability as Capability>::Settings as Section>::ENV); )*
+                $( $(#[$meta])* env.extend_from_slice(<<$capability as Capability>::Settings as Section>::ENV); )*
                 env
             }
 
             /// Refuses settings a capability cannot work with.
             pub fn validate(&self) -> Result<(), StartError> {
                 $(
+                    $(#[$meta])*
                     <$capability as Capability>::validate(&self.$field).map_err(StartError::Config)?;
                 )*
                 Ok(())
@@ -45,24 +47,29 @@ macro_rules! capabilities {
             pub fn routers(&self, shared: &mut Shared) -> Result<Vec<Router>, StartError> {
                 // Every route may record admin actions in the audit trail.
                 let recorder = oxforge_edge::audit::Recorder::new(shared.owner_pool.clone(), shared.proxies.clone());
-                Ok(vec![$(
-                    <$capability as Capability>::router(shared, &self.$field).map_err(|e| {
+                let mut routers = Vec::new();
+                $(
+                    $(#[$meta])*
+                    routers.push(<$capability as Capability>::router(shared, &self.$field).map_err(|e| {
                         StartError::Config(format!("{}: {e}", <$capability as Capability>::NAME))
-                    })?.layer(axum::Extension(recorder.clone())),
-                )*])
+                    })?.layer(axum::Extension(recorder.clone())));
+                )*
+                Ok(routers)
             }
         }
 
         /// The bootstrap SQL components, in the order they are applied: core first, then each
         /// capability's own.
         pub fn sql_components() -> Vec<Component> {
-            vec![
-                oxforge_db::CORE,
-                $( Component {
+            let mut components = vec![oxforge_db::CORE];
+            $(
+                $(#[$meta])*
+                components.push(Component {
                     name: <$capability as Capability>::NAME,
                     steps: <$capability as Capability>::SQL,
-                }, )*
-            ]
+                });
+            )*
+            components
         }
     };
 }
@@ -74,4 +81,6 @@ capabilities! {
     project: oxforge_project::Project,
     logs: oxforge_logs::Logs,
     docs: oxforge_docs::Docs,
+    #[cfg(feature = "dashboard")]
+    dashboard: oxforge_dashboard::Dashboard,
 }

@@ -48,6 +48,8 @@ pub struct StartupInfo {
     pub database: DatabaseInfo,
     /// How the secrets in the database are encrypted.
     pub encryption: KeySource,
+    /// The web console's login page, when this build has it and it is on.
+    pub dashboard_url: Option<String>,
 }
 
 /// A running oxforge: the HTTP server, its pool and (in embedded mode) its PostgreSQL.
@@ -182,6 +184,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             secrets,
             database,
             encryption,
+            dashboard_url: dashboard_url(&config.capabilities, addr),
         },
         pools: [pool, data_pool, sql_pool, accounts_pool],
         stop: Some(stop_tx),
@@ -189,6 +192,19 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         schema_listener: listener_task,
         embedded: embedded.map(|(cluster, options)| crate::watchdog::watch(cluster, options)),
     })
+}
+
+#[cfg(feature = "dashboard")]
+fn dashboard_url(sections: &crate::capabilities::Sections, addr: SocketAddr) -> Option<String> {
+    sections
+        .dashboard
+        .dashboard
+        .then(|| format!("http://{addr}{}", oxforge_dashboard::LOGIN_PATH))
+}
+
+#[cfg(not(feature = "dashboard"))]
+fn dashboard_url(_: &crate::capabilities::Sections, _: SocketAddr) -> Option<String> {
+    None
 }
 
 /// The request path's pools, all as the `authenticator` role.

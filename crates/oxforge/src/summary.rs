@@ -13,6 +13,11 @@ pub fn print(info: &StartupInfo) {
     let mut out = String::new();
     out.push_str(&format!("\noxforge {} is ready\n\n", env!("CARGO_PKG_VERSION")));
     out.push_str(&format!("  API URL      {}\n", info.api_url));
+    if let Some(url) = &info.dashboard_url {
+        out.push_str(&format!(
+            "  Dashboard    {url}   (sign in with the admin credentials)\n"
+        ));
+    }
     out.push_str(&format!("  Anon key     {}\n", s.anon_key));
     if reveal {
         out.push_str(&format!("  API key      {}   (admin: keep it private)\n", s.api_key));
