@@ -166,6 +166,27 @@ export function sql<T = Record<string, unknown>>(query: string, params: unknown[
   });
 }
 
+/** The result of a SQL run: the SQL editor API's shape. */
+export interface SqlResult<T = Record<string, unknown>> {
+  rows: T[];
+  rowCount: number;
+  fields: { name: string; dataTypeID: number }[];
+}
+
+/**
+ * Runs SQL as anon or as an authenticated subject, under RLS, through oxforge's
+ * `POST /api/oxforge/sql/as {query, params, role, sub?, commit?}` (one transaction; rolled back
+ * unless `commit`). Same answer shape as the SQL editor API.
+ */
+export function sqlAs<T = Record<string, unknown>>(
+  query: string,
+  as: { role: 'anon' | 'authenticated'; sub?: string },
+  params: unknown[] = [],
+  commit = false,
+) {
+  return call<SqlResult<T>>('/api/oxforge/sql/as', { method: 'POST', body: { query, params, role: as.role, sub: as.sub, commit } });
+}
+
 /** Quotes an SQL identifier (names come from the catalog; this keeps generated SQL exact). */
 export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

@@ -1,1 +1,0 @@
-import{c as e,s as t,x as n}from"./index-COWrz8iE.js";var r=e(`<h1>Migrations</h1> <p class="muted">Not built yet.</p>`,1);function i(e){var i=r();n(2),t(e,i)}export{i as default};
