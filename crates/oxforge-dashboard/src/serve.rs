@@ -155,3 +155,122 @@ fn send(file: File, path: &str, request: &HeaderMap) -> Response {
     }
     (out, Body::from(file.bytes)).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    async fn get(app: &Router, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut request = Request::get(path);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let request = request.body(Body::empty()).expect("request");
+        app.clone().oneshot(request).await.expect("infallible")
+    }
+
+    fn header<'a>(r: &'a Response, name: &str) -> &'a str {
+        r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// A folder with a page and one asset, standing in for a build.
+    fn build() -> (tempfile::TempDir, Router) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("assets")).expect("mkdir");
+        std::fs::write(dir.path().join("index.html"), "<!doctype html><p>app</p>").expect("write");
+        std::fs::write(dir.path().join("assets/app-abc.js"), "console.log(1)").expect("write");
+        std::fs::write(dir.path().parent().expect("parent").join("outside.txt"), "secret").ok();
+        let app = router(Some(dir.path().to_owned()));
+        (dir, app)
+    }
+
+    #[tokio::test]
+    async fn root_leads_to_the_login_page() {
+        let (_dir, app) = build();
+        let r = get(&app, "/", &[]).await;
+        assert!(r.status().is_redirection());
+        assert_eq!(header(&r, "location"), "/dashboard/login");
+        let r = get(&app, "/dashboard", &[]).await;
+        assert_eq!(header(&r, "location"), "/dashboard/");
+    }
+
+    #[tokio::test]
+    async fn pages_are_the_app_with_strict_headers_and_revalidation() {
+        let (_dir, app) = build();
+        for path in ["/dashboard/", "/dashboard/login", "/dashboard/tables/deep/path"] {
+            let r = get(&app, path, &[]).await;
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            assert_eq!(header(&r, "content-type"), "text/html; charset=utf-8");
+            assert_eq!(header(&r, "content-security-policy"), CONTENT_SECURITY_POLICY);
+            assert_eq!(header(&r, "x-content-type-options"), "nosniff");
+            assert_eq!(header(&r, "referrer-policy"), "no-referrer");
+            assert_eq!(header(&r, "x-frame-options"), "DENY");
+            assert_eq!(header(&r, "cache-control"), "no-cache");
+            let etag = header(&r, "etag").to_owned();
+            assert!(etag.starts_with('"') && etag.len() > 10, "{etag}");
+            let again = get(&app, path, &[("if-none-match", &etag)]).await;
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        }
+    }
+
+    #[tokio::test]
+    async fn assets_are_cached_for_good_and_missing_ones_are_404() {
+        let (_dir, app) = build();
+        let r = get(&app, "/dashboard/assets/app-abc.js", &[]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(header(&r, "content-type"), "text/javascript; charset=utf-8");
+        assert_eq!(header(&r, "cache-control"), "public, max-age=31536000, immutable");
+        let r = get(&app, "/dashboard/assets/missing.js", &[]).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(header(&r, "x-content-type-options"), "nosniff");
+    }
+
+    #[tokio::test]
+    async fn nothing_outside_the_folder_is_reachable() {
+        let (_dir, app) = build();
+        for path in [
+            "/dashboard/../outside.txt",
+            "/dashboard/assets/../../outside.txt",
+            "/dashboard/assets/%2e%2e/%2e%2e/outside.txt",
+            "/dashboard/assets//etc/passwd",
+        ] {
+            let r = get(&app, path, &[]).await;
+            let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.expect("body");
+            assert!(!body.starts_with(b"secret"), "{path} reached a file outside the build");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_embedded_build_is_complete() {
+        // The committed build: its page names assets that are embedded.
+        let app = router(None);
+        let r = get(&app, "/dashboard/", &[]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.expect("body");
+        let html = String::from_utf8_lossy(&body);
+        let named: Vec<&str> = html
+            .split('"')
+            .filter(|s| s.starts_with("/dashboard/assets/"))
+            .collect();
+        assert!(!named.is_empty(), "index.html names no asset: {html}");
+        for path in named {
+            assert_eq!(get(&app, path, &[]).await.status(), StatusCode::OK, "{path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn compressed_when_the_browser_accepts_it() {
+        let app = router(None);
+        let r = get(&app, "/dashboard/", &[]).await;
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.expect("body");
+        let html = String::from_utf8_lossy(&body).into_owned();
+        let script = html
+            .split('"')
+            .find(|s| s.starts_with("/dashboard/assets/") && s.ends_with(".js"))
+            .expect("a script");
+        let r = get(&app, script, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(header(&r, "content-encoding"), "gzip");
+    }
+}
