@@ -98,8 +98,14 @@ test('request log: a request just made shows up, is found by search, older pages
 test('audit trail: a secret created through the API is listed, filterable, with its details', async () => {
   const key = `OPS_${marker().toUpperCase()}`;
   await server.api('/api/secrets', { method: 'POST', body: { key, value: 'shh-not-shown' } });
-  const audits = await server.api('/api/logs/audits?action=CREATE_SECRET');
-  assert.ok(audits.some((a) => a.details?.key === key && a.module === 'SECRETS'), 'the API records the action');
+  // The audit row is written after the answer: wait for it (at most 5 s).
+  let recorded = false;
+  for (let i = 0; i < 50 && !recorded; i++) {
+    const audits = await server.api('/api/logs/audits?action=CREATE_SECRET');
+    recorded = audits.some((a) => a.details?.key === key && a.module === 'SECRETS');
+    if (!recorded) await new Promise((ok) => setTimeout(ok, 100));
+  }
+  assert.ok(recorded, 'the API records the action');
 
   const page = await newPage(browser, server);
   await login(page, server);
