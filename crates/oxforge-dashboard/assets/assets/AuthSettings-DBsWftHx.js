@@ -1,1 +1,0 @@
-import{h as e,j as t,p as n}from"./index-ZOB6TLQP.js";var r=e(`<h1>AuthSettings</h1> <p class="muted">Not built yet.</p>`,1);function i(e){var i=r();t(2),n(e,i)}export{i as default};
