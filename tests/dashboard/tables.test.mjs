@@ -233,6 +233,32 @@ test("names with spaces, quotes and capitals: Tom's List with \"Due Date\", alte
   await page.getByLabel('Filter tables').fill('');
 });
 
+test('many tables: the list stays short and the filter finds any of them; protected schemas are read-only', async () => {
+  server.sql("DO $$ BEGIN FOR i IN 1..450 LOOP EXECUTE format('CREATE TABLE public.%I (n int)', 'bulk_' || lpad(i::text, 4, '0')); END LOOP; END $$");
+  assert.equal((await server.api('/api/database/tables')).filter((t) => t.startsWith('bulk_')).length, 450);
+  await page.goto('/dashboard/tables');
+  const list = page.getByRole('list', { name: 'Table list' });
+  await page.getByText('more: refine the filter').waitFor();
+  assert.equal(await list.getByRole('link').count(), 300, 'at most 300 names are drawn at once');
+  await page.getByLabel('Filter tables').fill('bulk_0437');
+  assert.deepEqual(await list.getByRole('link').allInnerTexts(), ['bulk_0437']);
+  await list.getByRole('link', { name: 'bulk_0437' }).click();
+  await page.getByRole('tab', { name: 'Structure' }).click();
+  await page.locator('tr[data-column="n"]').waitFor();
+  await page.getByLabel('Filter tables').fill('');
+
+  await page.getByLabel('Schema').selectOption('auth');
+  await page.waitForURL(/schema=auth/);
+  assert.equal(await page.getByRole('button', { name: 'New table' }).isDisabled(), true);
+  await list.getByRole('link', { name: 'users', exact: true }).click();
+  await page.getByRole('tab', { name: 'Structure' }).click();
+  await page.locator('tr[data-column="email"]').waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Edit column/ }).count(), 0, 'no alter buttons on auth.users');
+  assert.equal(await page.getByRole('button', { name: 'Drop table' }).count(), 0);
+  await page.getByLabel('Schema').selectOption('public');
+  await page.waitForURL(/\/dashboard\/tables$/);
+});
+
 test('at 390 px in dark theme the tables page and the create form fit without sideways scrolling', async () => {
   const narrow = await newPage(browser, server, { width: 390, height: 844 });
   await narrow.emulateMedia({ colorScheme: 'dark' });
