@@ -1,1 +1,0 @@
-import{E as e,W as t,w as n}from"./index-DhIuznO2.js";var r=e(`<h1>AuthSettings</h1> <p class="muted">Not built yet.</p>`,1);function i(e){var i=r();t(2),n(e,i)}export{i as default};
