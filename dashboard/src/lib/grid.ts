@@ -131,11 +131,18 @@ export async function fetchPageAs(
     ? q.sort.map((s) => `${ident(s.column)} ${s.dir}`)
     : columns.filter((c) => c.isPrimaryKey).map((c) => ident(c.columnName));
   const params: unknown[] = [q.limit, q.offset];
-  let where = '';
+  const conditions: string[] = [];
   if (q.filter) {
     params.push(q.filter.value);
-    where = ` where ${ident(q.filter.column)}::text = $3`;
+    conditions.push(`${ident(q.filter.column)}::text = $${params.length}`);
   }
+  const term = q.search.trim();
+  if (term) {
+    const texts = columns.filter((c) => kindOf(c.type) === 'text');
+    params.push(`%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    conditions.push(texts.length ? `(${texts.map((c) => `${ident(c.columnName)}::text ilike $${params.length}`).join(' or ')})` : 'false');
+  }
+  const where = conditions.length ? ` where ${conditions.join(' and ')}` : '';
   const text = `select * from ${ident(schema)}.${ident(table)}${where}${order.length ? ` order by ${order.join(', ')}` : ''} limit $1 offset $2`;
   const r = await sqlAs(text, as, params);
   return { rows: r.rows, total: null, estimated: false };
