@@ -275,6 +275,14 @@ test('a foreign key cell previews the referenced row and jumps to it, filtered',
   assert.equal(await page.getByLabel('Filter value').inputValue(), '2');
   await page.goBack();
   await page.getByRole('region', { name: 'Rows of todos' }).waitFor();
+  await page.goForward();
+  await page.getByRole('region', { name: 'Rows of authors' }).waitFor();
+  await countText(page).filter({ hasText: '1–1 of 1 rows' }).waitFor();
+  // Another table picked from the list does not inherit the filter.
+  await openTable(page, 'todos');
+  const all = (await records('todos')).length;
+  await countText(page).filter({ hasText: `1–${all} of ${all} rows` }).waitFor();
+  assert.doesNotMatch(page.url(), /filterColumn/);
   assert.deepEqual(realErrors(page), []);
   await page.context().close();
 });

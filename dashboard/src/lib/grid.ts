@@ -233,3 +233,15 @@ export function toWire(value: unknown, column: Column): unknown {
   if (value !== null && (t === 'json' || t === 'jsonb')) return JSON.stringify(value);
   return value;
 }
+
+/** The last foreign-key jump's target, so that the grid left behind keeps the filter it set. */
+let lastJump = '';
+
+export function markJump(schema: string, table: string, column: string, value: string) {
+  lastJump = JSON.stringify([schema, table, column, value]);
+}
+
+/** Whether the address's table and filter are those of the last foreign-key jump. */
+export function jumped(q: URLSearchParams): boolean {
+  return lastJump === JSON.stringify([q.get('schema') ?? 'public', q.get('table'), q.get('filterColumn'), q.get('filterValue')]);
+}
