@@ -82,6 +82,7 @@ test('scenario 6: add a row, edit its cells inline (title, done, NULL, JSON, "")
   const form = page.getByRole('dialog', { name: 'Add row' });
   await form.getByLabel('title', { exact: true }).fill('first');
   await form.getByLabel('note', { exact: true }).fill('a note');
+  await form.getByLabel('author_id', { exact: true }).fill('2');
   await shot(page, 'grid-add-row');
   await form.getByRole('button', { name: 'Insert' }).click();
   await form.waitFor({ state: 'detached' });
@@ -90,6 +91,7 @@ test('scenario 6: add a row, edit its cells inline (title, done, NULL, JSON, "")
   let [row] = await records('todos');
   assert.equal(row.title, 'first');
   assert.equal(row.done, false, 'a blank field is left to the default');
+  assert.equal(row.author_id, 2);
   assert.ok(row.created_at, 'the default created_at applied');
 
   // Escape cancels: nothing is sent.
@@ -134,6 +136,23 @@ test('scenario 6: add a row, edit its cells inline (title, done, NULL, JSON, "")
   await page.getByText('Not valid JSON').waitFor();
   await page.keyboard.press('Escape');
   assert.deepEqual((await records('todos'))[0].meta, { tags: ['a', 'b'], n: 1 });
+  // A number and a time stamp, through their own inputs.
+  await page.getByRole('button', { name: 'Edit author_id of row 1', exact: true }).click();
+  assert.equal(await page.getByLabel('author_id value', { exact: true }).getAttribute('type'), 'number');
+  await page.getByLabel('author_id value', { exact: true }).fill('1');
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Edit author_id of row 1', exact: true }).filter({ hasText: /^1$/ }).waitFor();
+  await page.getByRole('button', { name: 'Edit created_at of row 1', exact: true }).click();
+  const when = page.getByLabel('created_at value', { exact: true });
+  assert.equal(await when.getAttribute('type'), 'datetime-local');
+  await when.fill('2024-03-04T05:06:07');
+  await when.press('Enter');
+  const instant = await page.evaluate(() => new Date('2024-03-04T05:06:07').getTime());
+  await page.getByRole('button', { name: 'Edit created_at of row 1', exact: true }).filter({ hasText: '2024-03-0' }).waitFor();
+  [row] = await records('todos');
+  assert.equal(row.author_id, 1);
+  assert.equal(new Date(row.created_at).getTime(), instant, 'the local time entered is the instant stored');
+
   await shot(page, 'grid-edited');
   assert.deepEqual(realErrors(page), []);
   await page.context().close();
