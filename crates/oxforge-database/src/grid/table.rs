@@ -25,8 +25,6 @@ pub struct Table {
     /// `"schema"."table"`.
     pub qualified: String,
     pub columns: Vec<Column>,
-    /// `pg_class.reltuples` (`-1` when never analyzed).
-    pub estimate: f64,
 }
 
 /// A statement's parameters: every value travels as text (or `NULL`) and is cast in SQL.
@@ -92,7 +90,7 @@ pub fn db(e: tokio_postgres::Error) -> ApiError {
 
 const COLUMNS: &str = "\
 SELECT a.attname::text, format_type(a.atttypid, NULL), t.typname::text IN ('text', 'varchar', 'bpchar', 'citext'), \
-       COALESCE(a.attnum = ANY (i.indkey), false), c.reltuples::float8, format('%I.%I', n.nspname, c.relname) \
+       COALESCE(a.attnum = ANY (i.indkey), false), format('%I.%I', n.nspname, c.relname) \
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
 JOIN pg_type t ON t.oid = a.atttypid \
@@ -107,8 +105,7 @@ impl Table {
         let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let estimate: f64 = first.try_get(4).map_err(db)?;
-        let qualified: String = first.try_get(5).map_err(db)?;
+        let qualified: String = first.try_get(4).map_err(db)?;
         let mut columns = Vec::with_capacity(rows.len());
         for row in &rows {
             columns.push(Column {
@@ -118,11 +115,7 @@ impl Table {
                 primary_key: row.try_get(3).map_err(db)?,
             });
         }
-        Ok(Some(Table {
-            qualified,
-            columns,
-            estimate,
-        }))
+        Ok(Some(Table { qualified, columns }))
     }
 
     /// The column named `name`, or `400 INVALID_INPUT`.

@@ -425,47 +425,90 @@ fn counted(raw: &Raw) -> (Option<&str>, Option<&str>) {
     (raw.header("content-range"), raw.header("preference-applied"))
 }
 
-/// More rows than the estimate threshold (100,000), analyzed.
+/// More rows than the estimate threshold (50,000), analyzed; and a table never analyzed.
 const BIG: &str = "CREATE TABLE public.big (id int PRIMARY KEY, label text);
     INSERT INTO public.big SELECT g, 'row ' || g FROM generate_series(1, 120000) g;
-    ANALYZE public.big;";
+    ANALYZE public.big;
+    CREATE TABLE public.fresh (id int PRIMARY KEY);
+    INSERT INTO public.fresh SELECT generate_series(1, 80000);
+    CREATE TABLE public.small (id int PRIMARY KEY);
+    INSERT INTO public.small SELECT generate_series(1, 1000);
+    ANALYZE public.small;";
 
-#[tokio::test]
-async fn grid_estimates_large_tables_unless_asked() {
-    let server = TestServer::start().await;
-    server.sql(BIG).await;
-    let raw = get(&server, "big", "?limit=3").await;
-    assert_eq!((raw.status.as_u16(), ids(&raw)), (206, vec![1, 2, 3]));
-    assert_eq!(raw.header("preference-applied"), Some("count=estimated"));
-    let total: i64 = raw
-        .header("content-range")
+/// A list call with `Prefer: <prefer>`.
+async fn get_prefer(server: &TestServer, table: &str, query: &str, prefer: &str) -> Raw {
+    send_raw(
+        http()
+            .get(url(server, table, query))
+            .bearer_auth(server.api_key())
+            .header("Prefer", prefer),
+    )
+    .await
+}
+
+fn total_of(raw: &Raw) -> i64 {
+    raw.header("content-range")
         .and_then(|r| r.split('/').nth(1))
         .and_then(|t| t.parse().ok())
-        .unwrap();
-    assert!((100_000..=140_000).contains(&total), "{total}");
-    let exact = send_raw(
-        http()
-            .get(url(&server, "big", "?limit=3"))
-            .bearer_auth(server.api_key())
-            .header("Prefer", "count=exact"),
-    )
-    .await;
+        .unwrap_or_else(|| panic!("no total in {:?}", raw.header("content-range")))
+}
+
+#[tokio::test]
+async fn grid_estimates_large_tables_when_asked() {
+    let server = TestServer::start().await;
+    server.sql(BIG).await;
+    // Without the preference the count is exact (InsForge's grid), however big the table.
+    let plain = get(&server, "big", "?limit=3").await;
+    assert_eq!((plain.status.as_u16(), ids(&plain)), (206, vec![1, 2, 3]));
+    assert_eq!(counted(&plain), (Some("0-2/120000"), Some("count=exact")));
+    let exact = get_prefer(&server, "big", "?limit=3", "count=exact").await;
     assert_eq!(counted(&exact), (Some("0-2/120000"), Some("count=exact")));
-    let last = get(&server, "big", "?limit=500&offset=119900").await;
+
+    let raw = get_prefer(&server, "big", "?limit=3", "return=representation, count=estimated").await;
+    assert_eq!((raw.status.as_u16(), ids(&raw)), (206, vec![1, 2, 3]));
+    assert_eq!(raw.header("preference-applied"), Some("count=estimated"));
+    let total = total_of(&raw);
+    assert!((100_000..=140_000).contains(&total), "{total}");
+    let planned = get_prefer(&server, "big", "?limit=3", "count=planned").await;
+    assert_eq!(planned.header("preference-applied"), Some("count=estimated"));
+
+    // Never analyzed: the planner still reckons from the table's size.
+    let fresh = get_prefer(&server, "fresh", "?limit=3", "count=estimated").await;
+    assert_eq!(fresh.header("preference-applied"), Some("count=estimated"));
+    let total = total_of(&fresh);
+    assert!((50_001..=200_000).contains(&total), "fresh: {total}");
+
+    // Below the threshold, asking changes nothing.
+    let small = get_prefer(&server, "small", "?limit=3", "count=estimated").await;
+    assert_eq!(counted(&small), (Some("0-2/1000"), Some("count=exact")));
+
+    let last = get_prefer(&server, "big", "?limit=500&offset=119900", "count=estimated").await;
     assert_eq!(
         counted(&last),
         (Some("119900-119999/120000"), Some("count=exact")),
         "a short page knows the total"
     );
-    let beyond = get(&server, "big", "?limit=5&offset=200000").await;
+    let beyond = get_prefer(&server, "big", "?limit=5&offset=200000", "count=estimated").await;
     assert_eq!((beyond.status.as_u16(), beyond.json()), (206, json!([])));
-    let range = format!("*/{total}");
-    assert_eq!(counted(&beyond), (Some(range.as_str()), Some("count=estimated")));
-    let searched = get(&server, "big", "?limit=3&search=row%2011999").await;
+    assert_eq!(beyond.header("preference-applied"), Some("count=estimated"));
+    assert!(beyond.header("content-range").is_some_and(|r| r.starts_with("*/")));
+    let searched = get_prefer(&server, "big", "?limit=3&search=row%2011999", "count=estimated").await;
     assert_eq!(
         counted(&searched),
         (Some("0-2/11"), Some("count=exact")),
         "search counts exactly"
+    );
+    let filtered = get_prefer(
+        &server,
+        "big",
+        "?limit=3&filterColumn=label&filterValue=row%207",
+        "count=estimated",
+    )
+    .await;
+    assert_eq!(
+        counted(&filtered),
+        (Some("0-0/1"), Some("count=exact")),
+        "a filter counts exactly"
     );
     server.stop().await;
 }
