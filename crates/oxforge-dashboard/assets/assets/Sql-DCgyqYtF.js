@@ -1,1 +1,0 @@
-import{A as e,M as t,X as n}from"./index-CgeCemCV.js";var r=t(`<h1>Sql</h1> <p class="muted">Not built yet.</p>`,1);function i(t){var i=r();n(2),e(t,i)}export{i as default};
