@@ -14,7 +14,7 @@ use crate::error::{SQL_TIMEOUT_MS, sql_error};
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, Audit, JsonBody, required_strings};
 
-fn params(body: &Value) -> Result<Vec<Option<String>>, ApiError> {
+pub(crate) fn params(body: &Value) -> Result<Vec<Option<String>>, ApiError> {
     match body.get("params") {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => Ok(items
@@ -69,6 +69,15 @@ async fn run(state: &DatabaseState, admin: &Principal, runner: Runner, body: &Va
     } else {
         raw_sql::run(pool, runner, query, &params, &claims, SQL_TIMEOUT_MS).await
     };
+    answer(state, ran).await
+}
+
+/// The SQL editor's answer to a run: `{rows, rowCount, fields, warnings?}`, or the statement's
+/// error.
+pub(crate) async fn answer(
+    state: &DatabaseState,
+    ran: Result<raw_sql::SqlResult, DbError>,
+) -> Result<Json<Value>, ApiError> {
     let result = match ran {
         Ok(result) => result,
         Err(DbError::Postgres(e)) => return Err(sql_error(&e)),
