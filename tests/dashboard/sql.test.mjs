@@ -63,6 +63,17 @@ test('scenario 7: run, errors with their place, confirmation, explain, selection
   await openSection(page, 'SQL editor');
   await editorOf(page).waitFor();
 
+  // Completion knows the tables and their columns.
+  await write(page, 'select * from ');
+  await page.keyboard.type('tod');
+  const completions = page.getByRole('listbox');
+  await completions.getByRole('option', { name: /^todos/ }).waitFor();
+  await page.keyboard.press('Escape');
+  await write(page, 'select ');
+  await page.keyboard.type('todos.');
+  await completions.getByRole('option', { name: /^title/ }).waitFor();
+  await page.keyboard.press('Escape');
+
   // Ctrl+Enter runs the whole script.
   await write(page, 'select count(*) as n from todos');
   await runKeys(page);
@@ -247,6 +258,19 @@ test('scenario 10: the Auth0 guide table as the admin, as auth0|alice and as ano
   await runKeys(page);
   await status(page).filter({ hasText: '0 rows' }).waitFor();
   assert.deepEqual(await cells(page), []);
+
+  // A user found by email: their id and email are the claims.
+  const signedUp = await server.api('/api/auth/users', { method: 'POST', body: { email: 'ann@example.com', password: 'secret123', name: 'Ann' } });
+  await page.getByLabel('View as role').selectOption('user');
+  await page.getByLabel('User email or subject').fill('ann@');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('list', { name: 'Users found' }).getByRole('button', { name: /ann@example.com/ }).click();
+  await banner.filter({ hasText: 'ann@example.com' }).waitFor();
+  await write(page, 'select auth.uid()::text as uid, auth.email() as email');
+  await runKeys(page);
+  await status(page).filter({ hasText: '1 row' }).waitFor();
+  assert.deepEqual(await cells(page), [[signedUp.user.id, 'ann@example.com']]);
+  await write(page, query);
 
   // Back to the admin: both users' rows again, no banner.
   await page.getByLabel('View as role').selectOption('admin');

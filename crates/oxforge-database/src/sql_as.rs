@@ -9,6 +9,7 @@ use axum::extract::State;
 use oxforge_auth::{Principal, UserClaims, now_seconds};
 use oxforge_db::DbError;
 use oxforge_db::raw_sql::{self, ViewAs};
+use oxforge_db::sql_script;
 use oxforge_edge::{Admin, ApiError, Audit, JsonBody, required_strings};
 use serde_json::{Value, json};
 
@@ -97,6 +98,16 @@ pub async fn run(
         ));
     }
     let role = role(&body)?;
+    // The transaction and the role are this route's: a COMMIT would keep writes that are to be
+    // rolled back and end the role before the next statement, a SET/RESET ROLE would step out
+    // of the role being looked through.
+    for statement in sql_script::split(query) {
+        if let Some(why) = sql_script::forbidden(&statement) {
+            return Err(ApiError::invalid_input(format!(
+                "query: {why} when viewing as a role (the run is one transaction as that role)"
+            )));
+        }
+    }
     let params = params(&body)?;
     let commit = flag(&body, "commit")?;
     if flag(&body, "explain")? {

@@ -221,6 +221,26 @@ async fn only_admins_may_ask_and_only_for_the_two_request_roles() {
             json!({"query": "select 1", "role": "authenticated", "email": "nobody@x.io"}),
             "email",
         ),
+        (
+            json!({"query": "commit; insert into todos (user_id, title) values ('x', 'y')", "role": "anon"}),
+            "transaction control",
+        ),
+        (
+            json!({"query": "select 1; -- x\n ROLLBACK", "role": "anon"}),
+            "transaction control",
+        ),
+        (
+            json!({"query": "reset role; select current_user", "role": "anon"}),
+            "RESET",
+        ),
+        (
+            json!({"query": "set role project_admin", "role": "authenticated", "sub": "a"}),
+            "role",
+        ),
+        (
+            json!({"query": "SET LOCAL ROLE postgres; select 1", "role": "anon"}),
+            "role",
+        ),
     ] {
         let (status, answer) = view_as(&server, body.clone()).await;
         assert_eq!(status, 400, "{body}: {answer}");
