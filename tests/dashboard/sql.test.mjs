@@ -4,6 +4,7 @@
 // as the admin, as a user (auth0|alice) and as anon. Every outcome is checked in the database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startOxforge, launch, newPage, login, shot, openSection, signedInShell } from './harness.mjs';
 import { GUIDE_SQL } from '../sdk/harness.mjs';
 
@@ -81,6 +82,25 @@ test('scenario 7: run, errors with their place, confirmation, explain, selection
   assert.deepEqual(await cells(page), [[String(count())]]);
   assert.equal(count(), 1);
   await shot(page, 'sql-count');
+
+  // Export: CSV and JSON of what ran, as the database has it.
+  server.sql(`insert into todos (title) values ('with, comma and "quotes"')`);
+  await write(page, 'select id, title from todos order by id');
+  await runKeys(page);
+  await status(page).filter({ hasText: '2 rows' }).waitFor();
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  const db = server.sql(`select id || '|' || title from todos order by id`).split('\n').map((l) => l.split('|'));
+  assert.equal(readFileSync(await csv.path(), 'utf8'), `id,title\n${db.map(([id, t]) => `${id},${/[,"]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t}`).join('\n')}\n`);
+  const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
+  assert.deepEqual(JSON.parse(readFileSync(await json.path(), 'utf8')), db.map(([id, title]) => ({ id: Number(id), title })));
+  server.sql(`delete from todos where title like 'with,%'`);
+
+  // At most 1,000 rows are shown; the count is the real one.
+  await write(page, 'select n, md5(n::text) as h from generate_series(1, 1500) n');
+  await runKeys(page);
+  await status(page).filter({ hasText: '1500 rows' }).waitFor();
+  await page.getByText('showing the first 1000').waitFor();
+  assert.equal(await page.locator('table[aria-label="Result rows"] tbody tr').count(), 1000);
 
   // A syntax error: the server's message, and the place it points to.
   await write(page, 'select count(*)\nfrom todos\nwher id = 1');
@@ -289,9 +309,14 @@ test('scenario 10: the Auth0 guide table as the admin, as auth0|alice and as ano
   await runKeys(page);
   await status(page).filter({ hasText: '1 row' }).waitFor();
   assert.deepEqual(await cells(page), [['auth0|bob', 'bob todo']]);
+  await shot(page, 'sql-narrow-dark');
+  // A wide result scrolls inside its box, not the page.
+  await write(page, `select user_id, title, repeat('wide ', 40) as a, repeat('wider ', 40) as b, created_at from todos`);
+  await runKeys(page);
+  await status(page).filter({ hasText: '1 row' }).waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.equal(overflow, 0, 'the SQL page scrolls sideways at 390 px');
-  await shot(page, 'sql-narrow-dark');
+  await shot(page, 'sql-narrow-wide');
   assert.deepEqual(page.errors.filter((e) => !/Failed to load resource/.test(e)), []);
   await page.context().close();
 });
