@@ -111,6 +111,14 @@ test('scenario 7: run, errors with their place, confirmation, explain, selection
   assert.match(await alert.textContent(), /line 3, column 6/);
   assert.equal(await page.locator('.cm-sql-error').textContent(), 'id', 'the offending token is marked in the editor');
   await shot(page, 'sql-syntax-error');
+  // In a selection, the place is still counted in the whole text.
+  await write(page, 'select 1;\n  select nope from todos;');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Shift+Home');
+  await runKeys(page);
+  await page.getByRole('alert').filter({ hasText: 'nope' }).waitFor();
+  assert.match(await page.getByRole('alert').textContent(), /line 2, column 10/);
+  assert.equal(await page.locator('.cm-sql-error').textContent(), 'nope');
 
   // DELETE without WHERE asks first: cancel keeps the row, confirm deletes it.
   await write(page, 'delete from todos');

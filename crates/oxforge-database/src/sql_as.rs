@@ -134,7 +134,7 @@ pub async fn run(
     };
     let claims = principal.database_claims(now_seconds()).to_string();
     let ran = raw_sql::run_as(&state.sql_pool, role, query, &params, &claims, SQL_TIMEOUT_MS, commit).await;
-    let out = answer(&state, ran).await?;
+    let out = answer(&state, query, ran).await?;
     let sub = match &principal {
         Principal::User(user) => Value::String(user.sub.clone()),
         _ => Value::Null,

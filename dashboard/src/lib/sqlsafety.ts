@@ -169,7 +169,12 @@ export function placeOf(text: string, offset: number, length = 1): Place {
  * end for `at end of input`.
  */
 export function errorPlace(query: string, message: string, position?: number | null): Place | null {
-  if (position && position > 0) return placeOf(query, Math.min(position - 1, query.length), 1);
+  if (position && position > 0) {
+    // PostgreSQL counts characters (code points); JavaScript strings count UTF-16 units.
+    const offset = Math.min([...query].slice(0, position - 1).join('').length, query.length);
+    const token = tokenize(query).find((t) => t.start === offset && t.kind !== 'space');
+    return placeOf(query, offset, token ? token.end - token.start : 1);
+  }
   if (/at end of input/.test(message)) {
     const end = query.trimEnd().length;
     return placeOf(query, Math.max(0, end - 1), 1);

@@ -325,3 +325,30 @@ async fn a_signed_up_user_by_email_carries_their_id_and_email_and_is_audited() {
     assert_eq!(trail[0]["details"]["commit"], false);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn errors_point_at_their_place_in_the_query_as_sent() {
+    let server = TestServer::start().await;
+    let query = "\n  select 1 frm x";
+    let at = query.find('x').unwrap() + 1;
+    let (status, body) = view_as(&server, json!({"query": query, "role": "anon"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["message"], "syntax error at or near \"x\"");
+    assert_eq!(body["position"], at, "{body}");
+    let (status, body) =
+        send(as_key(&server, Method::POST, "/api/database/advance/rawsql").json(&json!({ "query": query }))).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["position"], at, "the SQL editor's own route too: {body}");
+    // An error with no place in the text has no position.
+    let (_, body) =
+        send(as_key(&server, Method::POST, "/api/database/advance/rawsql").json(&json!({ "query": "select 1/0" })))
+            .await;
+    assert!(body.get("position").is_none(), "{body}");
+    assert_eq!(body["message"], "division by zero");
+    // A script: the place in the whole script.
+    let script = "select 1;\nselect nope from pg_class;";
+    let (_, body) =
+        send(as_key(&server, Method::POST, "/api/database/advance/rawsql").json(&json!({ "query": script }))).await;
+    assert_eq!(body["position"], script.find("nope").unwrap() + 1, "{body}");
+    server.stop().await;
+}
