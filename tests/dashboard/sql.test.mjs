@@ -59,7 +59,7 @@ async function runKeys(page) {
 
 test('scenario 7: run, errors with their place, confirmation, explain, selection, tabs and history', async () => {
   server.sql(`create table todos (id serial primary key, title text not null); insert into todos (title) values ('first');`);
-  const page = await newPage(browser, server);
+  const page = await newPage(browser, server, { permissions: ['clipboard-read', 'clipboard-write'] });
   await login(page, server);
   await openSection(page, 'SQL editor');
   await editorOf(page).waitFor();
@@ -93,6 +93,9 @@ test('scenario 7: run, errors with their place, confirmation, explain, selection
   assert.equal(readFileSync(await csv.path(), 'utf8'), `id,title\n${db.map(([id, t]) => `${id},${/[,"]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t}`).join('\n')}\n`);
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
   assert.deepEqual(JSON.parse(readFileSync(await json.path(), 'utf8')), db.map(([id, title]) => ({ id: Number(id), title })));
+  await page.getByRole('button', { name: 'Copy', exact: true }).click();
+  await page.getByText('The rows copied to the clipboard').waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `id\ttitle\n${db.map((r) => r.join('\t')).join('\n')}`);
   server.sql(`delete from todos where title like 'with,%'`);
 
   // At most 1,000 rows are shown; the count is the real one.

@@ -54,7 +54,11 @@ fn role(body: &Value) -> Result<ViewAs, ApiError> {
 /// The subject and its email: `sub` as given (its email looked up when it is a user's id), or
 /// the user with `email`.
 async fn subject(state: &DatabaseState, body: &Value) -> Result<(String, Option<String>), ApiError> {
-    let sub = optional_string(body, "sub")?;
+    // `userId` (the name in the dashboard study's proposal) is the same as `sub`.
+    let sub = match optional_string(body, "sub")? {
+        Some(sub) => Some(sub),
+        None => optional_string(body, "userId")?,
+    };
     let email = optional_string(body, "email")?;
     let client = state.owner_pool.get().await.map_err(DbError::from)?;
     match (sub, email) {
@@ -117,7 +121,10 @@ pub async fn run(
     }
     let principal = match role {
         ViewAs::Anon => {
-            if body.get("sub").is_some_and(|s| !s.is_null()) || body.get("email").is_some_and(|s| !s.is_null()) {
+            if ["sub", "userId", "email"]
+                .iter()
+                .any(|k| body.get(*k).is_some_and(|s| !s.is_null()))
+            {
                 return Err(ApiError::invalid_input("sub: only with role authenticated"));
             }
             Principal::Anon
