@@ -22,7 +22,7 @@ pub mod providers;
 pub use authenticator::{Authenticator, ProjectCredentials, ProjectKey};
 pub use error::AuthError;
 pub use keypair::ProjectKeyPair;
-pub use principal::{Principal, Role};
+pub use principal::{Principal, Role, UserClaims};
 
 /// Seconds since the Unix epoch.
 pub fn now_seconds() -> i64 {

@@ -14,6 +14,7 @@ mod export;
 mod grid;
 mod migrations;
 mod sql;
+mod sql_as;
 mod tables;
 
 use std::sync::Arc;
@@ -110,6 +111,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: DatabaseState, limits: Li
         )
         .route("/api/database/admin/tables/{table}/records/lookup", get(grid::lookup))
         .route("/api/database/advance/rawsql", post(sql::restricted).layer(sql_limit))
+        .route("/api/oxforge/sql/as", post(sql_as::run).layer(sql_limit))
         .route(
             "/api/database/advance/rawsql/unrestricted",
             post(sql::unrestricted).layer(sql_limit),

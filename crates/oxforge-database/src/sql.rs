@@ -8,13 +8,14 @@ use oxforge_db::catalog;
 use oxforge_db::raw_sql::{self, Runner};
 use oxforge_db::sql_script;
 use serde_json::{Value, json};
+use tokio_postgres::error::ErrorPosition;
 
 use crate::DatabaseState;
 use crate::error::{SQL_TIMEOUT_MS, sql_error};
 use oxforge_edge::ApiError;
 use oxforge_edge::{Admin, Audit, JsonBody, required_strings};
 
-fn params(body: &Value) -> Result<Vec<Option<String>>, ApiError> {
+pub(crate) fn params(body: &Value) -> Result<Vec<Option<String>>, ApiError> {
     match body.get("params") {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => Ok(items
@@ -69,9 +70,19 @@ async fn run(state: &DatabaseState, admin: &Principal, runner: Runner, body: &Va
     } else {
         raw_sql::run(pool, runner, query, &params, &claims, SQL_TIMEOUT_MS).await
     };
+    answer(state, query, ran).await
+}
+
+/// The SQL editor's answer to a run: `{rows, rowCount, fields, warnings?}`, or the statement's
+/// error.
+pub(crate) async fn answer(
+    state: &DatabaseState,
+    query: &str,
+    ran: Result<raw_sql::SqlResult, DbError>,
+) -> Result<Json<Value>, ApiError> {
     let result = match ran {
         Ok(result) => result,
-        Err(DbError::Postgres(e)) => return Err(sql_error(&e)),
+        Err(DbError::Postgres(e)) => return Err(with_position(sql_error(&e), &e, query)),
         Err(e) => return Err(e.into()),
     };
     let rows: Value = serde_json::from_str(&result.rows).map_err(|_| ApiError::internal())?;
@@ -99,6 +110,20 @@ async fn run(state: &DatabaseState, admin: &Principal, runner: Runner, body: &Va
             .collect();
     }
     Ok(Json(out))
+}
+
+/// Adds PostgreSQL's position of the error in the caller's SQL: counted in `query` as sent
+/// (the statement ran without its leading blanks), and only when it falls inside it.
+fn with_position(error: ApiError, e: &tokio_postgres::Error, query: &str) -> ApiError {
+    let Some(ErrorPosition::Original(position)) = e.as_db_error().and_then(|db| db.position()) else {
+        return error;
+    };
+    let blanks = query.chars().count() - query.trim_start().chars().count();
+    let trimmed = query.trim().trim_end_matches(';').trim_end().chars().count();
+    match u32::try_from(blanks) {
+        Ok(blanks) if (*position as usize) <= trimmed => error.with_position(position + blanks),
+        _ => error,
+    }
 }
 
 /// Records a statement the editor ran (or planned), its first characters as details.

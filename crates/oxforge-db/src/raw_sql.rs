@@ -61,13 +61,25 @@ async fn begin<'c>(
     claims: Option<&str>,
     read_only: bool,
 ) -> Result<deadpool_postgres::Transaction<'c>, DbError> {
+    let role = (runner == Runner::ProjectAdmin).then_some("project_admin");
+    begin_as(client, role, timeout_ms, claims, read_only).await
+}
+
+/// [`begin`] with the role to take (`SET LOCAL ROLE`), a constant from an allowlist.
+async fn begin_as<'c>(
+    client: &'c mut Connection,
+    role: Option<&'static str>,
+    timeout_ms: u64,
+    claims: Option<&str>,
+    read_only: bool,
+) -> Result<deadpool_postgres::Transaction<'c>, DbError> {
     let tx = client.client().transaction().await?;
     let mut setup = format!("SET LOCAL statement_timeout = {timeout_ms};");
     if read_only {
         setup.push_str("SET TRANSACTION READ ONLY;");
     }
-    if runner == Runner::ProjectAdmin {
-        setup.push_str("SET LOCAL ROLE project_admin;");
+    if let Some(role) = role {
+        setup.push_str(&format!("SET LOCAL ROLE {role};"));
     }
     tx.batch_execute(&setup).await?;
     if let Some(claims) = claims {
@@ -123,6 +135,67 @@ pub async fn run(
     crate::error::reject_nul(std::iter::once(query).chain(params.iter().flatten().map(String::as_str)))?;
     let mut client = Connection::get(pool, runner).await?;
     let tx = begin(&mut client, runner, timeout_ms, Some(claims), false).await?;
+    let result = statement(&tx, query, params).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
+/// A request role the SQL editor's "view as" takes; nothing else reaches its `SET LOCAL ROLE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewAs {
+    Anon,
+    Authenticated,
+}
+
+impl ViewAs {
+    /// The allowlist: `anon` or `authenticated`, exactly.
+    pub fn from_name(name: &str) -> Option<ViewAs> {
+        match name {
+            "anon" => Some(ViewAs::Anon),
+            "authenticated" => Some(ViewAs::Authenticated),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ViewAs::Anon => "anon",
+            ViewAs::Authenticated => "authenticated",
+        }
+    }
+}
+
+/// Runs `query` like [`run`], but as a request role (`anon` or `authenticated`, under RLS) with
+/// `claims` as its `request.jwt.claims`, on the `authenticator`'s SQL pool; the transaction is
+/// rolled back unless `commit`.
+pub async fn run_as(
+    pool: &Pool,
+    role: ViewAs,
+    query: &str,
+    params: &[Option<String>],
+    claims: &str,
+    timeout_ms: u64,
+    commit: bool,
+) -> Result<SqlResult, DbError> {
+    let query = query.trim().trim_end_matches(';').trim_end();
+    crate::error::reject_nul(std::iter::once(query).chain(params.iter().flatten().map(String::as_str)))?;
+    let mut client = Connection::get(pool, Runner::ProjectAdmin).await?;
+    let tx = begin_as(&mut client, Some(role.as_str()), timeout_ms, Some(claims), false).await?;
+    let result = statement(&tx, query, params).await?;
+    if commit {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(result)
+}
+
+/// The statement (or script) of [`run`] inside its transaction.
+async fn statement(
+    tx: &deadpool_postgres::Transaction<'_>,
+    query: &str,
+    params: &[Option<String>],
+) -> Result<SqlResult, DbError> {
     // A failed attempt (prepare of a script, wrapping of SHOW/EXPLAIN) rolls back to here.
     tx.batch_execute("SAVEPOINT oxforge_rawsql").await?;
     let untyped: Vec<Untyped<'_>> = params.iter().map(|p| Untyped(p.as_deref())).collect();
@@ -130,7 +203,7 @@ pub async fn run(
     let result = match tx.prepare(query).await {
         Err(e) if params.is_empty() && e.as_db_error().is_some_and(|d| d.message() == MULTIPLE_COMMANDS) => {
             tx.batch_execute("ROLLBACK TO SAVEPOINT oxforge_rawsql").await?;
-            script(&tx, query).await?
+            script(tx, query).await?
         }
         Err(e) => return Err(e.into()),
         Ok(statement) if statement.columns().is_empty() => {
@@ -166,13 +239,12 @@ pub async fn run(
                 // Statements that cannot sit in a CTE (SHOW, EXPLAIN…): text values, without parameters.
                 Err(_) if params.is_empty() => {
                     tx.batch_execute("ROLLBACK TO SAVEPOINT oxforge_rawsql").await?;
-                    script(&tx, query).await?
+                    script(tx, query).await?
                 }
                 Err(e) => return Err(e.into()),
             }
         }
     };
-    tx.commit().await?;
     Ok(result)
 }
 

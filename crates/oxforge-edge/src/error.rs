@@ -19,6 +19,9 @@ pub struct ApiError {
     pub next_actions: Option<String>,
     /// Seconds for a `Retry-After` header (503s).
     pub retry_after: Option<u32>,
+    /// Where in the caller's SQL the error is (PostgreSQL's 1-based character position; the
+    /// SQL editor's errors only). oxforge's addition to the envelope.
+    pub position: Option<u32>,
     /// What went wrong inside, for the log only (never sent).
     pub cause: Option<ErrorCause>,
 }
@@ -40,6 +43,8 @@ struct Envelope<'a> {
     status_code: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_actions: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<u32>,
 }
 
 impl ApiError {
@@ -50,8 +55,15 @@ impl ApiError {
             message: message.into(),
             next_actions: None,
             retry_after: None,
+            position: None,
             cause: None,
         }
+    }
+
+    /// Points the error at a place in the caller's SQL (1-based character position).
+    pub fn with_position(mut self, position: u32) -> Self {
+        self.position = Some(position);
+        self
     }
 
     /// Keeps `detail` for the log (never in the answer).
@@ -104,6 +116,7 @@ impl IntoResponse for ApiError {
             message: &self.message,
             status_code: self.status.as_u16(),
             next_actions: self.next_actions.as_deref(),
+            position: self.position,
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
