@@ -1,1 +1,0 @@
-import{M as e,P as t,rt as n}from"./index-DAA5jVJ1.js";var r=t(`<h1>Sql</h1> <p class="muted">Not built yet.</p>`,1);function i(t){var i=r();n(2),e(t,i)}export{i as default};

@@ -1,0 +1,1 @@
+import{Q as e}from"./index-BcpaFXIP.js";var t=e({role:null});export{t};
