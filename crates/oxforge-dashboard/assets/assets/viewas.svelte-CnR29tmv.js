@@ -1,1 +1,0 @@
-import{Q as e}from"./index-BcpaFXIP.js";var t=e({role:null});export{t};
