@@ -38,3 +38,4 @@ mod rust_client;
 mod schema_cache;
 mod secrets_at_rest;
 mod security;
+mod storage;
