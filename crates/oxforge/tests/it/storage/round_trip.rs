@@ -94,6 +94,15 @@ async fn storage_admin_config_and_buckets() {
     assert_envelope(status, &body, 400, "STORAGE_INVALID_PARAMETER", "bucketName: Required");
     create_bucket(&server, "docs", false).await;
 
+    let (status, meta) = send(http().get(server.at("/api/metadata/storage")).bearer_auth(&key)).await;
+    assert_eq!(status, 200);
+    let names: Vec<_> = meta["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("avatars"), json!("docs")], "{meta}");
     let (status, body) = send(http().get(server.at(B)).bearer_auth(&key)).await;
     assert_eq!(status, 200);
     let names: Vec<_> = body
