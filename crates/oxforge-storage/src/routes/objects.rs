@@ -97,11 +97,13 @@ pub async fn delete_object(State(state): State<StorageState>, mut parts: Parts) 
         )
         .await
         .map_err(StorageError::on_read)?;
-    tx.commit().await.map_err(StorageError::on_read)?;
     if deleted == 0 {
         return Err(StorageError::NotFound(NOT_FOUND.into()));
     }
+    // The file goes while the row is still locked: an upload of the same key waits for the
+    // commit, so it cannot be renamed into place and then removed here.
     local.remove(&bucket, &key).await;
+    tx.commit().await.map_err(StorageError::on_read)?;
     Ok(Json(json!({ "message": "Object deleted successfully" })))
 }
 
@@ -153,17 +155,18 @@ pub async fn delete_objects(
         )
         .await
         .map_err(StorageError::on_read)?;
-    tx.commit().await.map_err(StorageError::on_read)?;
     let deleted: std::collections::HashSet<String> = rows.iter().filter_map(|r| r.try_get(0).ok()).collect();
     let mut results = Vec::with_capacity(unique.len());
     for key in unique {
         if deleted.contains(&key) {
+            // Before the commit, as for one object.
             local.remove(&bucket, &key).await;
             results.push(json!({ "key": key, "status": "deleted" }));
         } else {
             results.push(json!({ "key": key, "status": "notFound" }));
         }
     }
+    tx.commit().await.map_err(StorageError::on_read)?;
     Ok(Json(json!({ "results": results })))
 }
 
