@@ -434,3 +434,77 @@ async fn storage_upload_download_round_trip() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn storage_confirm_upload_records_a_file_already_in_place() {
+    let server = TestServer::start().await;
+    create_bucket(&server, "b", false).await;
+    let alice = user_token(&server, "auth0|alice");
+    let confirm = |key: &str| {
+        http()
+            .post(server.at(&format!("{B}/b/objects/{key}/confirm-upload")))
+            .bearer_auth(&alice)
+    };
+    let (status, body) = send(confirm("in%2Fplace.txt").json(&json!({"size": 5}))).await;
+    assert_envelope(
+        status,
+        &body,
+        404,
+        "STORAGE_NOT_FOUND",
+        "Upload not found for key \"in/place.txt\" in bucket \"b\"",
+    );
+    let dir = server.storage_dir().unwrap().join("b/in");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("place.txt"), b"hello").unwrap();
+    let (status, body) = send(confirm("in%2Fplace.txt").json(&json!({"size": 999, "contentType": "text/plain"}))).await;
+    assert_eq!(status, 200, "{body}");
+    let etag = md5_hex(&server, b"hello").await;
+    assert_eq!(
+        (body["key"].as_str(), body["size"].as_i64()),
+        (Some("in/place.txt"), Some(5))
+    );
+    assert_eq!(body["mimeType"], "text/plain");
+    assert!(body["url"].as_str().unwrap().ends_with(&format!("?v={etag}")), "{body}");
+    assert_eq!(
+        rows(&server, "b").await,
+        [("in/place.txt".to_owned(), Some("auth0|alice".to_owned()), 5)]
+    );
+    let got = send_raw(
+        http()
+            .get(server.at(&format!("{B}/b/objects/in/place.txt")))
+            .bearer_auth(&alice),
+    )
+    .await;
+    assert_eq!((got.status.as_u16(), got.text.as_str()), (200, "hello"));
+    // Without contentType: no mimeType in the answer, served as octet-stream.
+    std::fs::write(dir.join("raw.bin"), b"raw").unwrap();
+    let (status, body) = send(confirm("in/raw.bin").json(&json!({"size": 3}))).await;
+    assert_eq!(status, 200);
+    assert!(body.get("mimeType").is_none(), "{body}");
+    let got = send_raw(
+        http()
+            .get(server.at(&format!("{B}/b/objects/in/raw.bin")))
+            .bearer_auth(&alice),
+    )
+    .await;
+    assert_eq!(got.header("content-type"), Some("application/octet-stream"));
+    // Over the cap.
+    let (status, _) = send(
+        http()
+            .put(server.at("/api/storage/config"))
+            .bearer_auth(server.api_key())
+            .json(&json!({"maxFileSizeMb": 1})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    std::fs::write(dir.join("big.bin"), vec![0u8; 1024 * 1024 + 1]).unwrap();
+    let (status, body) = send(confirm("in/big.bin").json(&json!({}))).await;
+    assert_envelope(
+        status,
+        &body,
+        413,
+        "STORAGE_INVALID_PARAMETER",
+        "File size exceeds the configured maximum upload size of 1 MB",
+    );
+    server.stop().await;
+}
