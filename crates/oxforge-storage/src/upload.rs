@@ -70,7 +70,12 @@ pub async fn upload(state: &StorageState, request: Request, bucket: &str, key: K
         ),
     };
     check_key(&key)?;
-    let body = store(state, &headers, &actor, bucket, &key, received).await?;
+    // From here on the upload is complete: the row, the rename and the commit run to their end
+    // even if the client goes away, so the file and the row cannot disagree.
+    let (state, bucket) = (state.clone(), bucket.to_owned());
+    let body = tokio::spawn(async move { store(&state, &headers, &actor, &bucket, &key, received).await })
+        .await
+        .map_err(|e| StorageError::Io(std::io::Error::other(e)))??;
     Ok((status, body))
 }
 

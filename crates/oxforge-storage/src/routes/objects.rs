@@ -87,24 +87,30 @@ pub async fn post_objects(State(state): State<StorageState>, request: Request) -
 pub async fn delete_object(State(state): State<StorageState>, mut parts: Parts) -> Result<Json<Value>> {
     let (bucket, key) = object_path(parts.uri.path(), "objects/")?;
     let actor = caller(&state, &mut parts).await?;
-    let local = state.local()?;
-    let mut client = state.db.connect(&actor).await?;
-    let tx = begin(&mut client, &actor).await?;
-    let deleted = tx
-        .execute(
-            "DELETE FROM storage.objects WHERE bucket = $1 AND key = $2",
-            &[&bucket, &key],
-        )
-        .await
-        .map_err(StorageError::on_read)?;
-    if deleted == 0 {
-        return Err(StorageError::NotFound(NOT_FOUND.into()));
-    }
-    // The file goes while the row is still locked: an upload of the same key waits for the
-    // commit, so it cannot be renamed into place and then removed here.
-    local.remove(&bucket, &key).await;
-    tx.commit().await.map_err(StorageError::on_read)?;
-    Ok(Json(json!({ "message": "Object deleted successfully" })))
+    state.local()?;
+    // Spawned: once started, the row and the file go together even if the client goes away.
+    tokio::spawn(async move {
+        let local = state.local()?;
+        let mut client = state.db.connect(&actor).await?;
+        let tx = begin(&mut client, &actor).await?;
+        let deleted = tx
+            .execute(
+                "DELETE FROM storage.objects WHERE bucket = $1 AND key = $2",
+                &[&bucket, &key],
+            )
+            .await
+            .map_err(StorageError::on_read)?;
+        if deleted == 0 {
+            return Err(StorageError::NotFound(NOT_FOUND.into()));
+        }
+        // The file goes while the row is still locked: an upload of the same key waits for
+        // the commit, so it cannot be renamed into place and then removed here.
+        local.remove(&bucket, &key).await;
+        tx.commit().await.map_err(StorageError::on_read)?;
+        Ok(Json(json!({ "message": "Object deleted successfully" })))
+    })
+    .await
+    .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
 }
 
 /// Most keys one batch delete takes.
@@ -145,29 +151,35 @@ pub async fn delete_objects(
         }
     }
     let actor = Actor::of(&principal);
-    let local = state.local()?;
-    let mut client = state.db.connect(&actor).await?;
-    let tx = begin(&mut client, &actor).await?;
-    let rows = tx
-        .query(
-            "DELETE FROM storage.objects WHERE bucket = $1 AND key = ANY($2) RETURNING key",
-            &[&bucket, &unique],
-        )
-        .await
-        .map_err(StorageError::on_read)?;
-    let deleted: std::collections::HashSet<String> = rows.iter().filter_map(|r| r.try_get(0).ok()).collect();
-    let mut results = Vec::with_capacity(unique.len());
-    for key in unique {
-        if deleted.contains(&key) {
-            // Before the commit, as for one object.
-            local.remove(&bucket, &key).await;
-            results.push(json!({ "key": key, "status": "deleted" }));
-        } else {
-            results.push(json!({ "key": key, "status": "notFound" }));
+    state.local()?;
+    // Spawned, as for one object.
+    tokio::spawn(async move {
+        let local = state.local()?;
+        let mut client = state.db.connect(&actor).await?;
+        let tx = begin(&mut client, &actor).await?;
+        let rows = tx
+            .query(
+                "DELETE FROM storage.objects WHERE bucket = $1 AND key = ANY($2) RETURNING key",
+                &[&bucket, &unique],
+            )
+            .await
+            .map_err(StorageError::on_read)?;
+        let deleted: std::collections::HashSet<String> = rows.iter().filter_map(|r| r.try_get(0).ok()).collect();
+        let mut results = Vec::with_capacity(unique.len());
+        for key in unique {
+            if deleted.contains(&key) {
+                // Before the commit, as for one object.
+                local.remove(&bucket, &key).await;
+                results.push(json!({ "key": key, "status": "deleted" }));
+            } else {
+                results.push(json!({ "key": key, "status": "notFound" }));
+            }
         }
-    }
-    tx.commit().await.map_err(StorageError::on_read)?;
-    Ok(Json(json!({ "results": results })))
+        tx.commit().await.map_err(StorageError::on_read)?;
+        Ok(Json(json!({ "results": results })))
+    })
+    .await
+    .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
 }
 
 #[derive(Deserialize)]
@@ -446,4 +458,31 @@ async fn confirm(
         out["mimeType"] = json!(mime);
     }
     Ok((StatusCode::OK, Json(out)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expires_in_is_a_finite_number_or_nothing() {
+        for ok in [
+            None,
+            Some(json!(null)),
+            Some(json!("")),
+            Some(json!("60")),
+            Some(json!(" 1e3 ")),
+            Some(json!(3600)),
+        ] {
+            assert!(check_expires_in(ok.as_ref()).is_ok(), "{ok:?}");
+        }
+        for bad in [json!("abc"), json!("Infinity"), json!("NaN"), json!([1]), json!({})] {
+            assert!(check_expires_in(Some(&bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn like_patterns_escape_their_wildcards() {
+        assert_eq!(like_escape("a%b_c\\d"), "a\\%b\\_c\\\\d");
+    }
 }
