@@ -86,6 +86,16 @@ pub async fn put_config(
     Ok(Json(found))
 }
 
+/// `GET /api/storage/s3/config`: where the S3 gateway would be; `available` is false until
+/// oxforge has an S3 backend and the gateway.
+pub async fn s3_config(_: Admin, State(state): State<StorageState>, headers: axum::http::HeaderMap) -> Json<Value> {
+    Json(json!({
+        "endpoint": format!("{}/storage/v1/s3", state.base_url(&headers)),
+        "region": "us-east-2",
+        "available": false,
+    }))
+}
+
 /// `GET /api/storage/buckets`: `[{name, public, createdAt}]` by name.
 pub async fn list_buckets(_: Admin, State(state): State<StorageState>) -> Result<Json<Value>> {
     let sql = format!(

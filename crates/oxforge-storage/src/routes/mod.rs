@@ -30,6 +30,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: StorageState) -> Router<S
         .merge(put(objects::put_object).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)));
     Router::new()
         .route("/api/storage/config", get(admin::get_config).put(admin::put_config))
+        .route("/api/storage/s3/config", get(admin::s3_config))
         .route(
             "/api/storage/buckets",
             get(admin::list_buckets).post(admin::create_bucket),

@@ -94,6 +94,12 @@ async fn storage_admin_config_and_buckets() {
     assert_envelope(status, &body, 400, "STORAGE_INVALID_PARAMETER", "bucketName: Required");
     create_bucket(&server, "docs", false).await;
 
+    let (status, s3) = send(http().get(server.at("/api/storage/s3/config")).bearer_auth(&key)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        s3,
+        json!({"endpoint": format!("{}/storage/v1/s3", server.url), "region": "us-east-2", "available": false})
+    );
     let (status, meta) = send(http().get(server.at("/api/metadata/storage")).bearer_auth(&key)).await;
     assert_eq!(status, 200);
     let names: Vec<_> = meta["buckets"]
