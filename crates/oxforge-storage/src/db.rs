@@ -100,14 +100,14 @@ pub const DEFAULT_MAX_MB: i32 = 50;
 
 pub async fn bucket_info(db: &Db, bucket: &str) -> Result<BucketInfo, DbError> {
     let client = db.owner().await?;
-    let row = client
-        .query_one(
+    let statement = client
+        .prepare_cached(
             "SELECT b.name IS NOT NULL, coalesce(b.public, false), \
                     coalesce((SELECT max_file_size_mb FROM storage.config LIMIT 1), $2) \
              FROM (SELECT 1) one LEFT JOIN storage.buckets b ON b.name = $1",
-            &[&bucket, &DEFAULT_MAX_MB],
         )
         .await?;
+    let row = client.query_one(&statement, &[&bucket, &DEFAULT_MAX_MB]).await?;
     Ok(BucketInfo {
         exists: row.try_get(0)?,
         public: row.try_get(1)?,
@@ -130,14 +130,25 @@ pub const ISO: &str = "to_char(uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"H
 
 /// The row of `bucket`/`key` as `actor` sees it (none: missing or hidden by RLS).
 pub async fn lookup(db: &Db, actor: &Actor, bucket: &str, key: &str) -> Result<Option<Meta>, DbError> {
-    let mut client = db.connect(actor).await?;
-    let tx = begin(&mut client, actor).await?;
     let sql = format!(
         "SELECT mime_type, etag, {ISO}, (extract(epoch FROM uploaded_at) * 1000)::bigint \
          FROM storage.objects WHERE bucket = $1 AND key = $2"
     );
-    let row = tx.query_opt(&sql, &[&bucket, &key]).await?;
-    tx.commit().await?;
+    let mut client = db.connect(actor).await?;
+    let row = match actor {
+        // One statement, no transaction needed.
+        Actor::Root => {
+            let statement = client.prepare_cached(&sql).await?;
+            client.query_opt(&statement, &[&bucket, &key]).await?
+        }
+        Actor::User { .. } => {
+            let tx = begin(&mut client, actor).await?;
+            let statement = tx.prepare_cached(&sql).await?;
+            let row = tx.query_opt(&statement, &[&bucket, &key]).await?;
+            tx.commit().await?;
+            row
+        }
+    };
     row.map(|row| {
         Ok(Meta {
             mime: row.try_get(0)?,
