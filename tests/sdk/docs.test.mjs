@@ -237,5 +237,56 @@ test('auth-rest-api: the curl lines', async () => {
   r = await call('POST', '/api/auth/email/send-reset-password', { body: { email: 'bob@example.com' } });
   assert.equal(r.json.error, 'EMAIL_NOT_CONFIGURED');
   r = await call('GET', '/api/storage/buckets', { token: ox.apiKey });
-  assert.equal(r.status, 501);
+  assert.equal(r.status, 200);
+});
+
+test('storage-sdk: upload, uploadAuto, download, list, remove, URLs, and the shared-folder policy', async () => {
+  let r = await call('POST', '/api/storage/buckets', { token: ox.apiKey, body: { bucketName: 'attachments', isPublic: false } });
+  assert.equal(r.status, 201);
+  r = await call('POST', '/api/storage/buckets', { token: ox.apiKey, body: { bucketName: 'avatars', isPublic: true } });
+  assert.equal(r.status, 201);
+  const insforge = createClient({ baseUrl: ox.url, anonKey: ox.anonKey });
+  ok(await insforge.auth.signUp({ email: 'files@example.com', password: 'secret123' }));
+  ok(await insforge.auth.signInWithPassword({ email: 'files@example.com', password: 'secret123' }));
+  const files = insforge.storage.from('attachments');
+  const todoId = 42;
+  const file = new File(['receipt body'], 'receipt.pdf', { type: 'application/pdf' });
+
+  const data = ok(await files.upload(`todos/${todoId}/${file.name}`, file));
+  assert.deepEqual(Object.keys(data).sort(), ['bucket', 'key', 'mimeType', 'size', 'uploadedAt', 'url']);
+  const auto = ok(await files.uploadAuto(file));
+  assert.match(auto.key, /^receipt-\d+-[0-9a-z]+\.pdf$/);
+  const blob = ok(await files.download(data.key));
+  assert.equal(await blob.text(), 'receipt body');
+  const page = ok(await files.list({ prefix: `todos/${todoId}/`, search: 'receipt', limit: 50, offset: 0 }));
+  assert.deepEqual(page.data.map((o) => o.key), ['todos/42/receipt.pdf']);
+  assert.equal(page.pagination.total, 1);
+  const signed = ok(await files.createSignedUrl(data.key, 3600));
+  assert.equal(signed.expiresAt, null);
+  assert.deepEqual(ok(await files.remove(data.key)), { message: 'Object deleted successfully' });
+  const removed = ok(await files.remove([auto.key, 'nope']));
+  assert.deepEqual(removed.results.map((x) => x.status), ['deleted', 'notFound']);
+
+  const admin = createClient({ baseUrl: ox.url, accessToken: ox.apiKey });
+  ok(await admin.storage.from('avatars').upload('u1.png', new Blob(['png?'], { type: 'image/png' })));
+  const { data: { publicUrl } } = insforge.storage.from('avatars').getPublicUrl('u1.png');
+  assert.equal(await (await fetch(publicUrl)).text(), 'png?');
+
+  // The shared folder: run as the owner (unrestricted), then another user reads it.
+  ok(await files.upload('shared/readme.txt', new Blob(['for everyone'], { type: 'text/plain' })));
+  const other = createClient({ baseUrl: ox.url, anonKey: ox.anonKey });
+  ok(await other.auth.signUp({ email: 'other@example.com', password: 'secret123' }));
+  ok(await other.auth.signInWithPassword({ email: 'other@example.com', password: 'secret123' }));
+  let denied = await other.storage.from('attachments').download('shared/readme.txt');
+  assert.equal(denied.error.statusCode, 404);
+  r = await call('POST', '/api/database/advance/rawsql/unrestricted', {
+    token: ox.apiKey,
+    body: {
+      query: `CREATE POLICY shared_folder_read ON storage.objects FOR SELECT TO authenticated
+  USING (bucket = 'attachments' AND (storage.foldername(key))[1] = 'shared');`,
+    },
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  const shared = ok(await other.storage.from('attachments').download('shared/readme.txt'));
+  assert.equal(await shared.text(), 'for everyone');
 });

@@ -16,7 +16,7 @@ export async function startOxforge({ env: extraEnv = {} } = {}) {
   const env = { ...process.env };
   env.RUST_LOG ??= 'warn';
   Object.assign(env, extraEnv);
-  for (const k of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_API_KEY', 'ACCESS_ANON_KEY', 'OXFORGE_DATA_DIR']) delete env[k];
+  for (const k of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_API_KEY', 'ACCESS_ANON_KEY', 'OXFORGE_DATA_DIR', 'STORAGE_DIR', 'API_BASE_URL']) delete env[k];
   const child = spawn(BIN, ['serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const summary = {};
   const lines = createInterface({ input: child.stdout });

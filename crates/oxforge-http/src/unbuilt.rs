@@ -10,7 +10,8 @@ use oxforge_edge::ApiError;
 
 /// Path prefixes of the modules not built yet, and the name each answers with.
 pub const MODULES: &[(&str, &str)] = &[
-    ("/api/storage", "storage"),
+    ("/storage/v1/s3", "the S3 gateway"),
+    ("/api/storage/s3/access-keys", "the S3 gateway"),
     ("/api/realtime", "realtime"),
     ("/socket.io", "realtime"),
     ("/api/functions", "functions"),
@@ -27,7 +28,7 @@ pub fn not_available(module: &str) -> ApiError {
         format!("{module} is not available in this oxforge version yet"),
     )
     .with_next_actions(
-        "oxforge has InsForge's auth, database (records, RPC, SQL, migrations, tables), secrets, metadata, logs and agent docs; see the README's \"What works today\"",
+        "oxforge has InsForge's auth, database (records, RPC, SQL, migrations, tables), storage, secrets, metadata, logs and agent docs; see the README's \"What works today\"",
     )
 }
 

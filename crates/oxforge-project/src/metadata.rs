@@ -49,6 +49,7 @@ async fn metadata_value(state: &ProjectState) -> Result<Value, ApiError> {
     let client = state.owner_pool.get().await.map_err(DbError::from)?;
     let database: Value =
         serde_json::from_str(&catalog::database_summary(&client, "public").await?).map_err(|_| ApiError::internal())?;
+    let storage = storage_summary(&client).await?;
     let config = state.accounts.auth_config().await?;
     let mut auth = oxforge_accounts::public_config_value(&config);
     if let Some(auth) = auth.as_object_mut() {
@@ -62,11 +63,36 @@ async fn metadata_value(state: &ProjectState) -> Result<Value, ApiError> {
     Ok(json!({
         "auth": auth,
         "database": database,
-        "storage": { "buckets": [], "totalSizeInGB": 0 },
+        "storage": storage,
         "functions": [],
         "version": crate::INSFORGE_API_VERSION,
         "oxforgeVersion": crate::OXFORGE_VERSION,
     }))
+}
+
+/// `{buckets: [{name, public, createdAt}], totalSizeInGB}` from the storage capability's tables
+/// (none when this build has no storage).
+async fn storage_summary(client: &oxforge_db::deadpool_postgres::Object) -> Result<Value, ApiError> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('storage.objects') IS NOT NULL", &[])
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(DbError::from)?;
+    if !exists {
+        return Ok(json!({ "buckets": [], "totalSizeInGB": 0 }));
+    }
+    let text: String = client
+        .query_one(
+            "SELECT json_build_object('buckets', coalesce((SELECT json_agg(json_build_object('name', name, \
+               'public', public, 'createdAt', to_char(created_at AT TIME ZONE 'UTC', \
+               'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) ORDER BY name) FROM storage.buckets), '[]'::json), \
+               'totalSizeInGB', round(coalesce((SELECT sum(size) FROM storage.objects), 0) / 1073741824.0, 6)::float8)::text",
+            &[],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(DbError::from)?;
+    serde_json::from_str(&text).map_err(|_| ApiError::internal())
 }
 
 fn markdown(meta: &Value) -> String {

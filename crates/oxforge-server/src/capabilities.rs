@@ -78,6 +78,7 @@ capabilities! {
     accounts: oxforge_accounts::AccountsCapability,
     data: oxforge_data::Data,
     database: oxforge_database::Database,
+    storage: oxforge_storage::Storage,
     project: oxforge_project::Project,
     logs: oxforge_logs::Logs,
     docs: oxforge_docs::Docs,

@@ -12,6 +12,8 @@ pub struct TestServer {
     pub database: String,
     info: StartupInfo,
     server: Option<Server>,
+    /// Storage's directory (`storage_dir`), removed with the server.
+    storage: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -48,6 +50,9 @@ impl TestServer {
         };
         // Tests sign in many times from one address; the limiter has its own test.
         config.capabilities.accounts.auth_rate_limit = 0;
+        // An external database: storage needs a directory of its own.
+        let storage = tempfile::tempdir().ok();
+        config.capabilities.storage.storage_dir = storage.as_ref().map(|d| d.path().to_path_buf());
         adjust(&mut config);
         let server = oxforge_server::start(config).await?;
         Ok(TestServer {
@@ -55,11 +60,17 @@ impl TestServer {
             database: database.to_owned(),
             info: server.info().clone(),
             server: Some(server),
+            storage,
         })
     }
 
     pub fn info(&self) -> &StartupInfo {
         &self.info
+    }
+
+    /// Where this server keeps storage objects (unless the test configured another).
+    pub fn storage_dir(&self) -> Option<&std::path::Path> {
+        self.storage.as_ref().map(|d| d.path())
     }
 
     pub fn api_key(&self) -> &str {

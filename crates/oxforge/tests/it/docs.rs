@@ -43,7 +43,7 @@ async fn every_doc_type_of_the_mcp_server_answers_without_a_credential() {
     let (status, body) = send(http().get(server.at("/api/docs/storage-sdk"))).await;
     let storage = assert_doc(status, &body, "storage-sdk");
     assert!(
-        storage.contains("not available in this oxforge version yet"),
+        storage.contains(".storage.from(") && storage.contains("storage.foldername"),
         "{storage}"
     );
     server.stop().await;

@@ -39,8 +39,8 @@ async fn unknown_routes_get_the_404_envelope() {
 async fn unbuilt_modules_answer_501_naming_the_module() {
     let server = TestServer::start().await;
     let cases = [
-        (Method::GET, "/api/storage/buckets", "storage"),
-        (Method::PUT, "/api/storage/buckets/avatars/objects/a.png", "storage"),
+        (Method::GET, "/storage/v1/s3/bucket/key", "the S3 gateway"),
+        (Method::POST, "/api/storage/s3/access-keys", "the S3 gateway"),
         (Method::GET, "/api/realtime/channels", "realtime"),
         (Method::GET, "/socket.io/?EIO=4&transport=polling", "realtime"),
         (Method::POST, "/api/functions/hello", "functions"),
@@ -65,8 +65,8 @@ async fn unbuilt_modules_answer_501_naming_the_module() {
         );
     }
     // Only those prefixes: a path that merely starts with the same letters is still unknown.
-    let (status, body) = send(http().get(server.at("/api/storagex"))).await;
-    assert_envelope(status, &body, 404, "NOT_FOUND", "Endpoint /api/storagex not found");
+    let (status, body) = send(http().get(server.at("/api/realtimex"))).await;
+    assert_envelope(status, &body, 404, "NOT_FOUND", "Endpoint /api/realtimex not found");
     server.stop().await;
 }
 

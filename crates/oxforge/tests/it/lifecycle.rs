@@ -52,6 +52,8 @@ const CLEARED_ENV: &[&str] = &[
     "OXFORGE_HOST",
     "OXFORGE_DATA_DIR",
     "OXFORGE_PG_PORT",
+    "STORAGE_DIR",
+    "API_BASE_URL",
 ];
 
 fn field(line: &str, label: &str) -> Option<String> {

@@ -39,3 +39,4 @@ mod schema_cache;
 mod secrets_at_rest;
 mod security;
 mod sql_as;
+mod storage;

@@ -1,0 +1,100 @@
+//! Storage: InsForge's `/api/storage/*` (buckets, objects, upload and download strategies), so
+//! `@insforge/sdk`'s storage module works unchanged.
+//!
+//! - **Schema** (this capability's SQL): `storage.buckets`, `storage.objects` (`size` bigint),
+//!   `storage.config` (one row: the upload cap), the gateway's tables, the path helpers
+//!   `storage.foldername/filename/extension`; RLS on `storage.objects` with owner policies by
+//!   default (`uploaded_by = auth.jwt()->>'sub'`), unlike InsForge's fresh installs.
+//! - **Access** ([`db`]): admins act as the owner; reads of public buckets need no credential;
+//!   everyone else acts in their own database context, so RLS decides (another user's object is
+//!   a 404 to read or delete, a 403 to overwrite).
+//! - **Objects** ([`local`]): files under `storage_dir`, uploads streamed from the multipart
+//!   field `file` into a temporary file (size cap enforced while streaming, MD5 and the first
+//!   bytes for the type computed on the way), the row upserted in the caller's transaction, the
+//!   file renamed into place, then commit; downloads streamed with `ETag`/304, `Range`/206/416,
+//!   `nosniff` and `attachment` for types that must not render.
+//! - **Keys** ([`keys`]) are read from the raw path and decoded once (`a%2Fb` ≡ `a/b`).
+
+mod db;
+mod download;
+mod error;
+mod keys;
+mod local;
+mod mime;
+mod routes;
+mod state;
+mod upload;
+
+use std::sync::Arc;
+
+use axum::Router;
+use oxforge_edge::{Capability, Shared};
+
+pub use error::StorageError;
+pub use state::StorageState;
+
+oxforge_edge::settings! {
+    /// Settings of storage.
+    pub struct StorageSettings {
+        /// Where objects are kept (`<bucket>/<key>` below it). Default: `<data dir>/storage`
+        /// when oxforge runs its embedded PostgreSQL; required with an external database
+        /// (without it the storage routes answer 503).
+        pub storage_dir: Option<std::path::PathBuf> = None, env "STORAGE_DIR";
+        /// The public base URL of this server (`https://api.example.com`), used in the absolute
+        /// URLs storage answers with. Default: from the request's `Host` and
+        /// `X-Forwarded-Proto`.
+        pub api_base_url: Option<String> = None, env "API_BASE_URL";
+    }
+}
+
+/// Storage as a capability.
+pub struct Storage;
+
+impl Capability for Storage {
+    const NAME: &'static str = "storage";
+    type Settings = StorageSettings;
+    const SQL: &'static [oxforge_db::Step] = &[oxforge_db::Step {
+        version: 1,
+        name: "storage_schema",
+        sql: include_str!("../sql/0001_storage.sql"),
+        formerly: None,
+    }];
+
+    fn validate(settings: &StorageSettings) -> Result<(), String> {
+        if let Some(url) = &settings.api_base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!(
+                "api_base_url (API_BASE_URL) must start with http:// or https://, got {url:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    fn router(shared: &mut Shared, settings: &StorageSettings) -> Result<Router, String> {
+        let dir = settings
+            .storage_dir
+            .clone()
+            .or_else(|| shared.data_dir.as_ref().map(|d| d.join("storage")));
+        match &dir {
+            Some(dir) => std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create storage_dir {} (STORAGE_DIR): {e}", dir.display()))?,
+            None => tracing::warn!(
+                "storage is off: set STORAGE_DIR (storage_dir) to keep objects when oxforge runs with an external database"
+            ),
+        }
+        let state = StorageState {
+            auth: Arc::clone(&shared.auth),
+            db: db::Db {
+                owner: shared.owner_pool.clone(),
+                users: shared.data_pool.clone(),
+            },
+            local: dir.map(|d| Arc::new(local::Local::new(d))),
+            api_base_url: settings
+                .api_base_url
+                .as_deref()
+                .map(|u| Arc::from(u.trim_end_matches('/'))),
+        };
+        Ok(routes::router(state))
+    }
+}

@@ -1,0 +1,103 @@
+//! MIME types: what an upload is (from its bytes first), and which types are never served
+//! inline (InsForge's `mime-guard`).
+
+pub const OCTET_STREAM: &str = "application/octet-stream";
+
+/// Bytes kept from the start of an upload for detection.
+pub const SNIFF_BYTES: usize = 4096;
+
+const UNSAFE: &[&str] = &[
+    "text/html",
+    "image/svg+xml",
+    "text/javascript",
+    "application/javascript",
+    "application/ecmascript",
+    "text/ecmascript",
+    "application/x-javascript",
+    "application/xhtml+xml",
+    "application/x-xhtml+xml",
+    "text/xml",
+    "application/xml",
+];
+
+/// Markers of markup a browser would render or run, looked for in the first bytes.
+const MARKUP: &[&[u8]] = &[
+    b"<html",
+    b"<script",
+    b"<svg",
+    b"<!doctype html",
+    b"<body",
+    b"<iframe",
+    b"<object",
+    b"<form",
+];
+
+/// A type browsers render or execute (lowercased, parameters stripped).
+pub fn is_unsafe(mime: &str) -> bool {
+    let essence = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    UNSAFE.contains(&essence.as_str())
+}
+
+/// Blank or unsafe → `application/octet-stream`; otherwise the type as given (trimmed).
+pub fn sanitize(declared: Option<&str>) -> String {
+    match declared.map(str::trim) {
+        Some(mime) if !mime.is_empty() && !is_unsafe(mime) && mime.is_ascii() => mime.to_owned(),
+        _ => OCTET_STREAM.to_owned(),
+    }
+}
+
+/// The stored type of an upload: a conclusive magic-byte match wins; else octet-stream when the
+/// first bytes hold markup; else the declared type; unsafe types become octet-stream.
+pub fn detect(head: &[u8], declared: Option<&str>) -> String {
+    if let Some(kind) = infer::get(head) {
+        return sanitize(Some(kind.mime_type()));
+    }
+    let lower = head.to_ascii_lowercase();
+    if MARKUP.iter().any(|m| lower.windows(m.len()).any(|w| w == *m)) {
+        return OCTET_STREAM.to_owned();
+    }
+    sanitize(declared)
+}
+
+/// `Content-Disposition: attachment` for what must not render inline: unsafe stored types and
+/// octet-stream (what unsafe uploads are stored as).
+pub fn download_only(mime: &str) -> bool {
+    is_unsafe(mime)
+        || mime
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case(OCTET_STREAM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection() {
+        let png = [
+            0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R',
+        ];
+        assert_eq!(detect(&png, Some("text/plain")), "image/png");
+        assert_eq!(detect(b"<!DOCTYPE html><p>x", Some("text/plain")), OCTET_STREAM);
+        assert_eq!(
+            detect(b"hello <SCRIPT>alert(1)</script>", Some("text/plain")),
+            OCTET_STREAM
+        );
+        assert_eq!(detect(b"plain words", Some("text/plain")), "text/plain");
+        assert_eq!(detect(b"plain words", Some("text/html; charset=utf-8")), OCTET_STREAM);
+        assert_eq!(detect(b"plain words", None), OCTET_STREAM);
+        assert_eq!(detect(b"", Some("  ")), OCTET_STREAM);
+    }
+
+    #[test]
+    fn unsafe_types() {
+        assert!(is_unsafe("Text/HTML; charset=utf-8"));
+        assert!(is_unsafe("image/svg+xml"));
+        assert!(!is_unsafe("image/png"));
+        assert!(download_only(OCTET_STREAM));
+        assert!(!download_only("text/plain"));
+    }
+}
