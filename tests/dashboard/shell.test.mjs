@@ -1,17 +1,10 @@
 // The shell: gatekeeping and headers, sign-in/reload/sign-out, theme and the narrow layout.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOxforge, launch, newPage, login, shot, openSection, signedInShell } from './harness.mjs';
+import { useOxforge, newPage, login, shot, openSection, signedInShell } from './harness.mjs';
 
 let server, browser;
-before(async () => {
-  server = await startOxforge();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useOxforge((s, b) => ([server, browser] = [s, b]));
 
 test('gatekeeping: / leads to the login page, pages need a session, headers are strict, no secret is served', async () => {
   const root = await fetch(server.url + '/', { redirect: 'manual' });
