@@ -1,31 +1,16 @@
 // The Connect page: copied values work with the real SDK (§5 scenario 3), the JWT secret signs
 // tokens oxforge accepts (scenario 4), key rotation with a grace period and with revoke-now
 // (scenario 12), the status section, and the narrow dark layout.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
 import { createClient } from '@insforge/sdk';
-import { startOxforge, launch, newPage, login, shot, openSection } from './harness.mjs';
+import { useOxforge, newPage, login, shot, openSection, copied } from './harness.mjs';
 
 let server, browser, page;
-const SENTINEL = '(clipboard emptied by the test)';
 
-/** Clicks a copy button and resolves with what it put on the clipboard (the copy is async). */
-async function copied(name, on = page) {
-  await on.evaluate((s) => navigator.clipboard.writeText(s), SENTINEL);
-  await on.getByRole('button', { name, exact: true }).click();
-  let text = SENTINEL;
-  for (let i = 0; i < 50 && text === SENTINEL; i++) {
-    await on.waitForTimeout(50);
-    text = await on.evaluate(() => navigator.clipboard.readText());
-  }
-  assert.notEqual(text, SENTINEL, `${name} copied nothing`);
-  return text;
-}
-
-before(async () => {
-  server = await startOxforge();
-  browser = await launch();
+useOxforge(async (s, b) => {
+  [server, browser] = [s, b];
   // A table anyone with the anon key may read (no RLS), made through the admin SQL API.
   await server.api('/api/database/advance/rawsql', {
     method: 'POST',
@@ -35,10 +20,6 @@ before(async () => {
   await login(page, server);
   await page.getByRole('heading', { name: 'Connect', exact: true }).waitFor();
   page.errors.length = 0; // the sign-in's expected 401 (no session yet)
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 /** GET /api/database/records/notes with a key; resolves with the status. */
@@ -51,9 +32,9 @@ async function readNotes(key) {
 test('scenario 3: the copied anon key and the shown URL make a working SDK client', async () => {
   const shownUrl = (await page.getByLabel('Project URL', { exact: true }).textContent()).trim();
   assert.equal(shownUrl, server.url);
-  assert.equal(await copied('Copy Project URL'), server.url);
+  assert.equal(await copied(page, 'Copy Project URL'), server.url);
 
-  const anon = await copied('Copy Anon key');
+  const anon = await copied(page, 'Copy Anon key');
   const { anonKey } = await server.api('/api/metadata/anon-key');
   assert.equal(anon, anonKey);
   // Copying did not reveal it on the page.
@@ -69,8 +50,8 @@ test('scenario 3: the copied anon key and the shown URL make a working SDK clien
   assert.ok(refused.error, 'a wrong anon key was accepted');
 
   // The .env copy holds the same two values.
-  assert.equal(await copied('Copy .env'), `VITE_INSFORGE_BASE_URL=${server.url}\nVITE_INSFORGE_ANON_KEY=${anonKey}\n`);
-  assert.match(await copied('Copy snippet'), /createClient\(\{\s+baseUrl: .*,\s+anonKey: /);
+  assert.equal(await copied(page, 'Copy .env'), `VITE_INSFORGE_BASE_URL=${server.url}\nVITE_INSFORGE_ANON_KEY=${anonKey}\n`);
+  assert.match(await copied(page, 'Copy snippet'), /createClient\(\{\s+baseUrl: .*,\s+anonKey: /);
   await shot(page, 'connect');
 });
 
@@ -81,7 +62,7 @@ test('scenario 4: the revealed and copied JWT secret signs tokens /api/oxforge/w
   await page.getByRole('button', { name: 'Reveal JWT secret' }).click();
   await page.getByRole('button', { name: 'Hide JWT secret' }).waitFor();
   assert.equal((await field.locator('code').textContent()).trim(), secret);
-  const jwtSecret = await copied('Copy JWT secret');
+  const jwtSecret = await copied(page, 'Copy JWT secret');
   assert.equal(jwtSecret, secret);
 
   const token = jwt.sign({ sub: 'auth0|alice', role: 'authenticated', aud: 'insforge-api' }, jwtSecret, { algorithm: 'HS256', expiresIn: 300 });
@@ -123,7 +104,7 @@ test('scenario 12: rotating the anon key with a 24 h grace shows the new key; th
   await dialog.getByRole('button', { name: 'Done' }).click();
 
   // The field now gives the new key.
-  assert.equal(await copied('Copy Anon key'), newKey);
+  assert.equal(await copied(page, 'Copy Anon key'), newKey);
   assert.equal(await readNotes(oldKey), 200, 'the old anon key stopped working within its grace period');
   assert.equal(await readNotes(newKey), 200);
   assert.equal(await readNotes('anon_' + 'f'.repeat(64)), 401);

@@ -3,38 +3,19 @@
 // owner column in the table form; add the owner policy from its template; then users signed in
 // the guide's way (HS256 tokens signed with the copied secret) use the copied values with
 // @insforge/sdk, and the grid shows their rows as RLS lets each one see them.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
 import { createClient } from '@insforge/sdk';
-import { startOxforge, launch, newPage, login, shot, openSection } from './harness.mjs';
+import { useOxforge, newPage, login, shot, openSection, copied } from './harness.mjs';
 
 let server, browser, page;
 const exact = { exact: true };
-const SENTINEL = '(clipboard emptied by the test)';
 
-before(async () => {
-  server = await startOxforge();
-  browser = await launch();
+useOxforge(async (s, b) => {
+  [server, browser] = [s, b];
   page = await newPage(browser, server, { permissions: ['clipboard-read', 'clipboard-write'] });
 });
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-/** Clicks a copy button and resolves with what it put on the clipboard. */
-async function copied(name) {
-  await page.evaluate((s) => navigator.clipboard.writeText(s), SENTINEL);
-  await page.getByRole('button', { name, exact: true }).click();
-  let text = SENTINEL;
-  for (let i = 0; i < 50 && text === SENTINEL; i++) {
-    await page.waitForTimeout(50);
-    text = await page.evaluate(() => navigator.clipboard.readText());
-  }
-  assert.notEqual(text, SENTINEL, `${name} copied nothing`);
-  return text;
-}
 
 test("the Auth0 guide's setup, from the dashboard only", async () => {
   // Sign in with the credentials the summary printed, at the URL it printed.
@@ -42,9 +23,9 @@ test("the Auth0 guide's setup, from the dashboard only", async () => {
   await login(page, server);
 
   // 1. Connect: the three values the guide asks for.
-  const baseUrl = await copied('Copy Project URL');
-  const anonKey = await copied('Copy Anon key');
-  const jwtSecret = await copied('Copy JWT secret');
+  const baseUrl = await copied(page, 'Copy Project URL');
+  const anonKey = await copied(page, 'Copy Anon key');
+  const jwtSecret = await copied(page, 'Copy JWT secret');
   assert.equal(baseUrl, server.url);
   assert.equal(anonKey, server.anonKey);
   assert.equal(jwtSecret, (await server.api('/api/secrets/JWT_SECRET')).value);

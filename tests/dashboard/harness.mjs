@@ -1,53 +1,27 @@
 // The dashboard tests' harness: a freshly started oxforge (embedded PostgreSQL, its own data
 // directory), headless Chromium from Debian driven by playwright-core, the admin sign-in, and
 // screenshots kept in tests/dashboard/screenshots/ for a person to look at.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, chmodSync, rmSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+import { startOxforge as startServer } from '../sdk/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.OXFORGE_BIN ?? resolve(here, '../../target/debug/oxforge');
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 export const SHOTS = resolve(here, 'screenshots');
 
-/** Starts oxforge on a free port; resolves with its URL, keys, admin credentials and a psql helper. */
-export async function startOxforge({ env: extraEnv = {} } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'oxforge-dash-'));
-  chmodSync(dir, 0o755); // PostgreSQL runs as `postgres` when we are root
-  const dataDir = join(dir, 'data');
-  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn', ...extraEnv };
-  for (const k of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_API_KEY', 'ACCESS_ANON_KEY', 'OXFORGE_DATA_DIR', 'ROOT_ADMIN_PASSWORD']) {
-    if (!(k in extraEnv)) delete env[k];
-  }
-  const child = spawn(BIN, ['serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const summary = {};
-  const lines = createInterface({ input: child.stdout });
-  await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('oxforge printed no summary within 60 s')), 60_000);
-    child.on('exit', (code) => fail(new Error(`oxforge exited early with ${code}`)));
-    lines.on('line', (line) => {
-      const m = line.trim().match(/^(API URL|Anon key|API key|Admin|Dashboard)\s+(\S+)(?:\s+\/\s+(\S+))?/);
-      if (m) summary[m[1]] = m[3] ? [m[2], m[3]] : m[2];
-      if (['API URL', 'Anon key', 'API key', 'Admin', 'Dashboard'].every((k) => summary[k])) {
-        clearTimeout(timer);
-        ok();
-      }
-    });
-  });
-  const url = summary['API URL'];
-  const apiKey = summary['API key'];
-  const [username, password] = summary.Admin;
+/**
+ * Starts oxforge on a free port (the SDK suite's `startOxforge`: URL, keys, admin credentials,
+ * dashboard URL, `sql`, `stop`), adding `api`, an admin API call.
+ */
+export async function startOxforge({ env = {} } = {}) {
+  const server = await startServer({ env, tmpPrefix: 'oxforge-dash-' });
+  const { url, apiKey } = server;
   return {
-    url,
-    dashboardUrl: summary.Dashboard,
-    anonKey: summary['Anon key'],
-    apiKey,
-    username,
-    password,
+    ...server,
     /** An admin API call with the API key; resolves with the parsed body, throws on a non-2xx. */
     async api(path, { method = 'GET', body, headers = {} } = {}) {
       const res = await fetch(url + path, {
@@ -59,19 +33,6 @@ export async function startOxforge({ env: extraEnv = {} } = {}) {
       const parsed = text ? JSON.parse(text) : null;
       if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
       return parsed;
-    },
-    /** Runs SQL as the superuser over the private socket (fixtures only). */
-    sql(statements) {
-      return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', join(dataDir, 'run'), '-U', 'postgres', '-d', 'postgres', '-c', statements], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        encoding: 'utf8',
-      }).trim();
-    },
-    async stop() {
-      const exited = new Promise((ok) => child.once('exit', ok));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -118,4 +79,39 @@ export async function openSection(page, name) {
   const nav = page.locator('nav[aria-label="Sections"]');
   if (!(await nav.isVisible())) await page.getByRole('button', { name: 'Menu' }).click();
   await nav.getByRole('link', { name, exact: true }).click();
+}
+
+/**
+ * One oxforge and one Chromium for the whole test file: starts them before its tests (then calls
+ * `ready(server, browser)`) and stops them after.
+ */
+export function useOxforge(ready, options) {
+  let server, browser;
+  before(async () => {
+    server = await startOxforge(options);
+    browser = await launch();
+    await ready(server, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+}
+
+const SENTINEL = '(clipboard emptied by the test)';
+
+/**
+ * Clicks the copy button `name` on `page` (its context needs the clipboard permissions) and
+ * resolves with what it put on the clipboard (the copy is async).
+ */
+export async function copied(page, name) {
+  await page.evaluate((s) => navigator.clipboard.writeText(s), SENTINEL);
+  await page.getByRole('button', { name, exact: true }).click();
+  let text = SENTINEL;
+  for (let i = 0; i < 50 && text === SENTINEL; i++) {
+    await page.waitForTimeout(50);
+    text = await page.evaluate(() => navigator.clipboard.readText());
+  }
+  assert.notEqual(text, SENTINEL, `${name} copied nothing`);
+  return text;
 }

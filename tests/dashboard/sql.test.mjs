@@ -2,21 +2,14 @@
 // errors placed in the text, confirmation before destructive statements, Explain refusing
 // writes, running the selection, tabs and history across a reload; the Auth0 guide's table seen
 // as the admin, as a user (auth0|alice) and as anon. Every outcome is checked in the database.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startOxforge, launch, newPage, login, shot, openSection, signedInShell } from './harness.mjs';
+import { useOxforge, newPage, login, shot, openSection, signedInShell } from './harness.mjs';
 import { GUIDE_SQL } from '../sdk/harness.mjs';
 
 let server, browser;
-before(async () => {
-  server = await startOxforge();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useOxforge((s, b) => ([server, browser] = [s, b]));
 
 const count = (table = 'todos') => Number(server.sql(`select count(*) from ${table}`));
 

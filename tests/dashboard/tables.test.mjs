@@ -1,20 +1,15 @@
 // Tables: create (scenario 5), alter (columns, foreign keys, rename, drop after typing the name),
 // RLS on/off from the structure tab, and names that need quoting. Every change is checked
 // through the API or the catalog, not only on the page.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOxforge, launch, newPage, login, shot, openSection } from './harness.mjs';
+import { useOxforge, newPage, login, shot, openSection } from './harness.mjs';
 
 let server, browser, page;
-before(async () => {
-  server = await startOxforge();
-  browser = await launch();
+useOxforge(async (s, b) => {
+  [server, browser] = [s, b];
   page = await newPage(browser, server);
   await login(page, server);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 const schemaOf = (t) => server.api(`/api/database/tables/${encodeURIComponent(t)}/schema`);

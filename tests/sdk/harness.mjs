@@ -9,14 +9,21 @@ import { createInterface } from 'node:readline';
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.OXFORGE_BIN ?? resolve(here, '../../target/debug/oxforge');
 
-export async function startOxforge({ env: extraEnv = {} } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'oxforge-sdk-'));
+/**
+ * Starts oxforge on a free port with a fresh data directory; resolves with its URL, keys, JWT
+ * secret, admin credentials and dashboard URL (from the start-up summary), `sql` (superuser, over
+ * the private socket) and `stop`. `env` is added to the server's environment; the settings that
+ * would point it at another port, database or keys are not inherited from ours, only taken from
+ * `env`.
+ */
+export async function startOxforge({ env: extraEnv = {}, tmpPrefix = 'oxforge-sdk-' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), tmpPrefix));
   chmodSync(dir, 0o755); // PostgreSQL runs as `postgres` when we are root
   const dataDir = join(dir, 'data');
   const env = { ...process.env };
   env.RUST_LOG ??= 'warn';
+  for (const k of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_API_KEY', 'ACCESS_ANON_KEY', 'OXFORGE_DATA_DIR', 'ROOT_ADMIN_PASSWORD', 'STORAGE_DIR', 'API_BASE_URL']) delete env[k];
   Object.assign(env, extraEnv);
-  for (const k of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_API_KEY', 'ACCESS_ANON_KEY', 'OXFORGE_DATA_DIR', 'STORAGE_DIR', 'API_BASE_URL']) delete env[k];
   const child = spawn(BIN, ['serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const summary = {};
   const lines = createInterface({ input: child.stdout });
@@ -24,9 +31,10 @@ export async function startOxforge({ env: extraEnv = {} } = {}) {
     const timer = setTimeout(() => fail(new Error('oxforge printed no summary within 60 s')), 60_000);
     child.on('exit', (code) => fail(new Error(`oxforge exited early with ${code}`)));
     lines.on('line', (line) => {
-      const m = line.trim().match(/^(API URL|Anon key|API key)\s+(\S+)/);
-      if (m) summary[m[1]] = m[2];
-      if (summary['API URL'] && summary['Anon key'] && summary['API key']) {
+      // `Admin  <user> / <password>` comes after `Dashboard  <url>` (printed when it is served).
+      const m = line.trim().match(/^(API URL|Dashboard|Anon key|API key|Admin)\s+(\S+)(?:\s+\/\s+(\S+))?/);
+      if (m) summary[m[1]] = m[3] ? [m[2], m[3]] : m[2];
+      if (['API URL', 'Anon key', 'API key', 'Admin'].every((k) => summary[k])) {
         clearTimeout(timer);
         ok();
       }
@@ -36,16 +44,21 @@ export async function startOxforge({ env: extraEnv = {} } = {}) {
   const apiKey = summary['API key'];
   const res = await fetch(`${url}/api/secrets/JWT_SECRET`, { headers: { Authorization: `Bearer ${apiKey}` } });
   const jwtSecret = (await res.json()).value;
+  const [username, password] = summary.Admin;
   return {
     url,
+    dashboardUrl: summary.Dashboard,
     anonKey: summary['Anon key'],
     apiKey,
     jwtSecret,
-    /** Runs SQL as the superuser over the private socket (fixtures only). */
+    username,
+    password,
+    /** Runs SQL as the superuser over the private socket (fixtures only); returns its output, unaligned, without headers. */
     sql(statements) {
-      execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', join(dataDir, 'run'), '-U', 'postgres', '-d', 'postgres', '-c', statements], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', join(dataDir, 'run'), '-U', 'postgres', '-d', 'postgres', '-c', statements], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        encoding: 'utf8',
+      }).trim();
     },
     async stop() {
       const exited = new Promise((ok) => child.once('exit', ok));

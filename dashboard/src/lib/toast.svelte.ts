@@ -20,7 +20,12 @@ export function dismiss(id: number) {
   if (i >= 0) toasts.splice(i, 1);
 }
 
-/** Shows an error's message (the server's `message` when it sent one). */
+/** An error's message (the server's `message` when it sent one). */
+export function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Shows an error's message as a toast. */
 export function fail(e: unknown) {
-  toast(e instanceof Error ? e.message : String(e), 'error');
+  toast(message(e), 'error');
 }
