@@ -53,7 +53,11 @@ pub fn decode(raw: &str) -> Result<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or_else(bad)?;
+            // Exactly two hex digits (`from_str_radix` alone would take `%+1`).
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+                .ok_or_else(bad)?;
             let text = std::str::from_utf8(hex).map_err(|_| bad())?;
             out.push(u8::from_str_radix(text, 16).map_err(|_| bad())?);
             i += 3;
@@ -149,7 +153,7 @@ mod tests {
         assert_eq!(decode("a+b").unwrap(), "a+b");
         assert_eq!(decode("%252F").unwrap(), "%2F");
         assert_eq!(decode("%C3%BC").unwrap(), "ü");
-        for bad in ["%", "%2", "%zz", "%C3", "a%G0"] {
+        for bad in ["%", "%2", "%zz", "%C3", "a%G0", "%+1", "%-1"] {
             assert!(decode(bad).is_err(), "{bad}");
         }
     }
