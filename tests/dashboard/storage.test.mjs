@@ -39,7 +39,14 @@ async function uploaded(key) {
 }
 
 test('buckets: a private and a public one are created', async () => {
-  await openSection(page, 'Storage');
+  // The page is in the Ctrl+K palette.
+  await page.keyboard.press('Control+k');
+  const palette = page.getByRole('dialog', { name: 'Command palette' });
+  await page.keyboard.type('stora');
+  await palette.getByRole('option', { name: /Storage/ }).waitFor();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/dashboard\/storage$/);
+  await palette.waitFor({ state: 'detached' });
   await page.getByRole('heading', { name: 'Storage', exact: true }).waitFor();
   await page.getByLabel('New bucket name').fill('files');
   await page.getByRole('button', { name: 'Create bucket' }).click();
@@ -116,8 +123,21 @@ test('upload: two files dropped into docs/ show under the folder, bytes equal, d
 test('public bucket: a picked file has a URL readable without credentials, until the bucket is made private', async () => {
   await bucketButton('pics').click();
   await page.getByRole('heading', { name: 'pics', exact: true }).waitFor();
+  // The first try is answered 401 (as when the access token has expired): the upload refreshes
+  // the session once and sends again.
+  let refreshes = 0;
+  const count = (r) => r.url().endsWith('/api/auth/admin/refresh') && refreshes++;
+  page.on('request', count);
+  await page.route(
+    '**/api/storage/buckets/pics/objects/pic.png',
+    (route) => route.fulfill({ status: 401, contentType: 'application/json', body: '{"error":"INVALID_TOKEN","message":"Token expired"}' }),
+    { times: 1 },
+  );
   await page.getByLabel('Choose files').setInputFiles({ name: 'pic.png', mimeType: 'image/png', buffer: picFile });
   await uploaded('pic.png');
+  page.off('request', count);
+  assert.equal(refreshes, 1, 'one refresh after the 401');
+  assert.deepEqual(await keysIn('pics'), ['pic.png']);
   const url = await copied(page, 'Copy public URL of pic.png');
   assert.ok(url.startsWith(server.url + '/api/storage/buckets/pics/objects/pic.png'), url);
   const open = await fetch(url);
