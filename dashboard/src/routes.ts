@@ -18,6 +18,7 @@ export const pages: Page[] = [
   { path: '/secrets', title: 'Secrets', nav: 'Secrets', load: () => import('./pages/Secrets.svelte') },
   { path: '/auth-settings', title: 'Auth settings', nav: 'Auth settings', load: () => import('./pages/AuthSettings.svelte') },
   { path: '/migrations', title: 'Migrations', nav: 'Migrations', load: () => import('./pages/Migrations.svelte') },
+  { path: '/storage', title: 'Storage', nav: 'Storage', load: () => import('./pages/Storage.svelte') },
   { path: '/logs', title: 'Logs', nav: 'Logs', load: () => import('./pages/Logs.svelte') },
 ];
 
