@@ -19,8 +19,8 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncWriteExt};
 
@@ -108,7 +108,7 @@ fn decode<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
 }
 
 /// A bucket (`GET /api/storage/buckets`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bucket {
     pub name: String,
@@ -117,7 +117,7 @@ pub struct Bucket {
 }
 
 /// An object as an upload answers (`StorageFile`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredObject {
     pub bucket: String,
@@ -130,7 +130,7 @@ pub struct StoredObject {
 }
 
 /// An object as a list shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectInfo {
     pub bucket: String,
@@ -144,7 +144,7 @@ pub struct ObjectInfo {
     pub url: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pagination {
     pub offset: u64,
     pub limit: u64,
@@ -152,7 +152,7 @@ pub struct Pagination {
 }
 
 /// One page of a list: `{data, pagination}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectList {
     pub data: Vec<ObjectInfo>,
     pub pagination: Pagination,
@@ -171,7 +171,7 @@ pub struct ListOptions {
     pub offset: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RemoveStatus {
     Deleted,
@@ -180,7 +180,7 @@ pub enum RemoveStatus {
 }
 
 /// One key's result in [`StorageBucket::remove_many`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removed {
     pub key: String,
     pub status: RemoveStatus,
@@ -188,7 +188,7 @@ pub struct Removed {
 }
 
 /// A URL that downloads an object; `expires_at` is set for presigned (S3) URLs only.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignedUrl {
     #[serde(rename = "url")]
