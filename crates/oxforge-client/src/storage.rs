@@ -443,7 +443,7 @@ impl StorageBucket {
     }
 
     fn objects(&self) -> String {
-        format!("/api/storage/buckets/{}/objects", self.bucket)
+        format!("/api/storage/buckets/{}/objects", encode_uri_component(&self.bucket))
     }
 
     fn object(&self, key: &str) -> String {
@@ -545,7 +545,7 @@ impl StorageBucket {
     pub async fn create_signed_url(&self, key: &str, expires_in: u64) -> Result<SignedUrl, Error> {
         let path = format!(
             "/api/storage/buckets/{}/download-strategy/objects/{}?expiresIn={expires_in}",
-            self.bucket,
+            encode_uri_component(&self.bucket),
             encode_uri_component(key)
         );
         let first = Client::send(self.client.request(Method::GET, &path)).await;
