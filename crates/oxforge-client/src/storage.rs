@@ -383,6 +383,17 @@ impl Storage {
         }
     }
 
+    /// The upload cap in MB (MiB, as the server counts) (API key).
+    pub async fn max_file_size_mb(&self) -> Result<u64, Error> {
+        let (_, _, text) = Client::send(self.client.request(Method::GET, "/api/storage/config"))
+            .await
+            .map_err(|e| typed(e, "", None))?;
+        let body: Value = decode(&text)?;
+        body["maxFileSizeMb"]
+            .as_u64()
+            .ok_or_else(|| Error::Decode(format!("no maxFileSizeMb in {body}")))
+    }
+
     /// Every bucket, by name (API key).
     pub async fn buckets(&self) -> Result<Vec<Bucket>, Error> {
         let (_, _, text) = Client::send(self.client.request(Method::GET, "/api/storage/buckets"))

@@ -89,6 +89,9 @@ pub enum StorageCommand {
     },
 }
 
+const RAISE_LIMIT: &str = "Raise the limit (at most 200 MB) with the API key: \
+     curl -X PUT <url>/api/storage/config -H 'Authorization: Bearer ik_…' -H 'Content-Type: application/json' -d '{\"maxFileSizeMb\": 200}'";
+
 /// Files above this get a progress bar (on a terminal).
 const PROGRESS_ABOVE: u64 = 1024 * 1024;
 
@@ -137,10 +140,7 @@ fn cli_error(e: Error, base: &str) -> CliError {
             format!("bucket {bucket} already exists"),
             Some("Pick another name, or use it as it is (`oxforge storage buckets` shows it)".to_owned()),
         ),
-        StorageErrorKind::TooLarge => (
-            storage.message.clone(),
-            Some("Raise the upload limit: PUT /api/storage/config {\"maxFileSizeMb\": N} (at most 200)".to_owned()),
-        ),
+        StorageErrorKind::TooLarge => (storage.message.clone(), Some(RAISE_LIMIT.to_owned())),
         StorageErrorKind::Unauthorized => (
             storage.message.clone(),
             Some("Check the link's API key: `oxforge current`, then `oxforge link --api-key ik_…`".to_owned()),
@@ -291,6 +291,18 @@ pub async fn run(cmd: StorageCommand, out: Output, dir: &Path) -> Result<(), Cli
                 return Err(CliError::usage(format!("{} is a directory", file.display())));
             }
             let length = meta.len();
+            // Said before sending rather than after: the server stops a too-large upload midway.
+            if let Ok(max_mb) = storage.max_file_size_mb().await
+                && length > max_mb.saturating_mul(1024 * 1024)
+            {
+                return Err(CliError::general(format!(
+                    "{} is {}, over the server's upload limit of {max_mb} MB",
+                    file.display(),
+                    HumanBytes(length)
+                ))
+                .with_code("FILE_TOO_LARGE", exit::GENERAL)
+                .with_next(RAISE_LIMIT));
+            }
             let bar = progress(out, length, &format!("Uploading {key}"));
             let counter = bar.clone();
             let chunks = file_chunks(handle).map(move |chunk| {

@@ -202,6 +202,34 @@ async fn cli_storage_commands() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("absent.bin"), "{}", r.stderr);
 
+    // Over the server's upload cap: said before sending, with the fix.
+    let (status, _) = crate::support::send(
+        oxforge_testkit::http()
+            .put(server.at("/api/storage/config"))
+            .bearer_auth(server.api_key())
+            .json(&serde_json::json!({"maxFileSizeMb": 1})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let r = oxforge(
+        dir,
+        &[
+            "storage", "upload", "five.bin", "--bucket", "docs", "--key", "k", "--json",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let err: Value = serde_json::from_str(r.stderr.trim()).unwrap();
+    assert_eq!(err["code"], "FILE_TOO_LARGE");
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("five.bin is 5.00 MiB, over the server's upload limit of 1 MB"),
+        "{err}"
+    );
+    assert!(err["nextActions"].as_str().unwrap().contains("maxFileSizeMb"), "{err}");
+
     // Remove: many, with one missing (exit 4, the rest removed), then --json.
     let r = oxforge(dir, &["storage", "rm", "note.txt", "gone.txt", "--bucket", "docs"]).await;
     assert_eq!(r.code, 4, "{}", r.stderr);
