@@ -227,6 +227,18 @@ async fn rust_client_storage() {
     );
     assert_eq!(listed.data[0].uploaded_by.as_deref(), Some("auth0|alice"));
 
+    // Over the upload cap: the server's 413, typed, even while the body is still streaming.
+    let (status, _) = crate::support::send(
+        http()
+            .put(server.at("/api/storage/config"))
+            .bearer_auth(server.api_key())
+            .json(&json!({"maxFileSizeMb": 1})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let err = docs.upload_file("too-big.bin", &source).await.unwrap_err();
+    assert_eq!(err.storage_kind(), Some(StorageErrorKind::TooLarge), "{err:?}");
+
     storage.delete_bucket("docs").await.unwrap();
     assert_eq!(storage.buckets().await.unwrap().len(), 1);
 }
