@@ -42,6 +42,11 @@ impl CliError {
         self
     }
 
+    pub fn with_next(mut self, next: impl Into<String>) -> Self {
+        self.next_actions = Some(next.into());
+        self
+    }
+
     pub fn not_linked() -> Self {
         CliError {
             message: "This directory is not linked to a server".into(),

@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 use reqwest::{Method, RequestBuilder};
 
 use crate::query::QueryBuilder;
-use crate::{Auth, Error};
+use crate::{Auth, Error, Storage};
 
 /// A connection to one server. Cheap to clone; clones share the connection pool and the session.
 #[derive(Clone)]
@@ -65,6 +65,11 @@ impl Client {
     /// Rows of `table` (`/api/database/records/{table}`).
     pub fn from(&self, table: &str) -> QueryBuilder {
         QueryBuilder::table(self.clone(), table)
+    }
+
+    /// Storage: buckets and objects (`/api/storage`).
+    pub fn storage(&self) -> Storage {
+        Storage { client: self.clone() }
     }
 
     /// Calls `function` with named arguments (`/api/database/rpc/{function}`).

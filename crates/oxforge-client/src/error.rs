@@ -11,8 +11,14 @@ pub enum Error {
         details: Option<String>,
         hint: Option<String>,
     },
+    /// A storage call the server refused, typed ([`crate::StorageErrorKind`]).
+    #[error(transparent)]
+    Storage(#[from] crate::StorageError),
     #[error("request failed: {0}")]
     Http(#[from] reqwest::Error),
+    /// A local file (an upload's source, a download's target).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
     #[error("unexpected response: {0}")]
     Decode(String),
     #[error("invalid base URL: {0}")]
@@ -24,6 +30,7 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Api { code, .. } => Some(code),
+            Error::Storage(e) => Some(&e.code),
             _ => None,
         }
     }
@@ -31,6 +38,15 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } => Some(*status),
+            Error::Storage(e) => Some(e.status),
+            _ => None,
+        }
+    }
+
+    /// What kind of storage failure this is, for errors of storage calls.
+    pub fn storage_kind(&self) -> Option<crate::StorageErrorKind> {
+        match self {
+            Error::Storage(e) => Some(e.kind),
             _ => None,
         }
     }

@@ -28,13 +28,20 @@
 //!
 //! Every request carries `Authorization: Bearer <token>`: the user's access token when set,
 //! otherwise the anon key — exactly as the JS SDK does.
+//!
+//! Storage: [`Client::storage`] (buckets, and objects streamed in and out; see [`Storage`]).
 
 mod auth;
 mod client;
 mod error;
 mod query;
+mod storage;
 
 pub use auth::{Auth, Session};
 pub use client::Client;
 pub use error::Error;
 pub use query::{Count, Order, Page, QueryBuilder};
+pub use storage::{
+    Bucket, Download, ListOptions, ObjectInfo, ObjectList, Pagination, RemoveStatus, Removed, SignedUrl, Storage,
+    StorageBucket, StorageError, StorageErrorKind, StoredObject, Upload, encode_uri_component,
+};

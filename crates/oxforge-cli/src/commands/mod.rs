@@ -9,6 +9,7 @@ mod logs;
 mod migrations;
 mod secrets;
 mod sql_guard;
+mod storage;
 mod token;
 
 use std::path::Path;
@@ -47,6 +48,9 @@ pub enum Command {
     Token(token::TokenCommand),
     /// The server's logs: requests and events, the embedded PostgreSQL's.
     Logs(logs::LogsArgs),
+    /// Buckets and files: list, create, delete, upload, download, remove.
+    #[command(subcommand)]
+    Storage(storage::StorageCommand),
 }
 
 /// The linked server's client.
@@ -69,6 +73,7 @@ pub async fn run(command: Command, out: Output, dir: &Path) -> i32 {
         Command::Token(cmd) => token::run(cmd, out, dir).await,
         Command::Auth(cmd) => auth::run(cmd, out, dir).await,
         Command::Logs(args) => logs::run(args, out, dir).await,
+        Command::Storage(cmd) => storage::run(cmd, out, dir).await,
     };
     match result {
         Ok(()) => 0,

@@ -40,3 +40,5 @@ mod secrets_at_rest;
 mod security;
 mod sql_as;
 mod storage;
+mod storage_cli;
+mod storage_client;
