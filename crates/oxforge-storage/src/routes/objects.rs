@@ -51,9 +51,9 @@ async fn visible(state: &StorageState, actor: &Actor, bucket: &str, key: &str) -
 async fn read(state: StorageState, mut parts: Parts, head: bool) -> Result<Response> {
     let (bucket, key) = object_path(parts.uri.path(), "objects/")?;
     let (actor, public) = reader(&state, &mut parts, &bucket).await?;
-    let local = state.local()?;
+    let backend = state.backend()?;
     let meta = visible(&state, &actor, &bucket, &key).await?;
-    let file = local
+    let file = backend
         .open(&bucket, &key)
         .await?
         .ok_or_else(|| StorageError::NotFound(NOT_FOUND.into()))?;
@@ -87,10 +87,10 @@ pub async fn post_objects(State(state): State<StorageState>, request: Request) -
 pub async fn delete_object(State(state): State<StorageState>, mut parts: Parts) -> Result<Json<Value>> {
     let (bucket, key) = object_path(parts.uri.path(), "objects/")?;
     let actor = caller(&state, &mut parts).await?;
-    state.local()?;
+    state.backend()?;
     // Spawned: once started, the row and the file go together even if the client goes away.
     tokio::spawn(async move {
-        let local = state.local()?;
+        let backend = state.backend()?;
         let mut client = state.db.connect(&actor).await?;
         let tx = begin(&mut client, &actor).await?;
         let deleted = tx
@@ -105,7 +105,7 @@ pub async fn delete_object(State(state): State<StorageState>, mut parts: Parts) 
         }
         // The file goes while the row is still locked: an upload of the same key waits for
         // the commit, so it cannot be renamed into place and then removed here.
-        local.remove(&bucket, &key).await;
+        backend.remove(&bucket, &key).await;
         tx.commit().await.map_err(StorageError::on_read)?;
         Ok(Json(json!({ "message": "Object deleted successfully" })))
     })
@@ -151,10 +151,10 @@ pub async fn delete_objects(
         }
     }
     let actor = Actor::of(&principal);
-    state.local()?;
+    state.backend()?;
     // Spawned, as for one object.
     tokio::spawn(async move {
-        let local = state.local()?;
+        let backend = state.backend()?;
         let mut client = state.db.connect(&actor).await?;
         let tx = begin(&mut client, &actor).await?;
         let rows = tx
@@ -169,7 +169,7 @@ pub async fn delete_objects(
         for key in unique {
             if deleted.contains(&key) {
                 // Before the commit, as for one object.
-                local.remove(&bucket, &key).await;
+                backend.remove(&bucket, &key).await;
                 results.push(json!({ "key": key, "status": "deleted" }));
             } else {
                 results.push(json!({ "key": key, "status": "notFound" }));
@@ -353,7 +353,7 @@ pub async fn upload_strategy(
     };
     let content_type = sanitize(body.get("contentType").and_then(Value::as_str));
     check_key(&key)?;
-    state.local()?;
+    state.backend()?;
     let info = bucket_info(&state.db, &bucket).await?;
     if !info.exists {
         return Err(StorageError::NotFound(format!("Bucket \"{bucket}\" does not exist")));
@@ -423,17 +423,23 @@ async fn confirm(
     key: &str,
     body: &Value,
 ) -> Result<Response> {
-    let local = state.local()?;
+    let backend = state.backend()?;
     let missing = || StorageError::NotFound(format!("Upload not found for key \"{key}\" in bucket \"{bucket}\""));
-    let (mut file, size) = local.open(bucket, key).await?.ok_or_else(missing)?;
+    let (size, etag) = backend.stat(bucket, key).await?.ok_or_else(missing)?;
     let info = bucket_info(&state.db, bucket).await?;
     if size > u64::try_from(info.max_mb).unwrap_or(0) * 1024 * 1024 {
+        // On S3 the object came straight from the client (a presigned POST): it goes.
+        if backend.is_s3() {
+            backend.remove(bucket, key).await;
+        }
         return Err(StorageError::TooLarge(format!(
             "File size exceeds the configured maximum upload size of {} MB",
             info.max_mb
         )));
     }
-    let etag = crate::local::md5_of(&mut file).await?;
+    let etag = etag
+        .or_else(|| body.get("etag").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default();
     let declared = body.get("contentType").and_then(Value::as_str);
     let mime = declared.map(|d| sanitize(Some(d)));
     let size = i64::try_from(size).map_err(std::io::Error::other)?;
