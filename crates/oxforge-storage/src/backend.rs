@@ -166,6 +166,14 @@ impl Backend {
         })
     }
 
+    /// Drops a staged upload now (its temporary file or object is gone when this returns).
+    pub async fn discard(&self, staged: Staged) {
+        match staged {
+            Staged::Local(s) => drop(s),
+            Staged::S3(s) => s.discard().await,
+        }
+    }
+
     pub async fn place(&self, staged: Staged, bucket: &str, key: &str) -> Result<()> {
         match (self, staged) {
             (Backend::Local(l), Staged::Local(s)) => l.place(s, bucket, key).await,

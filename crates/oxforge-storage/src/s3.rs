@@ -293,6 +293,18 @@ pub struct Staged {
     pub head: Vec<u8>,
 }
 
+impl Staged {
+    /// Deletes the temporary object now.
+    pub async fn discard(mut self) {
+        if let Some(temp) = self.temp.take() {
+            match self.store.delete(&temp).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => tracing::warn!(error = %e, path = %temp, "a temporary upload was not removed"),
+            }
+        }
+    }
+}
+
 impl Drop for Staged {
     /// An upload never placed: its temporary object goes.
     fn drop(&mut self) {

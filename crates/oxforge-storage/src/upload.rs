@@ -161,12 +161,16 @@ async fn store(
     let etag = staged.etag().to_owned();
     let mut client = state.db.connect(actor).await?;
     let tx = begin(&mut client, actor).await?;
-    tx.execute(
-        UPSERT,
-        &[&bucket, &key, &size, &mime, &actor.uploaded_by(), &uploaded_at, &etag],
-    )
-    .await
-    .map_err(|e| StorageError::on_write(e, bucket, key))?;
+    let written = tx
+        .execute(
+            UPSERT,
+            &[&bucket, &key, &size, &mime, &actor.uploaded_by(), &uploaded_at, &etag],
+        )
+        .await;
+    if let Err(e) = written {
+        backend.discard(staged).await;
+        return Err(StorageError::on_write(e, bucket, key));
+    }
     backend.place(staged, bucket, key).await?;
     tx.commit().await.map_err(|e| StorageError::on_write(e, bucket, key))?;
     let url = object_url(&state.base_url(headers), bucket, key, &etag);

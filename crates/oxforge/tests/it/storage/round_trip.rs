@@ -1,14 +1,14 @@
 //! Admin routes, and a user's objects from upload to delete.
 
-use oxforge_testkit::{TestServer, http};
+use oxforge_testkit::{StorageBackend, TestServer, http};
 use serde_json::json;
 
 use super::*;
 use crate::support::{assert_envelope, send, send_raw};
 
-#[tokio::test]
-async fn storage_admin_config_and_buckets() {
-    let server = TestServer::start().await;
+both!(storage_admin_config_and_buckets);
+async fn storage_admin_config_and_buckets(backend: StorageBackend) {
+    let server = TestServer::start_with_storage(backend, |_| {}).await;
     let key = server.api_key().to_owned();
     let (status, body) = send(http().get(server.at("/api/storage/config")).bearer_auth(&key)).await;
     assert_eq!(status, 200);
@@ -59,7 +59,9 @@ async fn storage_admin_config_and_buckets() {
         (Some("avatars"), Some(true))
     );
     assert!(body["nextActions"].is_string());
-    assert!(server.storage_dir().unwrap().join("avatars").is_dir());
+    if backend == StorageBackend::Local {
+        assert!(server.storage_dir().unwrap().join("avatars").is_dir());
+    }
     let (status, body) = send(
         http()
             .post(server.at(B))
@@ -155,7 +157,10 @@ async fn storage_admin_config_and_buckets() {
         (status.as_u16(), body["message"].as_str()),
         (200, Some("Bucket deleted successfully"))
     );
-    assert!(!server.storage_dir().unwrap().join("avatars").exists());
+    if backend == StorageBackend::Local {
+        assert!(!server.storage_dir().unwrap().join("avatars").exists());
+    }
+    assert!(files(&server).await.iter().all(|f| !f.starts_with("avatars/")));
     let (status, body) = send(http().delete(server.at(&format!("{B}/avatars"))).bearer_auth(&key)).await;
     assert_envelope(
         status,
@@ -176,9 +181,9 @@ async fn storage_admin_config_and_buckets() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn storage_upload_download_round_trip() {
-    let server = TestServer::start().await;
+both!(storage_upload_download_round_trip);
+async fn storage_upload_download_round_trip(backend: StorageBackend) {
+    let server = TestServer::start_with_storage(backend, |_| {}).await;
     create_bucket(&server, "docs", false).await;
     let alice = user_token(&server, "auth0|alice");
     let bytes = b"hello, storage! 0123456789";
@@ -209,7 +214,7 @@ async fn storage_upload_download_round_trip() {
             bytes.len() as i64
         )]
     );
-    assert_eq!(files(&server), ["docs/a/b c.txt"]);
+    assert_eq!(files(&server).await, ["docs/a/b c.txt"]);
 
     // Raw slashes and the encoded form are the same key; the query string is ignored.
     let url = server.at(&format!("{B}/docs/objects/a/b%20c.txt?v=whatever"));
@@ -432,18 +437,18 @@ async fn storage_upload_download_round_trip() {
     let left: Vec<String> = rows(&server, "docs").await.into_iter().map(|r| r.0).collect();
     assert_eq!(left.len(), 3, "{left:?}");
     assert!(
-        !files(&server)
+        !files(&server).await
             .iter()
             .any(|f| f.starts_with("docs/p/1") || f.starts_with("docs/a/")),
         "{:?}",
-        files(&server)
+        files(&server).await
     );
     server.stop().await;
 }
 
-#[tokio::test]
-async fn storage_confirm_upload_records_a_file_already_in_place() {
-    let server = TestServer::start().await;
+both!(storage_confirm_upload_records_a_file_already_in_place);
+async fn storage_confirm_upload_records_a_file_already_in_place(backend: StorageBackend) {
+    let server = TestServer::start_with_storage(backend, |_| {}).await;
     create_bucket(&server, "b", false).await;
     let alice = user_token(&server, "auth0|alice");
     let confirm = |key: &str| {
@@ -459,9 +464,7 @@ async fn storage_confirm_upload_records_a_file_already_in_place() {
         "STORAGE_NOT_FOUND",
         "Upload not found for key \"in/place.txt\" in bucket \"b\"",
     );
-    let dir = server.storage_dir().unwrap().join("b/in");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("place.txt"), b"hello").unwrap();
+    place_raw(&server, "b", "in/place.txt", b"hello").await;
     let (status, body) = send(confirm("in%2Fplace.txt").json(&json!({"size": 999, "contentType": "text/plain"}))).await;
     assert_eq!(status, 200, "{body}");
     let etag = md5_hex(&server, b"hello").await;
@@ -483,7 +486,7 @@ async fn storage_confirm_upload_records_a_file_already_in_place() {
     .await;
     assert_eq!((got.status.as_u16(), got.text.as_str()), (200, "hello"));
     // Without contentType: no mimeType in the answer, served as octet-stream.
-    std::fs::write(dir.join("raw.bin"), b"raw").unwrap();
+    place_raw(&server, "b", "in/raw.bin", b"raw").await;
     let (status, body) = send(confirm("in/raw.bin").json(&json!({"size": 3}))).await;
     assert_eq!(status, 200);
     assert!(body.get("mimeType").is_none(), "{body}");
@@ -503,7 +506,7 @@ async fn storage_confirm_upload_records_a_file_already_in_place() {
     )
     .await;
     assert_eq!(status, 200);
-    std::fs::write(dir.join("big.bin"), vec![0u8; 1024 * 1024 + 1]).unwrap();
+    place_raw(&server, "b", "in/big.bin", &vec![0u8; 1024 * 1024 + 1]).await;
     let (status, body) = send(confirm("in/big.bin").json(&json!({}))).await;
     assert_envelope(
         status,
