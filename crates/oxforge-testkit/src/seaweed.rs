@@ -95,6 +95,8 @@ fn start() -> Result<SeaweedFs, String> {
         "-admin.ui=false".into(),
         "-master.volumeSizeLimitMB=64".into(),
         format!("-s3.config={}", config.display()),
+        format!("-s3.localSocket={}", dir.join("s3.sock").display()),
+        format!("-filer.localSocket={}", dir.join("filer.sock").display()),
         format!("-bucket={S3_TEST_BUCKET}"),
     ];
     // The watchdog: stops weed (then removes its directory) once this process is gone.

@@ -517,3 +517,83 @@ async fn storage_confirm_upload_records_a_file_already_in_place(backend: Storage
     );
     server.stop().await;
 }
+
+both!(storage_large_uploads_stream_in_parts);
+/// Bodies above one S3 part (8 MiB) go as a multipart upload; over the cap mid-stream, the
+/// upload is abandoned with nothing stored.
+async fn storage_large_uploads_stream_in_parts(backend: StorageBackend) {
+    let server = TestServer::start_with_storage(backend, |_| {}).await;
+    create_bucket(&server, "big", false).await;
+    let alice = user_token(&server, "auth0|alice");
+    let bytes: Vec<u8> = (0..20 * 1024 * 1024 + 123).map(|i| (i % 251) as u8).collect();
+    let (status, body) = send(put_file(
+        &server,
+        Some(&alice),
+        &format!("{B}/big/objects/large.bin"),
+        "application/octet-stream",
+        &bytes,
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let etag = md5_hex(&server, &bytes).await;
+    assert!(body["url"].as_str().unwrap().ends_with(&format!("?v={etag}")), "{body}");
+    assert_eq!(files(&server).await, ["big/large.bin"], "no temporary object left");
+    let url = server.at(&format!("{B}/big/objects/large.bin"));
+    let got = http().get(&url).bearer_auth(&alice).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["etag"], format!("\"{etag}\"").as_str());
+    assert!(got.bytes().await.unwrap() == bytes, "the download differs");
+    let start = 9 * 1024 * 1024 - 5;
+    let got = http()
+        .get(&url)
+        .bearer_auth(&alice)
+        .header("range", format!("bytes={start}-{}", start + 9))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 206);
+    assert_eq!(
+        got.headers()["content-range"],
+        format!("bytes {start}-{}/{}", start + 9, bytes.len()).as_str()
+    );
+    assert!(got.bytes().await.unwrap() == bytes[start..start + 10]);
+    let got = http()
+        .get(&url)
+        .bearer_auth(&alice)
+        .header("range", format!("bytes={}-", bytes.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 416);
+    // Over a 10 MB cap: refused while streaming (after the multipart upload began).
+    let (status, _) = send(
+        http()
+            .put(server.at("/api/storage/config"))
+            .bearer_auth(server.api_key())
+            .json(&json!({"maxFileSizeMb": 10})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = send(put_file(
+        &server,
+        Some(&alice),
+        &format!("{B}/big/objects/too-large.bin"),
+        "application/octet-stream",
+        &bytes,
+    ))
+    .await;
+    assert_envelope(
+        status,
+        &body,
+        413,
+        "STORAGE_INVALID_PARAMETER",
+        "File too large. Maximum upload size is 10 MB.",
+    );
+    assert_eq!(rows(&server, "big").await.len(), 1);
+    assert_eq!(files(&server).await, ["big/large.bin"]);
+    // Deleting the object removes it from the backend.
+    let (status, _) = send(http().delete(&url).bearer_auth(&alice)).await;
+    assert_eq!(status, 200);
+    assert!(files(&server).await.is_empty());
+    server.stop().await;
+}
