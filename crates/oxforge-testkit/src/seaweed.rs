@@ -100,11 +100,19 @@ fn start() -> Result<SeaweedFs, String> {
         format!("-bucket={S3_TEST_BUCKET}"),
     ];
     // The watchdog: stops weed (then removes its directory) once this process is gone.
-    let script = r#"pid=$1; dir=$2; weed=$3; shift 3
+    // weed's own shutdown can hang: after 5 s it is killed. Its gRPC sockets are always in /tmp.
+    let script = r#"pid=$1; dir=$2; weed=$3; socks=$4; shift 4
 "$weed" mini "$@" >"$dir/log" 2>&1 &
 w=$!
 while kill -0 "$pid" 2>/dev/null && kill -0 "$w" 2>/dev/null; do sleep 1; done
-kill "$w" 2>/dev/null; wait "$w" 2>/dev/null; rm -rf "$dir""#;
+kill "$w" 2>/dev/null
+i=0; while kill -0 "$w" 2>/dev/null && [ $i -lt 5 ]; do sleep 1; i=$((i+1)); done
+kill -9 "$w" 2>/dev/null; wait "$w" 2>/dev/null
+rm -rf "$dir" $socks"#;
+    let sockets = format!(
+        "/tmp/seaweedfs-master-grpc-{}.sock /tmp/seaweedfs-volume-grpc-{}.sock",
+        p[1], p[3]
+    );
     Command::new("sh")
         .arg("-c")
         .arg(script)
@@ -112,6 +120,7 @@ kill "$w" 2>/dev/null; wait "$w" 2>/dev/null; rm -rf "$dir""#;
         .arg(std::process::id().to_string())
         .arg(&dir)
         .arg(&weed)
+        .arg(&sockets)
         .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
