@@ -31,7 +31,7 @@ after(async () => {
   await seaweed?.stop();
 });
 
-for (const backend of ['local', 's3']) describe(`storage on ${backend}`, () => {
+for (const backend of ['local', 's3', 's3-presigned']) describe(`storage on ${backend}`, () => {
   before(async () => {
     ox = await startOxforge({ env: backend === 'local' ? {} : (seaweed ??= await startSeaweedFs()).env(`sdk-${backend}`, backend === 's3-presigned') });
     admin = createClient({ baseUrl: ox.url, accessToken: ox.apiKey });
@@ -47,6 +47,7 @@ for (const backend of ['local', 's3']) describe(`storage on ${backend}`, () => {
   });
 
   const text = (s, type = 'text/plain') => new Blob([s], { type });
+  const presigned = backend === 's3-presigned';
 
   test('upload, download, replace and remove with odd keys', async () => {
     const files = alice.storage.from('attachments');
@@ -125,7 +126,14 @@ for (const backend of ['local', 's3']) describe(`storage on ${backend}`, () => {
 
     r = await pub.createSignedUrl('logo.txt', 60);
     assert.equal(r.error, null);
-    assert.equal(r.data.expiresAt, null);
+    if (presigned) {
+      // Public buckets: 7 days, whatever expiresIn says.
+      const days = (new Date(r.data.expiresAt) - Date.now()) / 86_400_000;
+      assert.ok(days > 6.9 && days <= 7, r.data.expiresAt);
+      assert.ok(r.data.signedUrl.startsWith(seaweed.endpoint), r.data.signedUrl);
+    } else {
+      assert.equal(r.data.expiresAt, null);
+    }
     res = await fetch(r.data.signedUrl);
     assert.equal(await res.text(), 'public bytes');
 
@@ -133,12 +141,33 @@ for (const backend of ['local', 's3']) describe(`storage on ${backend}`, () => {
     await priv.upload('secret.txt', text('private bytes'));
     r = await priv.createSignedUrl('secret.txt');
     assert.equal(r.error, null);
-    assert.match(r.data.signedUrl, /\/objects\/secret\.txt\?v=[0-9a-f]{32}$/);
-    res = await fetch(r.data.signedUrl);
-    assert.equal(res.status, 401, 'a direct URL of a private bucket needs the token');
-    res = await fetch(r.data.signedUrl, { headers: { Authorization: `Bearer ${sign('auth0|alice')}` } });
-    assert.equal(res.status, 200);
-    assert.equal(res.headers.get('cache-control'), 'private, no-store');
+    if (presigned) {
+      // A presigned S3 URL: no token needed, for the requested time (default 1 h).
+      assert.ok(r.data.signedUrl.startsWith(`${seaweed.endpoint}/${seaweed.bucket}/sdk-s3-presigned/attachments/secret.txt?`), r.data.signedUrl);
+      const minutes = (new Date(r.data.expiresAt) - Date.now()) / 60_000;
+      assert.ok(minutes > 59 && minutes <= 60, r.data.expiresAt);
+      res = await fetch(r.data.signedUrl);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), 'private bytes');
+      res = await fetch(r.data.signedUrl.replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${'0'.repeat(64)}`));
+      assert.equal(res.status, 403, 'SeaweedFS checks the signature');
+      r = await priv.createSignedUrl('secret.txt', 30);
+      const seconds = (new Date(r.data.expiresAt) - Date.now()) / 1000;
+      assert.ok(seconds > 25 && seconds <= 30, r.data.expiresAt);
+      // The object route answers with a redirect to a presigned URL.
+      res = await fetch(`${ox.url}/api/storage/buckets/attachments/objects/secret.txt`, { headers: { Authorization: `Bearer ${sign('auth0|alice')}` }, redirect: 'manual' });
+      assert.equal(res.status, 302);
+      assert.ok(res.headers.get('location').startsWith(seaweed.endpoint));
+      res = await fetch(`${ox.url}/api/storage/buckets/attachments/objects/secret.txt`, { redirect: 'manual' });
+      assert.equal(res.status, 401, 'no redirect without the token');
+    } else {
+      assert.match(r.data.signedUrl, /\/objects\/secret\.txt\?v=[0-9a-f]{32}$/);
+      res = await fetch(r.data.signedUrl);
+      assert.equal(res.status, 401, 'a direct URL of a private bucket needs the token');
+      res = await fetch(r.data.signedUrl, { headers: { Authorization: `Bearer ${sign('auth0|alice')}` } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('cache-control'), 'private, no-store');
+    }
     r = await priv.createSignedUrl('nope.txt');
     assert.equal(r.error.error, 'STORAGE_NOT_FOUND');
 
@@ -220,7 +249,9 @@ for (const backend of ['local', 's3']) describe(`storage on ${backend}`, () => {
     assert.equal(r.data.mimeType, 'application/octet-stream');
     res = await fetch(pub.getPublicUrl('page.html').data.publicUrl);
     assert.equal(res.headers.get('content-type'), 'application/octet-stream');
-    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    // In presigned mode S3 serves the bytes: the type and disposition come from the signed
+    // URL (response-content-type/-disposition); S3 cannot add nosniff.
+    if (!presigned) assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(res.headers.get('content-disposition'), 'attachment');
   });
 });

@@ -118,6 +118,14 @@ impl Backend {
         matches!(self, Backend::S3(_))
     }
 
+    /// S3 in presigned mode: downloads and uploads go straight to S3.
+    pub fn presigned(&self) -> Option<&S3> {
+        match self {
+            Backend::S3(s) if s.presigned() => Some(s),
+            _ => None,
+        }
+    }
+
     pub async fn create_bucket(&self, bucket: &str) -> Result<()> {
         match self {
             Backend::Local(l) => l.create_bucket(bucket).await,
@@ -159,10 +167,10 @@ impl Backend {
         }
     }
 
-    pub async fn incoming(&self) -> Result<Incoming> {
+    pub async fn incoming(&self, declared: Option<&str>) -> Result<Incoming> {
         Ok(match self {
             Backend::Local(l) => Incoming::Local(l.incoming().await?),
-            Backend::S3(s) => Incoming::S3(s.incoming()),
+            Backend::S3(s) => Incoming::S3(s.incoming(declared)),
         })
     }
 

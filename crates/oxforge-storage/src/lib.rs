@@ -102,6 +102,7 @@ impl Capability for Storage {
                 endpoint: settings.s3_endpoint_url.clone().filter(|e| !e.is_empty()),
                 force_path_style: settings.s3_force_path_style,
                 app_key: settings.app_key.clone(),
+                presigned: settings.s3_use_presigned_urls,
             })?)),
             None => {
                 let dir = settings

@@ -9,13 +9,17 @@
 
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{
+    Attribute, Attributes, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions,
+    PutPayload, WriteMultipart,
+};
 
 use crate::error::{Result, StorageError};
 use crate::mime::SNIFF_BYTES;
@@ -36,6 +40,8 @@ pub struct S3Config {
     pub endpoint: Option<String>,
     pub force_path_style: bool,
     pub app_key: String,
+    /// Presigned downloads and uploads (`S3_USE_PRESIGNED_URLS`); else proxy mode.
+    pub presigned: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +49,7 @@ pub struct S3 {
     store: Arc<AmazonS3>,
     /// `APP_KEY`'s segments.
     prefix: Vec<String>,
+    config: S3Config,
 }
 
 pub(crate) fn backend_error(e: object_store::Error) -> StorageError {
@@ -81,11 +88,98 @@ impl S3 {
         Ok(S3 {
             store: Arc::new(store),
             prefix,
+            config: config.clone(),
         })
     }
 
-    pub fn store(&self) -> &Arc<AmazonS3> {
-        &self.store
+    /// Presigned mode (`S3_USE_PRESIGNED_URLS`).
+    pub fn presigned(&self) -> bool {
+        self.config.presigned
+    }
+
+    /// A presigned `GET` of an object, valid for `ttl`, that makes S3 answer with `mime` (the
+    /// row's type, whatever the object's own says: a presigned POST's client chose that) and,
+    /// for types that must not render, `Content-Disposition: attachment`.
+    pub async fn presigned_get(&self, bucket: &str, key: &str, mime: &str, ttl: Duration) -> Result<String> {
+        use object_store::signer::{Method, SignedUrlOptions, Signer};
+        let mut query = vec![("response-content-type", mime)];
+        if crate::mime::download_only(mime) {
+            query.push(("response-content-disposition", "attachment"));
+        }
+        let options = SignedUrlOptions::new().with_query(query);
+        let url = self
+            .store
+            .signed_url_opts(Method::GET, &self.path(bucket, key), ttl, &options)
+            .await
+            .map_err(backend_error)?;
+        Ok(url.to_string())
+    }
+
+    /// Where browsers `POST` forms: the bucket's URL.
+    fn post_url(&self) -> String {
+        let c = &self.config;
+        match (&c.endpoint, c.force_path_style) {
+            (Some(endpoint), true) => format!("{}/{}", endpoint.trim_end_matches('/'), c.bucket),
+            (Some(endpoint), false) => match endpoint.split_once("://") {
+                Some((scheme, host)) => format!("{scheme}://{}.{}", c.bucket, host.trim_end_matches('/')),
+                None => format!("{}/{}", endpoint.trim_end_matches('/'), c.bucket),
+            },
+            (None, true) => format!("https://s3.{}.amazonaws.com/{}", c.region, c.bucket),
+            (None, false) => format!("https://{}.s3.{}.amazonaws.com", c.bucket, c.region),
+        }
+    }
+
+    /// A presigned `POST` (S3's POST policy, SigV4) of `bucket`/`key`: the URL and the form's
+    /// fields in order. The policy pins the key, the `Content-Type` and the length
+    /// (`0..=max`), and expires at `expires`.
+    pub async fn presigned_post(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        max: u64,
+        expires: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(String, Vec<(String, String)>)> {
+        let credential = self
+            .store
+            .credentials()
+            .get_credential()
+            .await
+            .map_err(backend_error)?;
+        let now = chrono::Utc::now();
+        let date = now.format("%Y%m%d").to_string();
+        let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
+        let region = &self.config.region;
+        let scope = format!("{}/{date}/{region}/s3/aws4_request", credential.key_id);
+        let backing_key = self.path(bucket, key).to_string();
+        let mut fields: Vec<(String, String)> = vec![
+            ("Content-Type".into(), content_type.into()),
+            ("bucket".into(), self.config.bucket.clone()),
+            ("X-Amz-Algorithm".into(), "AWS4-HMAC-SHA256".into()),
+            ("X-Amz-Credential".into(), scope),
+            ("X-Amz-Date".into(), amz_date),
+        ];
+        if let Some(token) = &credential.token {
+            fields.push(("X-Amz-Security-Token".into(), token.clone()));
+        }
+        fields.push(("key".into(), backing_key));
+        let mut conditions: Vec<serde_json::Value> = fields
+            .iter()
+            .filter(|(name, _)| name != "Content-Type")
+            .map(|(name, value)| serde_json::json!({ name: value }))
+            .collect();
+        conditions.push(serde_json::json!(["eq", "$Content-Type", content_type]));
+        conditions.push(serde_json::json!(["content-length-range", 0, max]));
+        let policy = serde_json::json!({
+            "expiration": expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "conditions": conditions,
+        });
+        use base64::Engine;
+        let policy = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
+        let signature = sigv4_sign(&credential.secret_key, &date, region, &policy);
+        fields.push(("Policy".into(), policy));
+        fields.push(("X-Amz-Signature".into(), signature));
+        Ok((self.post_url(), fields))
     }
 
     fn under(&self, rest: &[&str]) -> Path {
@@ -152,8 +246,8 @@ impl S3 {
         }
     }
 
-    /// A new upload.
-    pub fn incoming(&self) -> Incoming {
+    /// A new upload (`declared`: the part's type, for the object's `Content-Type`).
+    pub fn incoming(&self, declared: Option<&str>) -> Incoming {
 
         let random: [u8; 16] = rand::random();
         Incoming {
@@ -161,6 +255,7 @@ impl S3 {
             temp: self.under(&[".tmp", &hex::encode(random)]),
             buffer: Vec::new(),
             upload: None,
+            declared: declared.map(str::to_owned),
             md5: Md5::new(),
             head: Vec::with_capacity(SNIFF_BYTES),
             size: 0,
@@ -208,6 +303,7 @@ pub struct Incoming {
     /// The bytes not sent yet, before the multipart upload starts.
     buffer: Vec<u8>,
     upload: Option<WriteMultipart>,
+    declared: Option<String>,
     md5: Md5,
     head: Vec<u8>,
     size: u64,
@@ -216,6 +312,17 @@ pub struct Incoming {
 impl Incoming {
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// The object's `Content-Type`: the type the row gets (from the first bytes, else the
+    /// declared one, never an unsafe one), so presigned downloads get it from S3 too.
+    fn attributes(&self) -> Attributes {
+        let mut attributes = Attributes::new();
+        attributes.insert(
+            Attribute::ContentType,
+            crate::mime::detect(&self.head, self.declared.as_deref()).into(),
+        );
+        attributes
     }
 
     pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
@@ -228,7 +335,15 @@ impl Incoming {
         } else {
             self.buffer.extend_from_slice(chunk);
             if self.buffer.len() >= PART {
-                let multipart = self.store.put_multipart(&self.temp).await.map_err(backend_error)?;
+                let options = PutMultipartOptions {
+                    attributes: self.attributes(),
+                    ..PutMultipartOptions::default()
+                };
+                let multipart = self
+                    .store
+                    .put_multipart_opts(&self.temp, options)
+                    .await
+                    .map_err(backend_error)?;
                 let mut upload = WriteMultipart::new_with_chunk_size(multipart, PART);
                 upload.write(&std::mem::take(&mut self.buffer));
                 self.upload = Some(upload);
@@ -259,7 +374,14 @@ impl Incoming {
             }
             None => {
                 let payload = PutPayload::from(Bytes::from(std::mem::take(&mut self.buffer)));
-                self.store.put(&self.temp, payload).await.map_err(backend_error)?;
+                let options = PutOptions {
+                    attributes: self.attributes(),
+                    ..PutOptions::default()
+                };
+                self.store
+                    .put_opts(&self.temp, payload, options)
+                    .await
+                    .map_err(backend_error)?;
             }
         }
         Ok(staged(&mut self))
@@ -319,5 +441,35 @@ impl Drop for Staged {
                 }
             });
         }
+    }
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    aws_lc_rs::hmac::sign(&key, data).as_ref().to_vec()
+}
+
+/// SigV4 over a string: the signing key (`AWS4<secret>` → date → region → `s3` →
+/// `aws4_request`), then the hex HMAC of `text` (for a POST policy, the base64 policy).
+fn sigv4_sign(secret: &str, date: &str, region: &str, text: &str) -> String {
+    let key = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    let key = hmac(&key, region.as_bytes());
+    let key = hmac(&key, b"s3");
+    let key = hmac(&key, b"aws4_request");
+    hex::encode(hmac(&key, text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// AWS's POST policy example (`sigv4-post-example`): its policy and signature.
+    #[test]
+    fn post_policy_signature_matches_aws_example() {
+        let policy = "eyAiZXhwaXJhdGlvbiI6ICIyMDE1LTEyLTMwVDEyOjAwOjAwLjAwMFoiLA0KICAiY29uZGl0aW9ucyI6IFsNCiAgICB7ImJ1Y2tldCI6ICJzaWd2NGV4YW1wbGVidWNrZXQifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRrZXkiLCAidXNlci91c2VyMS8iXSwNCiAgICB7ImFjbCI6ICJwdWJsaWMtcmVhZCJ9LA0KICAgIHsic3VjY2Vzc19hY3Rpb25fcmVkaXJlY3QiOiAiaHR0cDovL3NpZ3Y0ZXhhbXBsZWJ1Y2tldC5zMy5hbWF6b25hd3MuY29tL3N1Y2Nlc3NmdWxfdXBsb2FkLmh0bWwifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRDb250ZW50LVR5cGUiLCAiaW1hZ2UvIl0sDQogICAgeyJ4LWFtei1tZXRhLXV1aWQiOiAiMTQzNjUxMjM2NTEyNzQifSwNCiAgICB7IngtYW16LXNlcnZlci1zaWRlLWVuY3J5cHRpb24iOiAiQUVTMjU2In0sDQogICAgWyJzdGFydHMtd2l0aCIsICIkeC1hbXotbWV0YS10YWciLCAiIl0sDQoNCiAgICB7IngtYW16LWNyZWRlbnRpYWwiOiAiQUtJQUlPU0ZPRE5ON0VYQU1QTEUvMjAxNTEyMjkvdXMtZWFzdC0xL3MzL2F3czRfcmVxdWVzdCJ9LA0KICAgIHsieC1hbXotYWxnb3JpdGhtIjogIkFXUzQtSE1BQy1TSEEyNTYifSwNCiAgICB7IngtYW16LWRhdGUiOiAiMjAxNTEyMjlUMDAwMDAwWiIgfQ0KICBdDQp9";
+        assert_eq!(
+            sigv4_sign("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20151229", "us-east-1", policy),
+            "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"
+        );
     }
 }

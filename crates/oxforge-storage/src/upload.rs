@@ -95,7 +95,7 @@ async fn receive(backend: &Backend, mut multipart: Multipart, cap: u64, max_mb: 
         }
         let filename = field.file_name().map(str::to_owned);
         let declared = field.content_type().map(str::to_owned);
-        let mut incoming = backend.incoming().await?;
+        let mut incoming = backend.incoming(declared.as_deref()).await?;
         while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, max_mb))? {
             if incoming.size() + chunk.len() as u64 > cap {
                 // The temporary file goes now; the rest of the body is read and dropped, so

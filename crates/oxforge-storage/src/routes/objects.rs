@@ -53,6 +53,20 @@ async fn read(state: StorageState, mut parts: Parts, head: bool) -> Result<Respo
     let (actor, public) = reader(&state, &mut parts, &bucket).await?;
     let backend = state.backend()?;
     let meta = visible(&state, &actor, &bucket, &key).await?;
+    if let Some(s3) = backend.presigned() {
+        // S3 presigned mode: a redirect to the bytes (after the same access check).
+        let ttl = if public { MAX_TTL } else { 3600 };
+        let url = s3
+            .presigned_get(&bucket, &key, served_type(&meta), std::time::Duration::from_secs(ttl))
+            .await?;
+        let mut response = StatusCode::FOUND.into_response();
+        let location = HeaderValue::from_str(&url).map_err(std::io::Error::other)?;
+        response.headers_mut().insert(header::LOCATION, location);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok(response);
+    }
     let file = backend
         .open(&bucket, &key)
         .await?
@@ -304,7 +318,36 @@ fn check_expires_in(value: Option<&Value>) -> Result<()> {
     }
 }
 
-/// The download strategy of an object: `direct` with its absolute URL (`?v=<etag>`).
+/// The type an object is served with: its row's, else octet-stream.
+fn served_type(meta: &Meta) -> &str {
+    meta.mime
+        .as_deref()
+        .filter(|m| !m.is_empty())
+        .unwrap_or(crate::mime::OCTET_STREAM)
+}
+
+/// Seven days: the longest a SigV4 presigned URL lives, and what public buckets get.
+const MAX_TTL: u64 = 604_800;
+
+/// A presigned URL's lifetime: 7 days on public buckets; else `expiresIn` (floored, clamped to
+/// 1 s – 7 days), 1 hour by default.
+fn ttl_seconds(expires_in: Option<&Value>, public: bool) -> u64 {
+    if public {
+        return MAX_TTL;
+    }
+    let seconds = match expires_in {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match seconds {
+        Some(s) if s.is_finite() => s.floor().clamp(1.0, MAX_TTL as f64) as u64,
+        _ => 3600,
+    }
+}
+
+/// The download strategy of an object: `direct` with its absolute URL (`?v=<etag>`), or in S3
+/// presigned mode a presigned `GET` with its `expiresAt`.
 async fn download_strategy(
     state: &StorageState,
     parts: &mut Parts,
@@ -313,10 +356,27 @@ async fn download_strategy(
     expires_in: Option<&Value>,
 ) -> Result<Response> {
     check_expires_in(expires_in)?;
-    let (actor, _) = reader(state, parts, bucket).await?;
+    let (actor, public) = reader(state, parts, bucket).await?;
     let meta = visible(state, &actor, bucket, key).await?;
-    let url = object_url(&state.base_url(&parts.headers), bucket, key, &stamp(&meta));
-    let mut response = Json(json!({ "method": "direct", "url": url })).into_response();
+    let body = match state.backend()?.presigned() {
+        Some(s3) => {
+            let ttl = ttl_seconds(expires_in, public);
+            let url = s3
+                .presigned_get(bucket, key, served_type(&meta), std::time::Duration::from_secs(ttl))
+                .await?;
+            let expires_at = chrono::Utc::now() + chrono::Duration::seconds(ttl as i64);
+            json!({
+                "method": "presigned",
+                "url": url,
+                "expiresAt": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            })
+        }
+        None => json!({
+            "method": "direct",
+            "url": object_url(&state.base_url(&parts.headers), bucket, key, &stamp(&meta)),
+        }),
+    };
+    let mut response = Json(body).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -372,6 +432,35 @@ pub async fn upload_strategy(
         .await
         .map_err(|e| StorageError::on_write(e, &bucket, &key))?;
         tx.rollback().await?;
+    }
+    if let Some(s3) = state.backend()?.presigned() {
+        let cap = u64::try_from(info.max_mb).unwrap_or(0) * 1024 * 1024;
+        let declared = body
+            .get("size")
+            .and_then(Value::as_f64)
+            .filter(|s| s.is_finite() && *s >= 1.0)
+            .map(|s| s as u64);
+        // S3 would refuse the form anyway (the policy's length range): say so now, as PUT does.
+        if declared.is_some_and(|size| size > cap) {
+            return Err(StorageError::TooLarge(format!(
+                "File too large. Maximum upload size is {} MB.",
+                info.max_mb
+            )));
+        }
+        let max = declared.unwrap_or(cap).min(cap);
+        let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+        let (upload_url, fields) = s3.presigned_post(&bucket, &key, &content_type, max, expires).await?;
+        let fields: serde_json::Map<String, Value> =
+            fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        return Ok(Json(json!({
+            "method": "presigned",
+            "uploadUrl": upload_url,
+            "fields": fields,
+            "key": key,
+            "confirmRequired": true,
+            "confirmUrl": format!("/api/storage/buckets/{bucket}/objects/{}/confirm-upload", encode(&key)),
+            "expiresAt": expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        })));
     }
     Ok(Json(json!({
         "method": "direct",
