@@ -220,6 +220,67 @@ for (const backend of ['local', 's3', 's3-presigned']) describe(`storage on ${ba
     assert.equal(r.data.data[0].uploaded_by, 'auth0|alice');
   });
 
+  if (presigned) test('presigned uploads: a SigV4 POST policy S3 checks, then confirm', async () => {
+    const token = sign('auth0|alice');
+    const strategy = async (body) => {
+      const res = await fetch(`${ox.url}/api/storage/buckets/attachments/upload-strategy`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, json: await res.json() };
+    };
+    const { status, json: s } = await strategy({ filename: 'form/a.txt', contentType: 'text/plain', size: 5 });
+    assert.equal(status, 200);
+    assert.equal(s.method, 'presigned');
+    assert.equal(s.uploadUrl, `${seaweed.endpoint}/${seaweed.bucket}`);
+    assert.deepEqual(Object.keys(s.fields), ['Content-Type', 'bucket', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'key', 'Policy', 'X-Amz-Signature']);
+    assert.equal(s.fields.key, 'sdk-s3-presigned/attachments/form/a.txt');
+    assert.equal(s.confirmRequired, true);
+    assert.equal(s.confirmUrl, '/api/storage/buckets/attachments/objects/form%2Fa.txt/confirm-upload');
+    const policy = JSON.parse(Buffer.from(s.fields.Policy, 'base64').toString());
+    assert.deepEqual(policy.conditions.slice(-2), [['eq', '$Content-Type', 'text/plain'], ['content-length-range', 0, 5]]);
+    const post = (fields, bytes) => {
+      const form = new FormData();
+      for (const [k, v] of Object.entries(fields)) form.append(k, v);
+      form.append('file', new Blob([bytes], { type: 'text/plain' }));
+      return fetch(s.uploadUrl, { method: 'POST', body: form });
+    };
+    assert.equal((await post(s.fields, 'too long for the policy')).status, 400, 'S3 enforces the length range');
+    assert.equal((await post({ ...s.fields, 'X-Amz-Signature': '0'.repeat(64) }, 'hello')).status, 403, 'S3 checks the signature');
+    assert.equal((await post(s.fields, 'hello')).status, 204);
+    // Not confirmed yet: no row.
+    let r = await alice.storage.from('attachments').list({ prefix: 'form/' });
+    assert.equal(r.data.pagination.total, 0);
+    const confirm = (key, body) => fetch(`${ox.url}/api/storage/buckets/attachments/objects/${encodeURIComponent(key)}/confirm-upload`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    let res = await confirm('form/a.txt', { size: 5, contentType: 'text/plain' });
+    assert.equal(res.status, 200);
+    const file = await res.json();
+    assert.equal(file.size, 5);
+    assert.match(file.url, /\?v=5d41402abc4b2a76b9719d911017c592$/, 'the etag is the MD5 S3 reports');
+    res = await confirm('form/missing.txt', { size: 5 });
+    assert.equal(res.status, 404);
+    // Over the cap: refused by the strategy, and by confirm (which deletes the object).
+    assert.equal((await api('PUT', '/api/storage/config', { maxFileSizeMb: 1 })).status, 200);
+    const big = await strategy({ filename: 'form/big.bin', size: 2 * 1024 * 1024 });
+    assert.equal(big.status, 413);
+    const ok = await strategy({ filename: 'form/big.bin' });
+    assert.deepEqual(JSON.parse(Buffer.from(ok.json.fields.Policy, 'base64').toString()).conditions.at(-1), ['content-length-range', 0, 1024 * 1024]);
+    assert.equal((await api('PUT', '/api/storage/config', { maxFileSizeMb: 50 })).status, 200);
+    const wide = await strategy({ filename: 'form/big.bin' });
+    assert.equal((await post(wide.json.fields, new Uint8Array(1024 * 1024 + 1))).status, 204);
+    assert.equal((await api('PUT', '/api/storage/config', { maxFileSizeMb: 1 })).status, 200);
+    res = await confirm('form/big.bin', {});
+    assert.equal(res.status, 413);
+    assert.equal((await api('PUT', '/api/storage/config', { maxFileSizeMb: 50 })).status, 200);
+    res = await confirm('form/big.bin', {});
+    assert.equal(res.status, 404, 'the refused object was deleted');
+  });
+
   test('the size limit, Range, and HTML served safely', async () => {
     assert.equal((await api('PUT', '/api/storage/config', { maxFileSizeMb: 1 })).status, 200);
     const files = alice.storage.from('attachments');
