@@ -81,13 +81,7 @@ fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
 }
 
 /// The response for an object whose row is `meta` and whose bytes are `source`.
-pub async fn serve(
-    meta: &Meta,
-    source: Source,
-    request: &HeaderMap,
-    public: bool,
-    head: bool,
-) -> Result<Response> {
+pub async fn serve(meta: &Meta, source: Source, request: &HeaderMap, public: bool, head: bool) -> Result<Response> {
     let size = source.size();
     let mime = meta.mime.as_deref().filter(|m| !m.is_empty()).unwrap_or(OCTET_STREAM);
     let mut headers = HeaderMap::new();

@@ -140,12 +140,7 @@ impl S3 {
         max: u64,
         expires: chrono::DateTime<chrono::Utc>,
     ) -> Result<(String, Vec<(String, String)>)> {
-        let credential = self
-            .store
-            .credentials()
-            .get_credential()
-            .await
-            .map_err(backend_error)?;
+        let credential = self.store.credentials().get_credential().await.map_err(backend_error)?;
         let now = chrono::Utc::now();
         let date = now.format("%Y%m%d").to_string();
         let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
@@ -225,7 +220,8 @@ impl S3 {
         match self.store.head(&self.path(bucket, key)).await {
             Ok(meta) => Ok(Some((
                 meta.size,
-                meta.e_tag.map(|t| t.trim_start_matches("W/").trim_matches('"').to_owned()),
+                meta.e_tag
+                    .map(|t| t.trim_start_matches("W/").trim_matches('"').to_owned()),
             ))),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(backend_error(e)),
@@ -248,7 +244,6 @@ impl S3 {
 
     /// A new upload (`declared`: the part's type, for the object's `Content-Type`).
     pub fn incoming(&self, declared: Option<&str>) -> Incoming {
-
         let random: [u8; 16] = rand::random();
         Incoming {
             store: Arc::clone(&self.store),
@@ -350,10 +345,7 @@ impl Incoming {
             }
         }
         if let Some(upload) = &mut self.upload {
-            upload
-                .wait_for_capacity(PARTS_IN_FLIGHT)
-                .await
-                .map_err(backend_error)?;
+            upload.wait_for_capacity(PARTS_IN_FLIGHT).await.map_err(backend_error)?;
         }
         Ok(())
     }
@@ -468,7 +460,12 @@ mod tests {
     fn post_policy_signature_matches_aws_example() {
         let policy = "eyAiZXhwaXJhdGlvbiI6ICIyMDE1LTEyLTMwVDEyOjAwOjAwLjAwMFoiLA0KICAiY29uZGl0aW9ucyI6IFsNCiAgICB7ImJ1Y2tldCI6ICJzaWd2NGV4YW1wbGVidWNrZXQifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRrZXkiLCAidXNlci91c2VyMS8iXSwNCiAgICB7ImFjbCI6ICJwdWJsaWMtcmVhZCJ9LA0KICAgIHsic3VjY2Vzc19hY3Rpb25fcmVkaXJlY3QiOiAiaHR0cDovL3NpZ3Y0ZXhhbXBsZWJ1Y2tldC5zMy5hbWF6b25hd3MuY29tL3N1Y2Nlc3NmdWxfdXBsb2FkLmh0bWwifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRDb250ZW50LVR5cGUiLCAiaW1hZ2UvIl0sDQogICAgeyJ4LWFtei1tZXRhLXV1aWQiOiAiMTQzNjUxMjM2NTEyNzQifSwNCiAgICB7IngtYW16LXNlcnZlci1zaWRlLWVuY3J5cHRpb24iOiAiQUVTMjU2In0sDQogICAgWyJzdGFydHMtd2l0aCIsICIkeC1hbXotbWV0YS10YWciLCAiIl0sDQoNCiAgICB7IngtYW16LWNyZWRlbnRpYWwiOiAiQUtJQUlPU0ZPRE5ON0VYQU1QTEUvMjAxNTEyMjkvdXMtZWFzdC0xL3MzL2F3czRfcmVxdWVzdCJ9LA0KICAgIHsieC1hbXotYWxnb3JpdGhtIjogIkFXUzQtSE1BQy1TSEEyNTYifSwNCiAgICB7IngtYW16LWRhdGUiOiAiMjAxNTEyMjlUMDAwMDAwWiIgfQ0KICBdDQp9";
         assert_eq!(
-            sigv4_sign("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20151229", "us-east-1", policy),
+            sigv4_sign(
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "20151229",
+                "us-east-1",
+                policy
+            ),
             "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"
         );
     }

@@ -6,9 +6,9 @@ use axum::extract::FromRef;
 use axum::http::HeaderMap;
 use oxforge_auth::Authenticator;
 
+use crate::backend::Backend;
 use crate::db::Db;
 use crate::error::{Result, StorageError};
-use crate::backend::Backend;
 
 #[derive(Clone)]
 pub struct StorageState {

@@ -10,10 +10,10 @@ use oxforge_edge::Caller;
 use rand::Rng;
 use serde_json::{Value, json};
 
+use crate::backend::{Backend, Staged};
 use crate::db::{Actor, UPSERT, begin, bucket_info};
 use crate::error::{Result, StorageError, missing_bucket};
 use crate::keys::{check_key, object_url};
-use crate::backend::{Backend, Staged};
 use crate::mime::detect;
 use crate::state::StorageState;
 

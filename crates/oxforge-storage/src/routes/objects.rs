@@ -450,8 +450,7 @@ pub async fn upload_strategy(
         let max = declared.unwrap_or(cap).min(cap);
         let expires = chrono::Utc::now() + chrono::Duration::hours(1);
         let (upload_url, fields) = s3.presigned_post(&bucket, &key, &content_type, max, expires).await?;
-        let fields: serde_json::Map<String, Value> =
-            fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        let fields: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
         return Ok(Json(json!({
             "method": "presigned",
             "uploadUrl": upload_url,

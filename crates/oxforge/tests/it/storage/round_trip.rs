@@ -437,7 +437,8 @@ async fn storage_upload_download_round_trip(backend: StorageBackend) {
     let left: Vec<String> = rows(&server, "docs").await.into_iter().map(|r| r.0).collect();
     assert_eq!(left.len(), 3, "{left:?}");
     assert!(
-        !files(&server).await
+        !files(&server)
+            .await
             .iter()
             .any(|f| f.starts_with("docs/p/1") || f.starts_with("docs/a/")),
         "{:?}",
