@@ -282,7 +282,8 @@ async fn storage_a_client_that_disconnects_mid_upload_leaves_nothing(backend: St
         "file",
         Some("x.bin"),
         "application/octet-stream",
-        &vec![b'z'; 512 * 1024],
+        // Past one S3 part (8 MiB): on S3 the multipart upload has begun and must be aborted.
+        &vec![b'z'; 10 * 1024 * 1024],
     )]);
     let addr = server.url.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
