@@ -13,6 +13,10 @@
 //!   bytes for the type computed on the way), the row upserted in the caller's transaction, the
 //!   file renamed into place, then commit; downloads streamed with `ETag`/304, `Range`/206/416,
 //!   `nosniff` and `attachment` for types that must not render.
+//! - **S3** ([`s3`], selected by `S3_BUCKET`): the same through `object_store`, keys
+//!   `<APP_KEY>/<bucket>/<key>`, uploads streamed (multipart past 8 MiB) to a temporary key and
+//!   copied into place in the row's transaction; proxy mode, or presigned mode (presigned `GET`s
+//!   and a 302 on reads, SigV4 POST-policy uploads then confirm). [`backend`] hides which.
 //! - **Keys** ([`keys`]) are read from the raw path and decoded once (`a%2Fb` ≡ `a/b`).
 
 mod backend;
