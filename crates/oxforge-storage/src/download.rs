@@ -1,23 +1,17 @@
-//! Serving an object's bytes: streamed from its file, never read whole. Strong `ETag` (the MD5)
+//! Serving an object's bytes: streamed from its file or from S3, never read whole. Strong `ETag` (the MD5)
 //! with `If-None-Match` → 304, one `Range` → 206 (`Content-Range`), an unsatisfiable one → 416,
 //! `nosniff` always, `attachment` for types that must not render, `private, no-store` on
 //! private buckets.
-
-use std::io::SeekFrom;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::DateTime;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
+use crate::backend::Source;
 use crate::db::Meta;
 use crate::error::{Result, StorageError};
 use crate::mime::{OCTET_STREAM, download_only};
-
-/// Bytes read from the file per chunk sent.
-const CHUNK: usize = 256 * 1024;
 
 /// A `Range` header's meaning for an object of `size` bytes.
 #[derive(Debug, PartialEq, Eq)]
@@ -86,14 +80,9 @@ fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
     }
 }
 
-/// The response for an object whose row is `meta` and whose open file is `file` (`size` bytes).
-pub async fn serve(
-    meta: &Meta,
-    (mut file, size): (tokio::fs::File, u64),
-    request: &HeaderMap,
-    public: bool,
-    head: bool,
-) -> Result<Response> {
+/// The response for an object whose row is `meta` and whose bytes are `source`.
+pub async fn serve(meta: &Meta, source: Source, request: &HeaderMap, public: bool, head: bool) -> Result<Response> {
+    let size = source.size();
     let mime = meta.mime.as_deref().filter(|m| !m.is_empty()).unwrap_or(OCTET_STREAM);
     let mut headers = HeaderMap::new();
     set(&mut headers, header::CONTENT_TYPE, mime);
@@ -141,13 +130,10 @@ pub async fn serve(
         }
     };
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-    if head {
+    if head || length == 0 {
         return respond(status, headers, Body::empty());
     }
-    if first > 0 {
-        file.seek(SeekFrom::Start(first)).await?;
-    }
-    let stream = ReaderStream::with_capacity(file.take(length), CHUNK);
+    let stream = source.stream(first..first + length).await?;
     respond(status, headers, Body::from_stream(stream))
 }
 

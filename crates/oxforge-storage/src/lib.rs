@@ -13,8 +13,13 @@
 //!   bytes for the type computed on the way), the row upserted in the caller's transaction, the
 //!   file renamed into place, then commit; downloads streamed with `ETag`/304, `Range`/206/416,
 //!   `nosniff` and `attachment` for types that must not render.
+//! - **S3** ([`s3`], selected by `S3_BUCKET`): the same through `object_store`, keys
+//!   `<APP_KEY>/<bucket>/<key>`, uploads streamed (multipart past 8 MiB) to a temporary key and
+//!   copied into place in the row's transaction; proxy mode, or presigned mode (presigned `GET`s
+//!   and a 302 on reads, SigV4 POST-policy uploads then confirm). [`backend`] hides which.
 //! - **Keys** ([`keys`]) are read from the raw path and decoded once (`a%2Fb` ≡ `a/b`).
 
+mod backend;
 mod db;
 mod download;
 mod error;
@@ -22,6 +27,7 @@ mod keys;
 mod local;
 mod mime;
 mod routes;
+mod s3;
 mod state;
 mod upload;
 
@@ -44,6 +50,25 @@ oxforge_edge::settings! {
         /// URLs storage answers with. Default: from the request's `Host` and
         /// `X-Forwarded-Proto`.
         pub api_base_url: Option<String> = None, env "API_BASE_URL";
+        /// The S3 bucket objects are kept in (as `<app_key>/<bucket>/<key>`). Set, it selects
+        /// the S3 backend instead of `storage_dir`.
+        pub s3_bucket: Option<String> = None, env "S3_BUCKET";
+        /// The S3 region (also the region presigned URLs are signed for).
+        pub s3_region: String = "us-east-2".to_owned(), env "S3_REGION";
+        /// S3 credentials, as a pair; without them, the default AWS chain (`AWS_*`, instance
+        /// metadata).
+        pub s3_access_key_id: Option<String> = None, env "S3_ACCESS_KEY_ID";
+        /// The secret of `s3_access_key_id`.
+        pub s3_secret_access_key: Option<String> = None, env "S3_SECRET_ACCESS_KEY";
+        /// An S3-compatible endpoint (MinIO, SeaweedFS, R2, …); default AWS.
+        pub s3_endpoint_url: Option<String> = None, env "S3_ENDPOINT_URL";
+        /// Path-style requests (`<endpoint>/<bucket>/<key>`); false for virtual-hosted style.
+        pub s3_force_path_style: bool = true, env "S3_FORCE_PATH_STYLE";
+        /// Presigned downloads and uploads straight to S3; false: every byte goes through
+        /// oxforge (proxy mode).
+        pub s3_use_presigned_urls: bool = true, env "S3_USE_PRESIGNED_URLS";
+        /// The prefix of every key in the S3 bucket (one bucket can hold several projects).
+        pub app_key: String = "local".to_owned(), env "APP_KEY";
     }
 }
 
@@ -72,24 +97,39 @@ impl Capability for Storage {
     }
 
     fn router(shared: &mut Shared, settings: &StorageSettings) -> Result<Router, String> {
-        let dir = settings
-            .storage_dir
-            .clone()
-            .or_else(|| shared.data_dir.as_ref().map(|d| d.join("storage")));
-        match &dir {
-            Some(dir) => std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create storage_dir {} (STORAGE_DIR): {e}", dir.display()))?,
-            None => tracing::warn!(
-                "storage is off: set STORAGE_DIR (storage_dir) to keep objects when oxforge runs with an external database"
-            ),
-        }
+        let backend = match settings.s3_bucket.as_deref().filter(|b| !b.trim().is_empty()) {
+            Some(bucket) => Some(backend::Backend::S3(s3::S3::new(&s3::S3Config {
+                bucket: bucket.trim().to_owned(),
+                region: settings.s3_region.clone(),
+                access_key_id: settings.s3_access_key_id.clone().filter(|k| !k.is_empty()),
+                secret_access_key: settings.s3_secret_access_key.clone().filter(|k| !k.is_empty()),
+                endpoint: settings.s3_endpoint_url.clone().filter(|e| !e.is_empty()),
+                force_path_style: settings.s3_force_path_style,
+                app_key: settings.app_key.clone(),
+                presigned: settings.s3_use_presigned_urls,
+            })?)),
+            None => {
+                let dir = settings
+                    .storage_dir
+                    .clone()
+                    .or_else(|| shared.data_dir.as_ref().map(|d| d.join("storage")));
+                match &dir {
+                    Some(dir) => std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("cannot create storage_dir {} (STORAGE_DIR): {e}", dir.display()))?,
+                    None => tracing::warn!(
+                        "storage is off: set STORAGE_DIR (storage_dir) to keep objects when oxforge runs with an external database"
+                    ),
+                }
+                dir.map(|d| backend::Backend::Local(local::Local::new(d)))
+            }
+        };
         let state = StorageState {
             auth: Arc::clone(&shared.auth),
             db: db::Db {
                 owner: shared.owner_pool.clone(),
                 users: shared.data_pool.clone(),
             },
-            local: dir.map(|d| Arc::new(local::Local::new(d))),
+            backend: backend.map(Arc::new),
             api_base_url: settings
                 .api_base_url
                 .as_deref()

@@ -6,17 +6,17 @@ use axum::extract::FromRef;
 use axum::http::HeaderMap;
 use oxforge_auth::Authenticator;
 
+use crate::backend::Backend;
 use crate::db::Db;
 use crate::error::{Result, StorageError};
-use crate::local::Local;
 
 #[derive(Clone)]
 pub struct StorageState {
     pub auth: Arc<Authenticator>,
     pub(crate) db: Db,
-    /// Where objects live; none when no directory is configured (external database, no
-    /// `STORAGE_DIR`).
-    pub(crate) local: Option<Arc<Local>>,
+    /// Where objects live; none when neither S3 nor a directory is configured (external
+    /// database, no `STORAGE_DIR`).
+    pub(crate) backend: Option<Arc<Backend>>,
     /// `API_BASE_URL` without a trailing `/`.
     pub(crate) api_base_url: Option<Arc<str>>,
 }
@@ -31,8 +31,8 @@ impl FromRef<StorageState> for Arc<Authenticator> {
 const DEFAULT_BASE: &str = "http://localhost:7130";
 
 impl StorageState {
-    pub(crate) fn local(&self) -> Result<&Local> {
-        self.local.as_deref().ok_or(StorageError::NotConfigured)
+    pub(crate) fn backend(&self) -> Result<&Backend> {
+        self.backend.as_deref().ok_or(StorageError::NotConfigured)
     }
 
     /// The absolute base of the URLs storage answers with.

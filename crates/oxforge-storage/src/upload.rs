@@ -10,10 +10,10 @@ use oxforge_edge::Caller;
 use rand::Rng;
 use serde_json::{Value, json};
 
+use crate::backend::{Backend, Staged};
 use crate::db::{Actor, UPSERT, begin, bucket_info};
 use crate::error::{Result, StorageError, missing_bucket};
 use crate::keys::{check_key, object_url};
-use crate::local::Staged;
 use crate::mime::detect;
 use crate::state::StorageState;
 
@@ -51,7 +51,7 @@ pub async fn upload(state: &StorageState, request: Request, bucket: &str, key: K
     if let KeyFrom::Path(key) = &key {
         check_key(key)?;
     }
-    let local = state.local()?;
+    let backend = state.backend()?;
     let info = bucket_info(&state.db, bucket).await?;
     if !info.exists {
         return Err(StorageError::Constraint(missing_bucket(bucket)));
@@ -61,7 +61,7 @@ pub async fn upload(state: &StorageState, request: Request, bucket: &str, key: K
         .await
         .map_err(|_| StorageError::invalid("File is required"))?;
     let cap = u64::try_from(info.max_mb).unwrap_or(0) * 1024 * 1024;
-    let received = receive(local, multipart, cap, info.max_mb).await?;
+    let received = receive(backend, multipart, cap, info.max_mb).await?;
     let (key, status) = match key {
         KeyFrom::Path(key) => (key, StatusCode::OK),
         KeyFrom::Generated => (
@@ -80,7 +80,7 @@ pub async fn upload(state: &StorageState, request: Request, bucket: &str, key: K
 }
 
 /// Streams the field `file` to a temporary file; any other file field is refused.
-async fn receive(local: &crate::local::Local, mut multipart: Multipart, cap: u64, max_mb: i32) -> Result<Received> {
+async fn receive(backend: &Backend, mut multipart: Multipart, cap: u64, max_mb: i32) -> Result<Received> {
     let mut received: Option<Received> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(|e| multipart_error(e, max_mb))? {
         let is_file = field.name() == Some("file");
@@ -95,7 +95,7 @@ async fn receive(local: &crate::local::Local, mut multipart: Multipart, cap: u64
         }
         let filename = field.file_name().map(str::to_owned);
         let declared = field.content_type().map(str::to_owned);
-        let mut incoming = local.incoming().await?;
+        let mut incoming = backend.incoming(declared.as_deref()).await?;
         while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, max_mb))? {
             if incoming.size() + chunk.len() as u64 > cap {
                 // The temporary file goes now; the rest of the body is read and dropped, so
@@ -153,21 +153,25 @@ async fn store(
     key: &str,
     received: Received,
 ) -> Result<Value> {
-    let local = state.local()?;
+    let backend = state.backend()?;
     let Received { staged, declared, .. } = received;
-    let mime = detect(&staged.head, declared.as_deref());
+    let mime = detect(staged.head(), declared.as_deref());
     let uploaded_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-    let size = i64::try_from(staged.size).map_err(|_| StorageError::invalid("File too large"))?;
-    let etag = staged.etag.clone();
+    let size = i64::try_from(staged.size()).map_err(|_| StorageError::invalid("File too large"))?;
+    let etag = staged.etag().to_owned();
     let mut client = state.db.connect(actor).await?;
     let tx = begin(&mut client, actor).await?;
-    tx.execute(
-        UPSERT,
-        &[&bucket, &key, &size, &mime, &actor.uploaded_by(), &uploaded_at, &etag],
-    )
-    .await
-    .map_err(|e| StorageError::on_write(e, bucket, key))?;
-    local.place(staged, bucket, key).await?;
+    let written = tx
+        .execute(
+            UPSERT,
+            &[&bucket, &key, &size, &mime, &actor.uploaded_by(), &uploaded_at, &etag],
+        )
+        .await;
+    if let Err(e) = written {
+        backend.discard(staged).await;
+        return Err(StorageError::on_write(e, bucket, key));
+    }
+    backend.place(staged, bucket, key).await?;
     tx.commit().await.map_err(|e| StorageError::on_write(e, bucket, key))?;
     let url = object_url(&state.base_url(headers), bucket, key, &etag);
     Ok(json!({

@@ -129,7 +129,7 @@ pub async fn create_bucket(
     };
     check_bucket(&name)?;
     let public = is_public(&body, false)?.unwrap_or(true);
-    let local = state.local()?;
+    let backend = state.backend()?;
     let client = state.db.owner().await?;
     let inserted = client
         .execute(
@@ -140,7 +140,7 @@ pub async fn create_bucket(
     if inserted == 0 {
         return Err(StorageError::AlreadyExists(format!("Bucket \"{name}\" already exists")));
     }
-    local.create_bucket(&name).await?;
+    backend.create_bucket(&name).await?;
     audit.record(
         &admin,
         "CREATE_BUCKET",
@@ -218,7 +218,7 @@ pub async fn delete_bucket(
     uri: Uri,
 ) -> Result<Json<Value>> {
     let bucket = bucket_of(&uri)?;
-    let local = state.local()?;
+    let backend = state.backend()?;
     let client = state.db.owner().await?;
     let deleted = client
         .execute("DELETE FROM storage.buckets WHERE name = $1", &[&bucket])
@@ -227,7 +227,7 @@ pub async fn delete_bucket(
         return Err(StorageError::NotFound("Bucket not found or already empty".into()));
     }
     if check_bucket(&bucket).is_ok() {
-        local.remove_bucket(&bucket).await?;
+        backend.remove_bucket(&bucket).await?;
     }
     audit.record(&admin, "DELETE_BUCKET", "STORAGE", json!({ "bucketName": bucket }));
     Ok(Json(json!({

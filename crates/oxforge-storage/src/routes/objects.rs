@@ -51,9 +51,23 @@ async fn visible(state: &StorageState, actor: &Actor, bucket: &str, key: &str) -
 async fn read(state: StorageState, mut parts: Parts, head: bool) -> Result<Response> {
     let (bucket, key) = object_path(parts.uri.path(), "objects/")?;
     let (actor, public) = reader(&state, &mut parts, &bucket).await?;
-    let local = state.local()?;
+    let backend = state.backend()?;
     let meta = visible(&state, &actor, &bucket, &key).await?;
-    let file = local
+    if let Some(s3) = backend.presigned() {
+        // S3 presigned mode: a redirect to the bytes (after the same access check).
+        let ttl = if public { MAX_TTL } else { 3600 };
+        let url = s3
+            .presigned_get(&bucket, &key, served_type(&meta), std::time::Duration::from_secs(ttl))
+            .await?;
+        let mut response = StatusCode::FOUND.into_response();
+        let location = HeaderValue::from_str(&url).map_err(std::io::Error::other)?;
+        response.headers_mut().insert(header::LOCATION, location);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok(response);
+    }
+    let file = backend
         .open(&bucket, &key)
         .await?
         .ok_or_else(|| StorageError::NotFound(NOT_FOUND.into()))?;
@@ -87,10 +101,10 @@ pub async fn post_objects(State(state): State<StorageState>, request: Request) -
 pub async fn delete_object(State(state): State<StorageState>, mut parts: Parts) -> Result<Json<Value>> {
     let (bucket, key) = object_path(parts.uri.path(), "objects/")?;
     let actor = caller(&state, &mut parts).await?;
-    state.local()?;
+    state.backend()?;
     // Spawned: once started, the row and the file go together even if the client goes away.
     tokio::spawn(async move {
-        let local = state.local()?;
+        let backend = state.backend()?;
         let mut client = state.db.connect(&actor).await?;
         let tx = begin(&mut client, &actor).await?;
         let deleted = tx
@@ -105,7 +119,7 @@ pub async fn delete_object(State(state): State<StorageState>, mut parts: Parts) 
         }
         // The file goes while the row is still locked: an upload of the same key waits for
         // the commit, so it cannot be renamed into place and then removed here.
-        local.remove(&bucket, &key).await;
+        backend.remove(&bucket, &key).await;
         tx.commit().await.map_err(StorageError::on_read)?;
         Ok(Json(json!({ "message": "Object deleted successfully" })))
     })
@@ -151,10 +165,10 @@ pub async fn delete_objects(
         }
     }
     let actor = Actor::of(&principal);
-    state.local()?;
+    state.backend()?;
     // Spawned, as for one object.
     tokio::spawn(async move {
-        let local = state.local()?;
+        let backend = state.backend()?;
         let mut client = state.db.connect(&actor).await?;
         let tx = begin(&mut client, &actor).await?;
         let rows = tx
@@ -169,7 +183,7 @@ pub async fn delete_objects(
         for key in unique {
             if deleted.contains(&key) {
                 // Before the commit, as for one object.
-                local.remove(&bucket, &key).await;
+                backend.remove(&bucket, &key).await;
                 results.push(json!({ "key": key, "status": "deleted" }));
             } else {
                 results.push(json!({ "key": key, "status": "notFound" }));
@@ -304,7 +318,36 @@ fn check_expires_in(value: Option<&Value>) -> Result<()> {
     }
 }
 
-/// The download strategy of an object: `direct` with its absolute URL (`?v=<etag>`).
+/// The type an object is served with: its row's, else octet-stream.
+fn served_type(meta: &Meta) -> &str {
+    meta.mime
+        .as_deref()
+        .filter(|m| !m.is_empty())
+        .unwrap_or(crate::mime::OCTET_STREAM)
+}
+
+/// Seven days: the longest a SigV4 presigned URL lives, and what public buckets get.
+const MAX_TTL: u64 = 604_800;
+
+/// A presigned URL's lifetime: 7 days on public buckets; else `expiresIn` (floored, clamped to
+/// 1 s – 7 days), 1 hour by default.
+fn ttl_seconds(expires_in: Option<&Value>, public: bool) -> u64 {
+    if public {
+        return MAX_TTL;
+    }
+    let seconds = match expires_in {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match seconds {
+        Some(s) if s.is_finite() => s.floor().clamp(1.0, MAX_TTL as f64) as u64,
+        _ => 3600,
+    }
+}
+
+/// The download strategy of an object: `direct` with its absolute URL (`?v=<etag>`), or in S3
+/// presigned mode a presigned `GET` with its `expiresAt`.
 async fn download_strategy(
     state: &StorageState,
     parts: &mut Parts,
@@ -313,10 +356,27 @@ async fn download_strategy(
     expires_in: Option<&Value>,
 ) -> Result<Response> {
     check_expires_in(expires_in)?;
-    let (actor, _) = reader(state, parts, bucket).await?;
+    let (actor, public) = reader(state, parts, bucket).await?;
     let meta = visible(state, &actor, bucket, key).await?;
-    let url = object_url(&state.base_url(&parts.headers), bucket, key, &stamp(&meta));
-    let mut response = Json(json!({ "method": "direct", "url": url })).into_response();
+    let body = match state.backend()?.presigned() {
+        Some(s3) => {
+            let ttl = ttl_seconds(expires_in, public);
+            let url = s3
+                .presigned_get(bucket, key, served_type(&meta), std::time::Duration::from_secs(ttl))
+                .await?;
+            let expires_at = chrono::Utc::now() + chrono::Duration::seconds(ttl as i64);
+            json!({
+                "method": "presigned",
+                "url": url,
+                "expiresAt": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            })
+        }
+        None => json!({
+            "method": "direct",
+            "url": object_url(&state.base_url(&parts.headers), bucket, key, &stamp(&meta)),
+        }),
+    };
+    let mut response = Json(body).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -353,7 +413,7 @@ pub async fn upload_strategy(
     };
     let content_type = sanitize(body.get("contentType").and_then(Value::as_str));
     check_key(&key)?;
-    state.local()?;
+    state.backend()?;
     let info = bucket_info(&state.db, &bucket).await?;
     if !info.exists {
         return Err(StorageError::NotFound(format!("Bucket \"{bucket}\" does not exist")));
@@ -372,6 +432,34 @@ pub async fn upload_strategy(
         .await
         .map_err(|e| StorageError::on_write(e, &bucket, &key))?;
         tx.rollback().await?;
+    }
+    if let Some(s3) = state.backend()?.presigned() {
+        let cap = u64::try_from(info.max_mb).unwrap_or(0) * 1024 * 1024;
+        let declared = body
+            .get("size")
+            .and_then(Value::as_f64)
+            .filter(|s| s.is_finite() && *s >= 1.0)
+            .map(|s| s as u64);
+        // S3 would refuse the form anyway (the policy's length range): say so now, as PUT does.
+        if declared.is_some_and(|size| size > cap) {
+            return Err(StorageError::TooLarge(format!(
+                "File too large. Maximum upload size is {} MB.",
+                info.max_mb
+            )));
+        }
+        let max = declared.unwrap_or(cap).min(cap);
+        let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+        let (upload_url, fields) = s3.presigned_post(&bucket, &key, &content_type, max, expires).await?;
+        let fields: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        return Ok(Json(json!({
+            "method": "presigned",
+            "uploadUrl": upload_url,
+            "fields": fields,
+            "key": key,
+            "confirmRequired": true,
+            "confirmUrl": format!("/api/storage/buckets/{bucket}/objects/{}/confirm-upload", encode(&key)),
+            "expiresAt": expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        })));
     }
     Ok(Json(json!({
         "method": "direct",
@@ -423,17 +511,23 @@ async fn confirm(
     key: &str,
     body: &Value,
 ) -> Result<Response> {
-    let local = state.local()?;
+    let backend = state.backend()?;
     let missing = || StorageError::NotFound(format!("Upload not found for key \"{key}\" in bucket \"{bucket}\""));
-    let (mut file, size) = local.open(bucket, key).await?.ok_or_else(missing)?;
+    let (size, etag) = backend.stat(bucket, key).await?.ok_or_else(missing)?;
     let info = bucket_info(&state.db, bucket).await?;
     if size > u64::try_from(info.max_mb).unwrap_or(0) * 1024 * 1024 {
+        // On S3 the object came straight from the client (a presigned POST): it goes.
+        if backend.is_s3() {
+            backend.remove(bucket, key).await;
+        }
         return Err(StorageError::TooLarge(format!(
             "File size exceeds the configured maximum upload size of {} MB",
             info.max_mb
         )));
     }
-    let etag = crate::local::md5_of(&mut file).await?;
+    let etag = etag
+        .or_else(|| body.get("etag").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default();
     let declared = body.get("contentType").and_then(Value::as_str);
     let mime = declared.map(|d| sanitize(Some(d)));
     let size = i64::try_from(size).map_err(std::io::Error::other)?;

@@ -1,14 +1,14 @@
 //! Who may read, write, list and delete: public and private buckets, the anon key, other users, admins, a project's own policies; what is never served inline.
 
-use oxforge_testkit::{TestServer, http};
+use oxforge_testkit::{StorageBackend, TestServer, http};
 use serde_json::json;
 
 use super::*;
 use crate::support::{assert_envelope, send, send_raw};
 
-#[tokio::test]
-async fn storage_access_public_private_anon_and_other_users() {
-    let server = TestServer::start().await;
+both!(storage_access_public_private_anon_and_other_users);
+async fn storage_access_public_private_anon_and_other_users(backend: StorageBackend) {
+    let server = TestServer::start_with_storage(backend, |_| {}).await;
     create_bucket(&server, "pub", true).await;
     create_bucket(&server, "priv", false).await;
     let alice = user_token(&server, "auth0|alice");
@@ -166,7 +166,7 @@ async fn storage_access_public_private_anon_and_other_users() {
     assert_eq!(rows(&server, "priv").await[0].1, None, "admin uploads have no owner");
     let (status, _) = send(http().delete(&private).bearer_auth(server.api_key())).await;
     assert_eq!(status, 200);
-    assert!(files(&server).iter().all(|f| f != "priv/mine.txt"));
+    assert!(files(&server).await.iter().all(|f| f != "priv/mine.txt"));
 
     // A project replaces the owner policies with its own: a shared folder.
     server
@@ -194,9 +194,9 @@ async fn storage_access_public_private_anon_and_other_users() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn storage_unsafe_types_are_never_served_inline_and_values_are_just_values() {
-    let server = TestServer::start().await;
+both!(storage_unsafe_types_are_never_served_inline_and_values_are_just_values);
+async fn storage_unsafe_types_are_never_served_inline_and_values_are_just_values(backend: StorageBackend) {
+    let server = TestServer::start_with_storage(backend, |_| {}).await;
     create_bucket(&server, "site", true).await;
     let alice = user_token(&server, "auth0|alice");
     let html = b"<!DOCTYPE html><html><script>alert(document.cookie)</script></html>";

@@ -3,6 +3,23 @@
 //! (public, private, anon, another user's objects under the default owner policies: `access`)
 //! and every bad input of the storage issue (`bad_input`). Shared helpers here.
 
+/// `both!(name)`: the test `name(backend)` twice, as `name::local` (local disk) and `name::s3`
+/// (SeaweedFS, proxy mode). A missing `weed` fails the second.
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn local() {
+                super::$name(oxforge_testkit::StorageBackend::Local).await;
+            }
+            #[tokio::test]
+            async fn s3() {
+                super::$name(oxforge_testkit::StorageBackend::S3).await;
+            }
+        }
+    };
+}
+
 mod access;
 mod bad_input;
 mod round_trip;
@@ -87,23 +104,28 @@ pub(crate) async fn rows(server: &TestServer, bucket: &str) -> Vec<(String, Opti
     .collect()
 }
 
-/// Every file below the storage directory, relative, sorted.
-pub(crate) fn files(server: &TestServer) -> Vec<String> {
-    fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, root, out);
-            } else {
-                out.push(path.strip_prefix(root).unwrap().display().to_string());
-            }
+/// Every stored object (`<bucket>/<key>`, temporary uploads included), sorted: files below
+/// the storage directory, or keys under the server's `APP_KEY` in SeaweedFS.
+pub(crate) async fn files(server: &TestServer) -> Vec<String> {
+    server.stored_objects().await
+}
+
+/// Puts bytes where the server keeps `bucket`/`key`, bypassing it (a presigned upload's
+/// result, as confirm-upload finds it).
+pub(crate) async fn place_raw(server: &TestServer, bucket: &str, key: &str, bytes: &[u8]) {
+    match server.s3_app_key() {
+        Some(app_key) => {
+            use object_store::ObjectStoreExt;
+            let path = object_store::path::Path::from(format!("{app_key}/{bucket}/{key}"));
+            let store = oxforge_testkit::seaweedfs().store("place_raw");
+            store.put(&path, bytes.to_vec().into()).await.unwrap();
+        }
+        None => {
+            let path = server.storage_dir().unwrap().join(bucket).join(key);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
         }
     }
-    let root = server.storage_dir().unwrap();
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
-    out.sort();
-    out
 }
 
 /// MD5 (hex) of `bytes`, computed by PostgreSQL.

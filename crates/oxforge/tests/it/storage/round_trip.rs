@@ -1,14 +1,14 @@
 //! Admin routes, and a user's objects from upload to delete.
 
-use oxforge_testkit::{TestServer, http};
+use oxforge_testkit::{StorageBackend, TestServer, http};
 use serde_json::json;
 
 use super::*;
 use crate::support::{assert_envelope, send, send_raw};
 
-#[tokio::test]
-async fn storage_admin_config_and_buckets() {
-    let server = TestServer::start().await;
+both!(storage_admin_config_and_buckets);
+async fn storage_admin_config_and_buckets(backend: StorageBackend) {
+    let server = TestServer::start_with_storage(backend, |_| {}).await;
     let key = server.api_key().to_owned();
     let (status, body) = send(http().get(server.at("/api/storage/config")).bearer_auth(&key)).await;
     assert_eq!(status, 200);
@@ -59,7 +59,9 @@ async fn storage_admin_config_and_buckets() {
         (Some("avatars"), Some(true))
     );
     assert!(body["nextActions"].is_string());
-    assert!(server.storage_dir().unwrap().join("avatars").is_dir());
+    if backend == StorageBackend::Local {
+        assert!(server.storage_dir().unwrap().join("avatars").is_dir());
+    }
     let (status, body) = send(
         http()
             .post(server.at(B))
@@ -155,7 +157,10 @@ async fn storage_admin_config_and_buckets() {
         (status.as_u16(), body["message"].as_str()),
         (200, Some("Bucket deleted successfully"))
     );
-    assert!(!server.storage_dir().unwrap().join("avatars").exists());
+    if backend == StorageBackend::Local {
+        assert!(!server.storage_dir().unwrap().join("avatars").exists());
+    }
+    assert!(files(&server).await.iter().all(|f| !f.starts_with("avatars/")));
     let (status, body) = send(http().delete(server.at(&format!("{B}/avatars"))).bearer_auth(&key)).await;
     assert_envelope(
         status,
@@ -176,9 +181,9 @@ async fn storage_admin_config_and_buckets() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn storage_upload_download_round_trip() {
-    let server = TestServer::start().await;
+both!(storage_upload_download_round_trip);
+async fn storage_upload_download_round_trip(backend: StorageBackend) {
+    let server = TestServer::start_with_storage(backend, |_| {}).await;
     create_bucket(&server, "docs", false).await;
     let alice = user_token(&server, "auth0|alice");
     let bytes = b"hello, storage! 0123456789";
@@ -209,7 +214,7 @@ async fn storage_upload_download_round_trip() {
             bytes.len() as i64
         )]
     );
-    assert_eq!(files(&server), ["docs/a/b c.txt"]);
+    assert_eq!(files(&server).await, ["docs/a/b c.txt"]);
 
     // Raw slashes and the encoded form are the same key; the query string is ignored.
     let url = server.at(&format!("{B}/docs/objects/a/b%20c.txt?v=whatever"));
@@ -433,17 +438,18 @@ async fn storage_upload_download_round_trip() {
     assert_eq!(left.len(), 3, "{left:?}");
     assert!(
         !files(&server)
+            .await
             .iter()
             .any(|f| f.starts_with("docs/p/1") || f.starts_with("docs/a/")),
         "{:?}",
-        files(&server)
+        files(&server).await
     );
     server.stop().await;
 }
 
-#[tokio::test]
-async fn storage_confirm_upload_records_a_file_already_in_place() {
-    let server = TestServer::start().await;
+both!(storage_confirm_upload_records_a_file_already_in_place);
+async fn storage_confirm_upload_records_a_file_already_in_place(backend: StorageBackend) {
+    let server = TestServer::start_with_storage(backend, |_| {}).await;
     create_bucket(&server, "b", false).await;
     let alice = user_token(&server, "auth0|alice");
     let confirm = |key: &str| {
@@ -459,9 +465,7 @@ async fn storage_confirm_upload_records_a_file_already_in_place() {
         "STORAGE_NOT_FOUND",
         "Upload not found for key \"in/place.txt\" in bucket \"b\"",
     );
-    let dir = server.storage_dir().unwrap().join("b/in");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("place.txt"), b"hello").unwrap();
+    place_raw(&server, "b", "in/place.txt", b"hello").await;
     let (status, body) = send(confirm("in%2Fplace.txt").json(&json!({"size": 999, "contentType": "text/plain"}))).await;
     assert_eq!(status, 200, "{body}");
     let etag = md5_hex(&server, b"hello").await;
@@ -483,7 +487,7 @@ async fn storage_confirm_upload_records_a_file_already_in_place() {
     .await;
     assert_eq!((got.status.as_u16(), got.text.as_str()), (200, "hello"));
     // Without contentType: no mimeType in the answer, served as octet-stream.
-    std::fs::write(dir.join("raw.bin"), b"raw").unwrap();
+    place_raw(&server, "b", "in/raw.bin", b"raw").await;
     let (status, body) = send(confirm("in/raw.bin").json(&json!({"size": 3}))).await;
     assert_eq!(status, 200);
     assert!(body.get("mimeType").is_none(), "{body}");
@@ -503,7 +507,7 @@ async fn storage_confirm_upload_records_a_file_already_in_place() {
     )
     .await;
     assert_eq!(status, 200);
-    std::fs::write(dir.join("big.bin"), vec![0u8; 1024 * 1024 + 1]).unwrap();
+    place_raw(&server, "b", "in/big.bin", &vec![0u8; 1024 * 1024 + 1]).await;
     let (status, body) = send(confirm("in/big.bin").json(&json!({}))).await;
     assert_envelope(
         status,
@@ -512,5 +516,85 @@ async fn storage_confirm_upload_records_a_file_already_in_place() {
         "STORAGE_INVALID_PARAMETER",
         "File size exceeds the configured maximum upload size of 1 MB",
     );
+    server.stop().await;
+}
+
+both!(storage_large_uploads_stream_in_parts);
+/// Bodies above one S3 part (8 MiB) go as a multipart upload; over the cap mid-stream, the
+/// upload is abandoned with nothing stored.
+async fn storage_large_uploads_stream_in_parts(backend: StorageBackend) {
+    let server = TestServer::start_with_storage(backend, |_| {}).await;
+    create_bucket(&server, "big", false).await;
+    let alice = user_token(&server, "auth0|alice");
+    let bytes: Vec<u8> = (0..20 * 1024 * 1024 + 123).map(|i| (i % 251) as u8).collect();
+    let (status, body) = send(put_file(
+        &server,
+        Some(&alice),
+        &format!("{B}/big/objects/large.bin"),
+        "application/octet-stream",
+        &bytes,
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let etag = md5_hex(&server, &bytes).await;
+    assert!(body["url"].as_str().unwrap().ends_with(&format!("?v={etag}")), "{body}");
+    assert_eq!(files(&server).await, ["big/large.bin"], "no temporary object left");
+    let url = server.at(&format!("{B}/big/objects/large.bin"));
+    let got = http().get(&url).bearer_auth(&alice).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["etag"], format!("\"{etag}\"").as_str());
+    assert!(got.bytes().await.unwrap() == bytes, "the download differs");
+    let start = 9 * 1024 * 1024 - 5;
+    let got = http()
+        .get(&url)
+        .bearer_auth(&alice)
+        .header("range", format!("bytes={start}-{}", start + 9))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 206);
+    assert_eq!(
+        got.headers()["content-range"],
+        format!("bytes {start}-{}/{}", start + 9, bytes.len()).as_str()
+    );
+    assert!(got.bytes().await.unwrap() == bytes[start..start + 10]);
+    let got = http()
+        .get(&url)
+        .bearer_auth(&alice)
+        .header("range", format!("bytes={}-", bytes.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 416);
+    // Over a 10 MB cap: refused while streaming (after the multipart upload began).
+    let (status, _) = send(
+        http()
+            .put(server.at("/api/storage/config"))
+            .bearer_auth(server.api_key())
+            .json(&json!({"maxFileSizeMb": 10})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = send(put_file(
+        &server,
+        Some(&alice),
+        &format!("{B}/big/objects/too-large.bin"),
+        "application/octet-stream",
+        &bytes,
+    ))
+    .await;
+    assert_envelope(
+        status,
+        &body,
+        413,
+        "STORAGE_INVALID_PARAMETER",
+        "File too large. Maximum upload size is 10 MB.",
+    );
+    assert_eq!(rows(&server, "big").await.len(), 1);
+    assert_eq!(files(&server).await, ["big/large.bin"]);
+    // Deleting the object removes it from the backend.
+    let (status, _) = send(http().delete(&url).bearer_auth(&alice)).await;
+    assert_eq!(status, 200);
+    assert!(files(&server).await.is_empty());
     server.stop().await;
 }

@@ -1,0 +1,194 @@
+//! Where objects live: files on local disk ([`crate::local`]) or one S3 bucket
+//! ([`crate::s3`]). The routes see one interface: stream an upload in, place it once its row
+//! is written, open an object to serve, remove objects and buckets.
+
+use std::ops::Range;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::Stream;
+
+use crate::error::Result;
+use crate::local::{self, Local};
+use crate::s3::{self, S3};
+
+#[derive(Debug)]
+pub enum Backend {
+    Local(Local),
+    S3(S3),
+}
+
+/// An object found, ready to serve.
+pub enum Source {
+    File(tokio::fs::File, u64),
+    S3(s3::Object),
+}
+
+/// The bytes of an object, streamed.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// Bytes read from a file per chunk sent.
+const CHUNK: usize = 256 * 1024;
+
+impl Source {
+    pub fn size(&self) -> u64 {
+        match self {
+            Source::File(_, size) => *size,
+            Source::S3(object) => object.size,
+        }
+    }
+
+    /// The bytes of `range` (not empty).
+    pub async fn stream(self, range: Range<u64>) -> Result<ByteStream> {
+        match self {
+            Source::File(mut file, _) => {
+                use tokio::io::{AsyncReadExt, AsyncSeekExt};
+                if range.start > 0 {
+                    file.seek(std::io::SeekFrom::Start(range.start)).await?;
+                }
+                let reader = file.take(range.end - range.start);
+                Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(reader, CHUNK)))
+            }
+            Source::S3(object) => Ok(Box::pin(object.stream(range).await?)),
+        }
+    }
+}
+
+pub enum Incoming {
+    Local(local::Incoming),
+    S3(s3::Incoming),
+}
+
+impl Incoming {
+    pub fn size(&self) -> u64 {
+        match self {
+            Incoming::Local(i) => i.size(),
+            Incoming::S3(i) => i.size(),
+        }
+    }
+
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        match self {
+            Incoming::Local(i) => i.write(chunk).await,
+            Incoming::S3(i) => i.write(chunk).await,
+        }
+    }
+
+    pub async fn finish(self) -> Result<Staged> {
+        Ok(match self {
+            Incoming::Local(i) => Staged::Local(i.finish().await?),
+            Incoming::S3(i) => Staged::S3(i.finish().await?),
+        })
+    }
+}
+
+/// A complete upload, not yet in place.
+pub enum Staged {
+    Local(local::Staged),
+    S3(s3::Staged),
+}
+
+impl Staged {
+    pub fn size(&self) -> u64 {
+        match self {
+            Staged::Local(s) => s.size,
+            Staged::S3(s) => s.size,
+        }
+    }
+
+    /// MD5 of the bytes, hex.
+    pub fn etag(&self) -> &str {
+        match self {
+            Staged::Local(s) => &s.etag,
+            Staged::S3(s) => &s.etag,
+        }
+    }
+
+    /// The first bytes, for type detection.
+    pub fn head(&self) -> &[u8] {
+        match self {
+            Staged::Local(s) => &s.head,
+            Staged::S3(s) => &s.head,
+        }
+    }
+}
+
+impl Backend {
+    pub fn is_s3(&self) -> bool {
+        matches!(self, Backend::S3(_))
+    }
+
+    /// S3 in presigned mode: downloads and uploads go straight to S3.
+    pub fn presigned(&self) -> Option<&S3> {
+        match self {
+            Backend::S3(s) if s.presigned() => Some(s),
+            _ => None,
+        }
+    }
+
+    pub async fn create_bucket(&self, bucket: &str) -> Result<()> {
+        match self {
+            Backend::Local(l) => l.create_bucket(bucket).await,
+            // Buckets are rows; S3 keeps nothing for them.
+            Backend::S3(_) => Ok(()),
+        }
+    }
+
+    pub async fn remove_bucket(&self, bucket: &str) -> Result<()> {
+        match self {
+            Backend::Local(l) => l.remove_bucket(bucket).await,
+            Backend::S3(s) => s.remove_bucket(bucket).await,
+        }
+    }
+
+    /// Removes an object (best effort: the row is gone).
+    pub async fn remove(&self, bucket: &str, key: &str) {
+        match self {
+            Backend::Local(l) => l.remove(bucket, key).await,
+            Backend::S3(s) => s.remove(bucket, key).await,
+        }
+    }
+
+    pub async fn open(&self, bucket: &str, key: &str) -> Result<Option<Source>> {
+        Ok(match self {
+            Backend::Local(l) => l.open(bucket, key).await?.map(|(f, size)| Source::File(f, size)),
+            Backend::S3(s) => s.open(bucket, key).await?.map(Source::S3),
+        })
+    }
+
+    /// An object already in place (confirm-upload): its size and MD5 (S3: its ETag).
+    pub async fn stat(&self, bucket: &str, key: &str) -> Result<Option<(u64, Option<String>)>> {
+        match self {
+            Backend::Local(l) => match l.open(bucket, key).await? {
+                Some((mut file, size)) => Ok(Some((size, Some(local::md5_of(&mut file).await?)))),
+                None => Ok(None),
+            },
+            Backend::S3(s) => s.stat(bucket, key).await,
+        }
+    }
+
+    pub async fn incoming(&self, declared: Option<&str>) -> Result<Incoming> {
+        Ok(match self {
+            Backend::Local(l) => Incoming::Local(l.incoming().await?),
+            Backend::S3(s) => Incoming::S3(s.incoming(declared)),
+        })
+    }
+
+    /// Drops a staged upload now (its temporary file or object is gone when this returns).
+    pub async fn discard(&self, staged: Staged) {
+        match staged {
+            Staged::Local(s) => drop(s),
+            Staged::S3(s) => s.discard().await,
+        }
+    }
+
+    pub async fn place(&self, staged: Staged, bucket: &str, key: &str) -> Result<()> {
+        match (self, staged) {
+            (Backend::Local(l), Staged::Local(s)) => l.place(s, bucket, key).await,
+            (Backend::S3(b), Staged::S3(s)) => b.place(s, bucket, key).await,
+            _ => Err(crate::error::StorageError::Io(std::io::Error::other(
+                "an upload staged on one backend was placed on another",
+            ))),
+        }
+    }
+}
