@@ -1,6 +1,7 @@
 //! Sending the app's files: embedded (or from `dashboard_dir`), with cache validators and the
 //! security headers.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -32,9 +33,10 @@ struct Files {
     dir: Option<Arc<PathBuf>>,
 }
 
-/// One file's bytes, type and validator.
+/// One file's bytes (borrowed from the binary when embedded: no copy per request), type and
+/// validator.
 struct File {
-    bytes: Vec<u8>,
+    bytes: Cow<'static, [u8]>,
     mime: String,
     etag: String,
 }
@@ -45,7 +47,7 @@ impl Files {
             None => Assets::get(path).map(|f| File {
                 mime: f.metadata.mimetype().to_owned(),
                 etag: hex(&f.metadata.sha256_hash()),
-                bytes: f.data.into_owned(),
+                bytes: f.data,
             }),
             Some(dir) => {
                 // Only names the app's build can produce: no `..`, no absolute paths.
@@ -56,7 +58,7 @@ impl Files {
                 Some(File {
                     mime: mime(path).to_owned(),
                     etag: hex(&Sha256::digest(&bytes)),
-                    bytes,
+                    bytes: Cow::Owned(bytes),
                 })
             }
         }
