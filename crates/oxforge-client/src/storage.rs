@@ -462,7 +462,32 @@ impl StorageBucket {
     }
 
     /// Creates or replaces `key` (multipart `PUT`, field `file`), streaming the body.
+    ///
+    /// First asks `POST …/upload-strategy`, as `@insforge/sdk` does: a missing bucket, a refused
+    /// write or (with a known length) a body over the limit is answered there, before any byte
+    /// is sent — a server that refuses a body midway closes the connection, which the client
+    /// would only see as a broken transfer.
     pub async fn upload(&self, key: &str, upload: Upload) -> Result<StoredObject, Error> {
+        let mut probe = json!({ "filename": key });
+        if let Some(t) = &upload.content_type {
+            probe["contentType"] = Value::String(t.clone());
+        }
+        if let Some(n) = upload.length {
+            probe["size"] = Value::from(n);
+        }
+        let strategy = self
+            .client
+            .request(
+                Method::POST,
+                &format!(
+                    "/api/storage/buckets/{}/upload-strategy",
+                    encode_uri_component(&self.bucket)
+                ),
+            )
+            .json(&probe);
+        Client::send(strategy)
+            .await
+            .map_err(|e| typed(e, &self.bucket, Some(key)))?;
         let part = match upload.length {
             Some(n) => Part::stream_with_length(upload.body, n),
             None => Part::stream(upload.body),

@@ -168,14 +168,18 @@ async fn cli_storage_commands() {
     assert_eq!((r.code, r.stdout.trim()), (0, "No objects."));
 
     // Errors that say what to do, with the not-found exit code.
-    let r = oxforge(dir, &["storage", "upload", "note.txt", "--bucket", "nope"]).await;
-    assert_eq!(r.code, 4, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("bucket nope does not exist")
-            && r.stderr.contains("Create it with `oxforge storage create-bucket nope`"),
-        "{}",
-        r.stderr
-    );
+    // A large file too: a server refusing a body midway closes the connection, so the missing
+    // bucket must be found before the bytes go out.
+    for file in ["note.txt", "five.bin"] {
+        let r = oxforge(dir, &["storage", "upload", file, "--bucket", "nope"]).await;
+        assert_eq!(r.code, 4, "{file}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("bucket nope does not exist")
+                && r.stderr.contains("Create it with `oxforge storage create-bucket nope`"),
+            "{file}: {}",
+            r.stderr
+        );
+    }
     let r = oxforge(dir, &["storage", "ls", "nope", "--json"]).await;
     assert_eq!(r.code, 4, "{}", r.stderr);
     let err: Value = serde_json::from_str(r.stderr.trim()).unwrap();

@@ -195,7 +195,8 @@ async fn rust_client_storage() {
                 (e.kind, e.bucket.as_str(), e.key.as_deref()),
                 (StorageErrorKind::BucketNotFound, "nope", Some("k.txt"))
             );
-            assert_eq!(e.status, 400);
+            // Found by the upload-strategy probe (as the SDK asks), before any byte is sent.
+            assert_eq!((e.status, e.code.as_str()), (404, "STORAGE_NOT_FOUND"));
         }
         other => panic!("{other:?}"),
     }
