@@ -23,6 +23,7 @@ mod backend;
 mod db;
 mod download;
 mod error;
+mod gateway;
 mod keys;
 mod local;
 mod mime;
