@@ -10,8 +10,6 @@ use oxforge_edge::ApiError;
 
 /// Path prefixes of the modules not built yet, and the name each answers with.
 pub const MODULES: &[(&str, &str)] = &[
-    ("/storage/v1/s3", "the S3 gateway"),
-    ("/api/storage/s3/access-keys", "the S3 gateway"),
     ("/api/realtime", "realtime"),
     ("/socket.io", "realtime"),
     ("/api/functions", "functions"),

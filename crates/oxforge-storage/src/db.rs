@@ -163,7 +163,8 @@ pub async fn lookup(db: &Db, actor: &Actor, bucket: &str, key: &str) -> Result<O
 /// Creates or replaces a row (no `RETURNING`: that would need a SELECT policy too);
 /// `uploaded_by` is kept on replace.
 pub const UPSERT: &str = "INSERT INTO storage.objects \
-       (bucket, key, size, mime_type, uploaded_by, uploaded_via, uploaded_at, etag) \
-     VALUES ($1, $2, $3, $4, $5, 'rest', $6::text::timestamptz, $7) \
+       (bucket, key, size, mime_type, uploaded_by, uploaded_via, uploaded_at, etag, s3_access_key_id) \
+     VALUES ($1, $2, $3, $4, $5, $8, $6::text::timestamptz, $7, $9) \
      ON CONFLICT (bucket, key) DO UPDATE SET size = EXCLUDED.size, mime_type = EXCLUDED.mime_type, \
-       uploaded_via = EXCLUDED.uploaded_via, uploaded_at = EXCLUDED.uploaded_at, etag = EXCLUDED.etag";
+       uploaded_via = EXCLUDED.uploaded_via, uploaded_at = EXCLUDED.uploaded_at, etag = EXCLUDED.etag, \
+       s3_access_key_id = EXCLUDED.s3_access_key_id";

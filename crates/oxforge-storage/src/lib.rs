@@ -70,6 +70,10 @@ oxforge_edge::settings! {
         pub s3_use_presigned_urls: bool = true, env "S3_USE_PRESIGNED_URLS";
         /// The prefix of every key in the S3 bucket (one bucket can hold several projects).
         pub app_key: String = "local".to_owned(), env "APP_KEY";
+        /// The S3 gateway (`/storage/v1/s3`): on by default, on either backend.
+        pub s3_gateway: bool = true, env "S3_GATEWAY";
+        /// The largest object (or multipart part) the S3 gateway takes, in bytes (default 5 GiB).
+        pub s3_max_object_size_bytes: u64 = 5 * 1024 * 1024 * 1024, env "S3_MAX_OBJECT_SIZE_BYTES";
     }
 }
 
@@ -79,12 +83,20 @@ pub struct Storage;
 impl Capability for Storage {
     const NAME: &'static str = "storage";
     type Settings = StorageSettings;
-    const SQL: &'static [oxforge_db::Step] = &[oxforge_db::Step {
-        version: 1,
-        name: "storage_schema",
-        sql: include_str!("../sql/0001_storage.sql"),
-        formerly: None,
-    }];
+    const SQL: &'static [oxforge_db::Step] = &[
+        oxforge_db::Step {
+            version: 1,
+            name: "storage_schema",
+            sql: include_str!("../sql/0001_storage.sql"),
+            formerly: None,
+        },
+        oxforge_db::Step {
+            version: 2,
+            name: "storage_s3_gateway",
+            sql: include_str!("../sql/0002_s3_gateway.sql"),
+            formerly: None,
+        },
+    ];
 
     fn validate(settings: &StorageSettings) -> Result<(), String> {
         if let Some(url) = &settings.api_base_url
@@ -135,7 +147,18 @@ impl Capability for Storage {
                 .api_base_url
                 .as_deref()
                 .map(|u| Arc::from(u.trim_end_matches('/'))),
+            gateway_region: settings.s3_gateway.then(|| Arc::from(settings.s3_region.as_str())),
         };
-        Ok(routes::router(state))
+        let mut router = routes::router(state.clone());
+        if settings.s3_gateway {
+            router = router.merge(gateway::router(gateway::Gateway {
+                storage: state,
+                cipher: Arc::clone(&shared.cipher),
+                secrets: Arc::default(),
+                region: Arc::from(settings.s3_region.as_str()),
+                max_object: settings.s3_max_object_size_bytes,
+            }));
+        }
+        Ok(router)
     }
 }

@@ -19,6 +19,8 @@ pub struct StorageState {
     pub(crate) backend: Option<Arc<Backend>>,
     /// `API_BASE_URL` without a trailing `/`.
     pub(crate) api_base_url: Option<Arc<str>>,
+    /// The S3 gateway's region when the gateway is on.
+    pub(crate) gateway_region: Option<Arc<str>>,
 }
 
 impl FromRef<StorageState> for Arc<Authenticator> {

@@ -144,18 +144,42 @@ pub fn generated_key(filename: &str) -> String {
     format!("{sanitized}-{}-{random}{ext}", Utc::now().timestamp_millis())
 }
 
-/// Upserts the row as `actor`, renames the file into place, commits; the `StorageFile`.
-async fn store(
+/// How an object was written: `uploaded_via` and the gateway's access key.
+#[derive(Debug, Clone, Copy)]
+pub struct Via<'a> {
+    pub name: &'static str,
+    pub access_key: Option<&'a str>,
+}
+
+impl Via<'_> {
+    pub const REST: Via<'static> = Via {
+        name: "rest",
+        access_key: None,
+    };
+}
+
+/// A row written and its bytes in place.
+pub struct Stored {
+    pub size: i64,
+    pub etag: String,
+    pub mime: String,
+    pub uploaded_at: String,
+}
+
+/// Upserts the row of `bucket`/`key` as `actor`, renames the staged bytes into place, commits.
+/// The type comes from the first bytes (else `declared`, never an unsafe one). On failure the
+/// staged bytes are discarded and nothing changed.
+pub async fn commit(
     state: &StorageState,
-    headers: &HeaderMap,
     actor: &Actor,
     bucket: &str,
     key: &str,
-    received: Received,
-) -> Result<Value> {
+    staged: Staged,
+    declared: Option<&str>,
+    via: Via<'_>,
+) -> Result<Stored> {
     let backend = state.backend()?;
-    let Received { staged, declared, .. } = received;
-    let mime = detect(staged.head(), declared.as_deref());
+    let mime = detect(staged.head(), declared);
     let uploaded_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let size = i64::try_from(staged.size()).map_err(|_| StorageError::invalid("File too large"))?;
     let etag = staged.etag().to_owned();
@@ -164,7 +188,17 @@ async fn store(
     let written = tx
         .execute(
             UPSERT,
-            &[&bucket, &key, &size, &mime, &actor.uploaded_by(), &uploaded_at, &etag],
+            &[
+                &bucket,
+                &key,
+                &size,
+                &mime,
+                &actor.uploaded_by(),
+                &uploaded_at,
+                &etag,
+                &via.name,
+                &via.access_key,
+            ],
         )
         .await;
     if let Err(e) = written {
@@ -173,13 +207,32 @@ async fn store(
     }
     backend.place(staged, bucket, key).await?;
     tx.commit().await.map_err(|e| StorageError::on_write(e, bucket, key))?;
-    let url = object_url(&state.base_url(headers), bucket, key, &etag);
+    Ok(Stored {
+        size,
+        etag,
+        mime,
+        uploaded_at,
+    })
+}
+
+/// Stores an upload as `actor`; the `StorageFile`.
+async fn store(
+    state: &StorageState,
+    headers: &HeaderMap,
+    actor: &Actor,
+    bucket: &str,
+    key: &str,
+    received: Received,
+) -> Result<Value> {
+    let Received { staged, declared, .. } = received;
+    let stored = commit(state, actor, bucket, key, staged, declared.as_deref(), Via::REST).await?;
+    let url = object_url(&state.base_url(headers), bucket, key, &stored.etag);
     Ok(json!({
         "bucket": bucket,
         "key": key,
-        "size": size,
-        "mimeType": mime,
-        "uploadedAt": uploaded_at,
+        "size": stored.size,
+        "mimeType": stored.mime,
+        "uploadedAt": stored.uploaded_at,
         "url": url,
     }))
 }

@@ -86,13 +86,13 @@ pub async fn put_config(
     Ok(Json(found))
 }
 
-/// `GET /api/storage/s3/config`: where the S3 gateway would be; `available` is false until
-/// oxforge has an S3 backend and the gateway.
+/// `GET /api/storage/s3/config`: where the S3 gateway is, the region clients sign for, and
+/// whether it is on (`S3_GATEWAY`).
 pub async fn s3_config(_: Admin, State(state): State<StorageState>, headers: axum::http::HeaderMap) -> Json<Value> {
     Json(json!({
-        "endpoint": format!("{}/storage/v1/s3", state.base_url(&headers)),
-        "region": "us-east-2",
-        "available": false,
+        "endpoint": format!("{}{}", state.base_url(&headers), crate::gateway::PREFIX),
+        "region": state.gateway_region.as_deref().unwrap_or("us-east-2"),
+        "available": state.gateway_region.is_some() && state.backend.is_some(),
     }))
 }
 

@@ -427,7 +427,17 @@ pub async fn upload_strategy(
         let etag: Option<String> = None;
         tx.execute(
             UPSERT,
-            &[&bucket, &key, &probe, &content_type, &actor.uploaded_by(), &now, &etag],
+            &[
+                &bucket,
+                &key,
+                &probe,
+                &content_type,
+                &actor.uploaded_by(),
+                &now,
+                &etag,
+                &"rest",
+                &None::<&str>,
+            ],
         )
         .await
         .map_err(|e| StorageError::on_write(e, &bucket, &key))?;
@@ -536,7 +546,17 @@ async fn confirm(
     let tx = begin(&mut client, actor).await?;
     tx.execute(
         UPSERT,
-        &[&bucket, &key, &size, &mime, &actor.uploaded_by(), &uploaded_at, &etag],
+        &[
+            &bucket,
+            &key,
+            &size,
+            &mime,
+            &actor.uploaded_by(),
+            &uploaded_at,
+            &etag,
+            &"rest",
+            &None::<&str>,
+        ],
     )
     .await
     .map_err(|e| StorageError::on_write(e, bucket, key))?;

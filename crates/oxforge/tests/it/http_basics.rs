@@ -39,8 +39,6 @@ async fn unknown_routes_get_the_404_envelope() {
 async fn unbuilt_modules_answer_501_naming_the_module() {
     let server = TestServer::start().await;
     let cases = [
-        (Method::GET, "/storage/v1/s3/bucket/key", "the S3 gateway"),
-        (Method::POST, "/api/storage/s3/access-keys", "the S3 gateway"),
         (Method::GET, "/api/realtime/channels", "realtime"),
         (Method::GET, "/socket.io/?EIO=4&transport=polling", "realtime"),
         (Method::POST, "/api/functions/hello", "functions"),

@@ -37,6 +37,7 @@ mod rpc;
 mod rust_client;
 mod schema_cache;
 mod secrets_at_rest;
+mod s3_gateway;
 mod security;
 mod sql_as;
 mod storage;

@@ -100,7 +100,7 @@ async fn storage_admin_config_and_buckets(backend: StorageBackend) {
     assert_eq!(status, 200);
     assert_eq!(
         s3,
-        json!({"endpoint": format!("{}/storage/v1/s3", server.url), "region": "us-east-2", "available": false})
+        json!({"endpoint": format!("{}/storage/v1/s3", server.url), "region": "us-east-2", "available": true})
     );
     let (status, meta) = send(http().get(server.at("/api/metadata/storage")).bearer_auth(&key)).await;
     assert_eq!(status, 200);

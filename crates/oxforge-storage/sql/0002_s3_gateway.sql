@@ -1,0 +1,24 @@
+-- oxforge bootstrap, storage 2: the S3 gateway's multipart uploads, kept in the database so any
+-- oxforge process can take any part (InsForge keeps them in the backing store's own upload).
+-- Parts' bytes live under the hidden area `.multipart/<upload id>/<part number>`.
+
+CREATE TABLE IF NOT EXISTS storage.s3_multipart_uploads (
+  upload_id text PRIMARY KEY,
+  bucket text NOT NULL REFERENCES storage.buckets (name) ON DELETE CASCADE,
+  key text NOT NULL,
+  content_type text,
+  access_key_id text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS s3_multipart_uploads_bucket_key ON storage.s3_multipart_uploads (bucket, key);
+
+CREATE TABLE IF NOT EXISTS storage.s3_multipart_parts (
+  upload_id text NOT NULL REFERENCES storage.s3_multipart_uploads (upload_id) ON DELETE CASCADE,
+  part_number integer NOT NULL CHECK (part_number BETWEEN 1 AND 10000),
+  size bigint NOT NULL,
+  etag text NOT NULL,
+  uploaded_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (upload_id, part_number)
+);
+
+REVOKE ALL ON storage.s3_multipart_uploads, storage.s3_multipart_parts FROM PUBLIC, anon, authenticated;
