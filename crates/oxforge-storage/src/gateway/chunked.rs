@@ -697,4 +697,57 @@ mod tests {
         assert!(matches!(items.last(), Some(Err(e)) if e.code == "XAmzContentSHA256Mismatch"));
         assert!(run(&[], EMPTY_SHA256).is_empty());
     }
+
+    #[test]
+    fn axum_bodies_fit() {
+        let verified = example();
+        let body = axum::body::Body::from(example_body());
+        let items = decode(body.into_data_stream(), &verified)
+            .collect::<Vec<_>>()
+            .now_or_never()
+            .unwrap();
+        let data: Vec<u8> = items.into_iter().map(Result::unwrap).flat_map(|b| b.to_vec()).collect();
+        assert_eq!(data, vec![b'a'; 66560]);
+        let body = axum::body::Body::from("Welcome to Amazon S3.");
+        let welcome = "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072".to_string();
+        let items = verify_sha256(body.into_data_stream(), welcome)
+            .collect::<Vec<_>>()
+            .now_or_never()
+            .unwrap();
+        assert!(items.iter().all(Result::is_ok));
+    }
+
+    #[test]
+    fn mangled_bodies_never_panic() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let signed = example();
+        let unsigned = unsigned();
+        let bodies = [example_body(), unsigned_body(b"123456789", "y/Q5Jg==")];
+        for round in 0..300 {
+            let (verified, original) = if round % 2 == 0 {
+                (&signed, &bodies[0])
+            } else {
+                (&unsigned, &bodies[1])
+            };
+            let mut body = original.clone();
+            for _ in 0..(next() % 4) {
+                let at = (next() as usize) % body.len();
+                body[at] = next() as u8;
+            }
+            if next() % 3 == 0 {
+                body.truncate((next() as usize) % (body.len() + 1));
+            }
+            let piece = 1 + (next() as usize) % 9000;
+            let result = run(&body, piece, verified);
+            if body == *original {
+                assert!(result.is_ok());
+            }
+        }
+    }
 }

@@ -1124,4 +1124,22 @@ mod tests {
         let block = canonical_headers(&"/".parse().unwrap(), &map, &["host".to_string(), "x-a".to_string()]).unwrap();
         assert_eq!(block, b"host:h\nx-a:1,2 3\n");
     }
+
+    #[test]
+    fn date_header_fallback() {
+        let sign = |signature: &str, date: &str| {
+            let auth = authorization("date;host", signature);
+            let map = headers(&[("host", "h"), ("date", date), ("authorization", &auth)]);
+            parse(&Method::GET, &"/b/k".parse().unwrap(), &map, REGION, now())
+        };
+        let pending = sign(GET_OBJECT_SIGNATURE, "Fri, 24 May 2013 00:00:00 GMT").unwrap();
+        assert_eq!(pending.amz_date, "20130524T000000Z");
+        let signature = client_signature(&pending, false);
+        assert!(verify(&sign(&signature, "Fri, 24 May 2013 00:00:00 GMT").unwrap(), SECRET).is_ok());
+        assert_eq!(
+            code(sign(&signature, "Fri, 24 May 2013 01:00:00 GMT")),
+            "RequestTimeTooSkewed"
+        );
+        assert_eq!(code(sign(&signature, "yesterday")), "AccessDenied");
+    }
 }
