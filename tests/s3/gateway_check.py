@@ -24,7 +24,7 @@ import zlib
 
 import boto3
 import botocore
-from botocore.auth import SigV4Auth, S3SigV4QueryAuth
+from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
@@ -39,6 +39,14 @@ API_KEY = os.environ["OXFORGE_API_KEY"]
 WORK = os.environ["WORK"]
 
 failures = []
+
+
+class RawS3Auth(SigV4Auth):
+    """SigV4 as S3 clients sign (the path escaped once, as sent), with x-amz-content-sha256 as
+    the request gives it (the streaming forms, UNSIGNED-PAYLOAD, a wrong hash)."""
+
+    def _normalize_url_path(self, path):
+        return path
 
 
 def check(fn):
@@ -86,10 +94,11 @@ def raw(method, path, body=b"", headers=None, sign=True, secret=SECRET, key_id=K
     request = AWSRequest(method=method, url=url, data=body, headers=headers)
     if sign:
         if payload_hash is not None:
+            del request.headers["x-amz-content-sha256"]
             request.headers["x-amz-content-sha256"] = payload_hash
         elif "x-amz-content-sha256" not in request.headers:
             request.headers["x-amz-content-sha256"] = hashlib.sha256(body if isinstance(body, bytes) else b"").hexdigest()
-        signer = SigV4Auth(Credentials(key_id, secret), "s3", region)
+        signer = RawS3Auth(Credentials(key_id, secret), "s3", region)
         if when is not None:
             original = botocore.auth.get_current_datetime
             botocore.auth.get_current_datetime = lambda: when
@@ -371,11 +380,10 @@ def streaming_put(key, data, chunk, form, bad_chunk=False, bad_crc=False):
     # The seed signature: a normal SigV4 over the headers with the form as the payload hash.
     path = f"/gw-obj/{key}"
     request = AWSRequest(method="PUT", url=ENDPOINT + path, headers=dict(headers))
-    request.headers["x-amz-content-sha256"] = form
     original = botocore.auth.get_current_datetime
     botocore.auth.get_current_datetime = lambda: now
     try:
-        SigV4Auth(Credentials(KEY_ID, SECRET), "s3", REGION).add_auth(request)
+        RawS3Auth(Credentials(KEY_ID, SECRET), "s3", REGION).add_auth(request)
     finally:
         botocore.auth.get_current_datetime = original
     prepared = request.prepare()
@@ -460,7 +468,7 @@ def credentials_are_required_and_checked():
     # A signature is for one request: the same headers on another path do not open it.
     request = AWSRequest(method="GET", url=ENDPOINT + "/gw-obj/signed.txt")
     request.headers["x-amz-content-sha256"] = hashlib.sha256(b"").hexdigest()
-    SigV4Auth(Credentials(KEY_ID, SECRET), "s3", REGION).add_auth(request)
+    S3SigV4Auth(Credentials(KEY_ID, SECRET), "s3", REGION).add_auth(request)
     prepared = request.prepare()
     other = urllib.request.Request(ENDPOINT + "/gw-obj/copied", method="GET")
     for k, v in prepared.headers.items():
@@ -470,6 +478,15 @@ def credentials_are_required_and_checked():
         raise AssertionError("a signature for another path worked")
     except urllib.error.HTTPError as e:
         assert e.code == 403 and xml_code(e.read()) == "SignatureDoesNotMatch"
+
+
+def streaming_put_declared(key, declared):
+    now = datetime.datetime.utcnow()
+    headers = {"x-amz-decoded-content-length": str(declared), "content-encoding": "aws-chunked",
+               "x-amz-trailer": "x-amz-checksum-crc32"}
+    status, _, body = raw("PUT", f"/gw-obj/{key}", body=b"0\r\n\r\n", headers=headers,
+                          payload_hash="STREAMING-UNSIGNED-PAYLOAD-TRAILER", when=now)
+    return status, body
 
 
 @check
@@ -496,15 +513,6 @@ def hostile_names_and_bodies():
     assert status == 501 and xml_code(body) == "NotImplemented", (status, body[:300])
     status, _, body = raw("PATCH", "/gw-obj/x")
     assert status == 405, (status, body[:300])
-
-
-def streaming_put_declared(key, declared):
-    now = datetime.datetime.utcnow()
-    headers = {"x-amz-decoded-content-length": str(declared), "content-encoding": "aws-chunked",
-               "x-amz-trailer": "x-amz-checksum-crc32"}
-    status, _, body = raw("PUT", f"/gw-obj/{key}", body=b"0\r\n\r\n", headers=headers,
-                          payload_hash="STREAMING-UNSIGNED-PAYLOAD-TRAILER", when=now)
-    return status, body
 
 
 # ---------------------------------------------------------------- the same objects over REST
@@ -577,8 +585,10 @@ def rclone(*args):
     with open(conf, "w") as f:
         f.write(f"[gw]\ntype = s3\nprovider = Other\naccess_key_id = {KEY_ID}\nsecret_access_key = {SECRET}\n"
                 f"endpoint = {ENDPOINT}\nregion = {REGION}\nforce_path_style = true\n")
+    # rclone's AWS SDK reads AWS_* from the environment (a CA bundle it cannot use, keys): none here.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     out = subprocess.run(["rclone", "--config", conf, "--low-level-retries", "1", "--retries", "1", *args],
-                         capture_output=True, text=True, timeout=600)
+                         env=env, capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise AssertionError(f"rclone {' '.join(args)} → {out.returncode}: {out.stderr[-2000:]}")
     return out.stdout
@@ -604,7 +614,8 @@ def rclone_copy_check_delete():
         with open(os.path.join(dst, name), "rb") as f:
             assert f.read() == data, name
     rclone("delete", "gw:gw-rclone/up/d")
-    assert rclone("lsf", "-R", "gw:gw-rclone").strip().splitlines() == ["up/", "up/one.txt"]
+    left = sorted(rclone("lsf", "-R", "gw:gw-rclone").strip().splitlines())
+    assert left == ["up/", "up/one.txt"], left
     rclone("purge", "gw:gw-rclone")
     assert "gw-rclone" not in rclone("lsd", "gw:")
 

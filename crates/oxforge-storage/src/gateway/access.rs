@@ -68,7 +68,9 @@ impl Secrets {
 
     /// True when `id` should be marked used now.
     fn due(&self, id: &str) -> bool {
-        let Ok(mut touched) = self.touched.lock() else { return false };
+        let Ok(mut touched) = self.touched.lock() else {
+            return false;
+        };
         match touched.get(id) {
             Some(at) if at.elapsed() < TOUCH_EVERY => false,
             _ => {
@@ -123,14 +125,11 @@ pub fn touch(db: &Db, secrets: &Secrets, id: &str) {
 }
 
 fn key_json() -> String {
+    let created = ISO.replace("uploaded_at", "created_at");
+    let used = ISO.replace("uploaded_at", "last_used_at");
     format!(
         "json_build_object('id', id, 'accessKeyId', access_key_id, 'description', description, \
-         'createdAt', {created}, 'lastUsedAt', {used})",
-        created = ISO.replace("uploaded_at", "created_at"),
-        used = format!(
-            "CASE WHEN last_used_at IS NULL THEN NULL ELSE {} END",
-            ISO.replace("uploaded_at", "last_used_at")
-        ),
+         'createdAt', {created}, 'lastUsedAt', CASE WHEN last_used_at IS NULL THEN NULL ELSE {used} END)"
     )
 }
 

@@ -28,7 +28,10 @@ pub async fn list(gw: &Gateway) -> S3Result<Response> {
     for row in rows {
         let name: String = row.try_get(0)?;
         let created: String = row.try_get(1)?;
-        doc.open("Bucket").text("Name", name).text("CreationDate", created).close();
+        doc.open("Bucket")
+            .text("Name", name)
+            .text("CreationDate", created)
+            .close();
     }
     Ok(xml_response(StatusCode::OK, doc.finish()))
 }
@@ -126,5 +129,8 @@ pub async fn location(gw: &Gateway, bucket: &str) -> S3Result<Response> {
 /// `GET /b?versioning`: never enabled (the status InsForge stores has no effect).
 pub async fn versioning(gw: &Gateway, bucket: &str) -> S3Result<Response> {
     require(gw, bucket).await?;
-    Ok(xml_response(StatusCode::OK, Doc::new("VersioningConfiguration").finish()))
+    Ok(xml_response(
+        StatusCode::OK,
+        Doc::new("VersioningConfiguration").finish(),
+    ))
 }

@@ -125,7 +125,12 @@ impl S3Error {
     }
 
     pub fn no_such_bucket(name: &str) -> S3Error {
-        S3Error::new(StatusCode::NOT_FOUND, "NoSuchBucket", "The specified bucket does not exist").about(name)
+        S3Error::new(
+            StatusCode::NOT_FOUND,
+            "NoSuchBucket",
+            "The specified bucket does not exist",
+        )
+        .about(name)
     }
 
     pub fn no_such_key() -> S3Error {

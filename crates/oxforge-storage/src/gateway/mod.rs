@@ -205,7 +205,13 @@ async fn serve(State(gw): State<Gateway>, request: Request) -> Response {
 async fn handle(gw: &Gateway, request: Request) -> S3Result<Response> {
     gw.backend()?;
     let (parts, body) = request.into_parts();
-    let pending = sigv4::parse(&parts.method, &parts.uri, &parts.headers, &gw.region, chrono::Utc::now())?;
+    let pending = sigv4::parse(
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        &gw.region,
+        chrono::Utc::now(),
+    )?;
     let secret = access::secret(&gw.storage.db, &gw.cipher, &gw.secrets, &pending.access_key_id)
         .await?
         .ok_or_else(S3Error::invalid_access_key)?;
@@ -214,22 +220,43 @@ async fn handle(gw: &Gateway, request: Request) -> S3Result<Response> {
     let target = Target::parse(parts.uri.path())?;
     let query = Query::parse(parts.uri.query())?;
     let data = body.into_data_stream();
+    // Fused: a body read to its end (or its error) may be polled again (see `drain`).
     let body: BodyStream = match &verified.payload {
-        sigv4::Payload::Streaming { .. } => Box::pin(chunked::decode(data, &verified)),
-        sigv4::Payload::Sha256(hex) => Box::pin(chunked::verify_sha256(data, hex.clone())),
-        sigv4::Payload::Unsigned => Box::pin(data.map(|r| r.map_err(|_| S3Error::incomplete_body()))),
+        sigv4::Payload::Streaming { .. } => Box::pin(chunked::decode(data, &verified).fuse()),
+        sigv4::Payload::Sha256(hex) => Box::pin(chunked::verify_sha256(data, hex.clone()).fuse()),
+        sigv4::Payload::Unsigned => Box::pin(data.map(|r| r.map_err(|_| S3Error::incomplete_body())).fuse()),
     };
-    let request = S3Request {
+    let mut request = S3Request {
         parts,
         target,
         query,
         body,
         access_key: verified.access_key_id.clone(),
     };
-    dispatch(gw, request).await
+    let result = dispatch(gw, &mut request).await;
+    if result.is_err() {
+        drain(&mut request.body).await;
+    }
+    result
 }
 
-async fn dispatch(gw: &Gateway, request: S3Request) -> S3Result<Response> {
+/// What is left of a refused request's body, read and dropped (up to a bound), so the client
+/// gets the error instead of a connection reset mid-send.
+async fn drain(body: &mut BodyStream) {
+    const MAX: usize = 8 * 1024 * 1024;
+    let mut read = 0;
+    let reading = async {
+        while let Some(Ok(chunk)) = body.next().await {
+            read += chunk.len();
+            if read > MAX {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), reading).await;
+}
+
+async fn dispatch(gw: &Gateway, request: &mut S3Request) -> S3Result<Response> {
     let method = request.parts.method.clone();
     let q = &request.query;
     let Some(bucket) = request.target.bucket.clone() else {
@@ -244,7 +271,7 @@ async fn dispatch(gw: &Gateway, request: S3Request) -> S3Result<Response> {
             Method::GET if q.has("versioning") => buckets::versioning(gw, &bucket).await,
             Method::GET if q.has("uploads") => multipart::list_uploads(gw, &bucket, request).await,
             Method::GET if bucket_subresource(q).is_some() => Err(unsupported(q)),
-            Method::GET => list::objects(gw, &bucket, &request.query).await,
+            Method::GET => list::objects(gw, &bucket, q).await,
             Method::HEAD => buckets::head(gw, &bucket).await,
             Method::PUT if bucket_subresource(q).is_some() => Err(unsupported(q)),
             Method::PUT => buckets::create(gw, &bucket).await,
@@ -259,9 +286,7 @@ async fn dispatch(gw: &Gateway, request: S3Request) -> S3Result<Response> {
     }
     match method {
         Method::PUT if q.has("uploadId") => multipart::upload_part(gw, &bucket, &key, request).await,
-        Method::PUT if request.header("x-amz-copy-source").is_some() => {
-            objects::copy(gw, &bucket, &key, request).await
-        }
+        Method::PUT if request.header("x-amz-copy-source").is_some() => objects::copy(gw, &bucket, &key, request).await,
         Method::PUT => objects::put(gw, &bucket, &key, request).await,
         Method::GET if q.has("uploadId") => multipart::list_parts(gw, &bucket, &key, request).await,
         Method::GET => objects::get(gw, &bucket, &key, request, false).await,
@@ -304,7 +329,11 @@ fn bucket_subresource(q: &Query) -> Option<&'static str> {
 
 fn unsupported(q: &Query) -> S3Error {
     let what = bucket_subresource(q)
-        .or_else(|| ["tagging", "acl", "retention", "legal-hold", "torrent"].into_iter().find(|n| q.has(n)))
+        .or_else(|| {
+            ["tagging", "acl", "retention", "legal-hold", "torrent"]
+                .into_iter()
+                .find(|n| q.has(n))
+        })
         .unwrap_or("This operation");
     S3Error::not_implemented(&format!("?{what}"))
 }
@@ -342,9 +371,18 @@ mod tests {
         assert_eq!((t.bucket.as_deref(), t.key.as_deref()), (Some("b1"), None));
         let t = Target::parse("/storage/v1/s3/b1/a%20b/c+d%2Fe").unwrap();
         assert_eq!(t.key.as_deref(), Some("a b/c+d/e"));
-        assert_eq!(Target::parse("/storage/v1/s3/b.c").unwrap_err().code, "InvalidBucketName");
-        assert_eq!(Target::parse("/storage/v1/s3/b/..%2Fx").unwrap_err().code, "InvalidArgument");
-        assert_eq!(Target::parse("/storage/v1/s3/b/%zz").unwrap_err().code, "InvalidArgument");
+        assert_eq!(
+            Target::parse("/storage/v1/s3/b.c").unwrap_err().code,
+            "InvalidBucketName"
+        );
+        assert_eq!(
+            Target::parse("/storage/v1/s3/b/..%2Fx").unwrap_err().code,
+            "InvalidArgument"
+        );
+        assert_eq!(
+            Target::parse("/storage/v1/s3/b/%zz").unwrap_err().code,
+            "InvalidArgument"
+        );
     }
 
     #[test]

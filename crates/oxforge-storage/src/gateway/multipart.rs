@@ -53,7 +53,7 @@ fn upload_id(request: &S3Request) -> S3Result<String> {
 }
 
 /// `POST /b/k?uploads`.
-pub async fn create(gw: &Gateway, bucket: &str, key: &str, request: S3Request) -> S3Result<Response> {
+pub async fn create(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request) -> S3Result<Response> {
     require(gw, bucket).await?;
     let id = hex::encode(rand::random::<[u8; 16]>());
     let content_type = request.header("content-type").map(str::to_owned);
@@ -71,8 +71,8 @@ pub async fn create(gw: &Gateway, bucket: &str, key: &str, request: S3Request) -
 }
 
 /// `PUT /b/k?partNumber=n&uploadId=u`: the part staged and placed, its row upserted.
-pub async fn upload_part(gw: &Gateway, bucket: &str, key: &str, mut request: S3Request) -> S3Result<Response> {
-    let id = upload_id(&request)?;
+pub async fn upload_part(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request) -> S3Result<Response> {
+    let id = upload_id(request)?;
     let number: i32 = request
         .query
         .get("partNumber")
@@ -82,7 +82,7 @@ pub async fn upload_part(gw: &Gateway, bucket: &str, key: &str, mut request: S3R
     if request.header("x-amz-copy-source").is_some() {
         return Err(S3Error::not_implemented("UploadPartCopy"));
     }
-    check_declared(gw, &request)?;
+    check_declared(gw, request)?;
     upload_of(gw, bucket, key, &id).await?;
     let staged = receive(gw, &mut request.body, None).await?;
     let etag = staged.etag().to_owned();
@@ -102,11 +102,13 @@ pub async fn upload_part(gw: &Gateway, bucket: &str, key: &str, mut request: S3R
     if let Err(e) = written {
         // The upload was aborted or completed meanwhile: the part has nowhere to go.
         backend.remove(AREA, &place).await;
-        return Err(if e.code() == Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION) {
-            S3Error::no_such_upload()
-        } else {
-            S3Error::from(e)
-        });
+        return Err(
+            if e.code() == Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION) {
+                S3Error::no_such_upload()
+            } else {
+                S3Error::from(e)
+            },
+        );
     }
     let mut response = StatusCode::OK.into_response();
     if let Ok(value) = HeaderValue::from_str(&format!("\"{etag}\"")) {
@@ -146,8 +148,8 @@ async fn finish_upload(gw: &Gateway, id: &str, numbers: impl IntoIterator<Item =
 
 /// `POST /b/k?uploadId=u`: the named parts, in ascending order with matching ETags, become
 /// the object.
-pub async fn complete(gw: &Gateway, bucket: &str, key: &str, mut request: S3Request) -> S3Result<Response> {
-    let id = upload_id(&request)?;
+pub async fn complete(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request) -> S3Result<Response> {
+    let id = upload_id(request)?;
     let declared = upload_of(gw, bucket, key, &id).await?;
     let body = request.small_body(COMPLETE_BODY_LIMIT).await?;
     let wanted = complete_request(&body)?;
@@ -199,7 +201,12 @@ pub async fn complete(gw: &Gateway, bucket: &str, key: &str, mut request: S3Requ
     let staged = receive(gw, &mut joined, declared.as_deref()).await?;
     let stored = store(gw, bucket, key, staged, declared, &request.access_key).await?;
     finish_upload(gw, &id, parts.keys().copied()).await?;
-    let location = format!("{}{}/{bucket}/{}", gw.storage.base_url(&request.parts.headers), crate::gateway::PREFIX, crate::keys::encode(key));
+    let location = format!(
+        "{}{}/{bucket}/{}",
+        gw.storage.base_url(&request.parts.headers),
+        crate::gateway::PREFIX,
+        crate::keys::encode(key)
+    );
     let mut doc = Doc::new("CompleteMultipartUploadResult");
     doc.text("Location", location)
         .text("Bucket", bucket)
@@ -209,8 +216,8 @@ pub async fn complete(gw: &Gateway, bucket: &str, key: &str, mut request: S3Requ
 }
 
 /// `DELETE /b/k?uploadId=u`: 204; the parts' bytes go.
-pub async fn abort(gw: &Gateway, bucket: &str, key: &str, request: S3Request) -> S3Result<Response> {
-    let id = upload_id(&request)?;
+pub async fn abort(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request) -> S3Result<Response> {
+    let id = upload_id(request)?;
     upload_of(gw, bucket, key, &id).await?;
     let parts = parts_of(gw, &id).await?;
     finish_upload(gw, &id, parts.keys().copied()).await?;
@@ -218,8 +225,8 @@ pub async fn abort(gw: &Gateway, bucket: &str, key: &str, request: S3Request) ->
 }
 
 /// `GET /b/k?uploadId=u`: the parts, by number (`part-number-marker`, `max-parts`).
-pub async fn list_parts(gw: &Gateway, bucket: &str, key: &str, request: S3Request) -> S3Result<Response> {
-    let id = upload_id(&request)?;
+pub async fn list_parts(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request) -> S3Result<Response> {
+    let id = upload_id(request)?;
     upload_of(gw, bucket, key, &id).await?;
     let marker: i32 = request
         .query
@@ -270,7 +277,7 @@ pub async fn list_parts(gw: &Gateway, bucket: &str, key: &str, request: S3Reques
 }
 
 /// `GET /b?uploads`: uploads in progress (`prefix`), oldest first, at most 1,000.
-pub async fn list_uploads(gw: &Gateway, bucket: &str, request: S3Request) -> S3Result<Response> {
+pub async fn list_uploads(gw: &Gateway, bucket: &str, request: &mut S3Request) -> S3Result<Response> {
     require(gw, bucket).await?;
     let prefix = request.query.get("prefix").unwrap_or("");
     let client = gw.storage.db.owner().await?;

@@ -79,8 +79,8 @@ fn with_etag(mut response: Response, etag: &str) -> Response {
 }
 
 /// `PUT /b/k`.
-pub async fn put(gw: &Gateway, bucket: &str, key: &str, mut request: S3Request) -> S3Result<Response> {
-    check_declared(gw, &request)?;
+pub async fn put(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request) -> S3Result<Response> {
+    check_declared(gw, request)?;
     require(gw, bucket).await?;
     let declared = request.header("content-type").map(str::to_owned);
     let staged = receive(gw, &mut request.body, declared.as_deref()).await?;
@@ -97,7 +97,7 @@ fn precondition_failed() -> S3Error {
 }
 
 /// `GET`/`HEAD /b/k`: the row must exist.
-pub async fn get(gw: &Gateway, bucket: &str, key: &str, request: S3Request, head: bool) -> S3Result<Response> {
+pub async fn get(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request, head: bool) -> S3Result<Response> {
     require(gw, bucket).await?;
     let backend = gw.backend()?;
     let meta = lookup(&gw.storage.db, &Actor::Root, bucket, key)
@@ -164,7 +164,7 @@ pub async fn delete(gw: &Gateway, bucket: &str, key: &str) -> S3Result<Response>
 
 /// `POST /b?delete`: up to 1,000 keys; every key named is reported deleted (S3 does the same
 /// for keys that were not there) unless `Quiet`.
-pub async fn delete_many(gw: &Gateway, bucket: &str, mut request: S3Request) -> S3Result<Response> {
+pub async fn delete_many(gw: &Gateway, bucket: &str, request: &mut S3Request) -> S3Result<Response> {
     require(gw, bucket).await?;
     let body = request.small_body(DELETE_BODY_LIMIT).await?;
     let (keys, quiet) = delete_request(&body)?;
@@ -212,7 +212,7 @@ fn copy_source(raw: &str) -> S3Result<(String, String)> {
 
 /// `PUT /b/k` with `x-amz-copy-source`: the bytes streamed from the source into a new object;
 /// the type kept unless `x-amz-metadata-directive: REPLACE` gives another.
-pub async fn copy(gw: &Gateway, bucket: &str, key: &str, request: S3Request) -> S3Result<Response> {
+pub async fn copy(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request) -> S3Result<Response> {
     let (from_bucket, from_key) = copy_source(request.header("x-amz-copy-source").unwrap_or(""))?;
     require(gw, bucket).await?;
     require(gw, &from_bucket).await?;

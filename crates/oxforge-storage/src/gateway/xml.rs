@@ -197,16 +197,32 @@ mod tests {
     #[test]
     fn reads_delete_and_complete_bodies() {
         let body = br#"<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>a &amp; b</Key></Object><Object><Key>c/d</Key><VersionId>1</VersionId></Object><Quiet>true</Quiet></Delete>"#;
-        assert_eq!(delete_request(body).unwrap(), (vec!["a & b".to_owned(), "c/d".to_owned()], true));
+        assert_eq!(
+            delete_request(body).unwrap(),
+            (vec!["a & b".to_owned(), "c/d".to_owned()], true)
+        );
         let body = br#"<CompleteMultipartUpload><Part><ETag>"e1"</ETag><PartNumber>1</PartNumber></Part><Part><PartNumber>2</PartNumber><ETag>e2</ETag></Part></CompleteMultipartUpload>"#;
-        assert_eq!(complete_request(body).unwrap(), vec![(1, "e1".to_owned()), (2, "e2".to_owned())]);
+        assert_eq!(
+            complete_request(body).unwrap(),
+            vec![(1, "e1".to_owned()), (2, "e2".to_owned())]
+        );
     }
 
     #[test]
     fn malformed_bodies_are_refused() {
-        for body in [&b"<Delete><Object><Key>a</Key>"[..], b"not xml <", b"<Delete></Delete>", b""] {
+        for body in [
+            &b"<Delete><Object><Key>a</Key>"[..],
+            b"not xml <",
+            b"<Delete></Delete>",
+            b"",
+        ] {
             assert_eq!(delete_request(body).unwrap_err().code, "MalformedXML", "{body:?}");
         }
-        assert!(complete_request(b"<CompleteMultipartUpload><Part><PartNumber>x</PartNumber></Part></CompleteMultipartUpload>").is_err());
+        assert!(
+            complete_request(
+                b"<CompleteMultipartUpload><Part><PartNumber>x</PartNumber></Part></CompleteMultipartUpload>"
+            )
+            .is_err()
+        );
     }
 }

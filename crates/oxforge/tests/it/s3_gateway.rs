@@ -31,7 +31,10 @@ async fn access_keys_are_shown_once_sealed_and_limited() {
     let id = created["accessKeyId"].as_str().unwrap().to_owned();
     let secret = created["secretAccessKey"].as_str().unwrap().to_owned();
     assert!(id.starts_with("INSF") && id.len() == 20, "{id}");
-    assert!(id[4..].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()), "{id}");
+    assert!(
+        id[4..].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
+        "{id}"
+    );
     assert_eq!(secret.len(), 40, "{secret}");
     assert_eq!(created["description"], "laptop backups");
     assert!(created["lastUsedAt"].is_null());
@@ -60,7 +63,13 @@ async fn access_keys_are_shown_once_sealed_and_limited() {
     assert_eq!(status, 401);
     let (status, _) = send(http().get(server.at(KEYS)).bearer_auth(server.anon_key())).await;
     assert_eq!(status, 403);
-    let (status, _) = send(http().post(server.at(KEYS)).bearer_auth(server.anon_key()).json(&json!({}))).await;
+    let (status, _) = send(
+        http()
+            .post(server.at(KEYS))
+            .bearer_auth(server.anon_key())
+            .json(&json!({})),
+    )
+    .await;
     assert_eq!(status, 403);
 
     // At most 50.
@@ -68,7 +77,11 @@ async fn access_keys_are_shown_once_sealed_and_limited() {
         assert_eq!(create_key(&server, Value::Null).await.0, 201);
     }
     let (status, body) = create_key(&server, Value::Null).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("S3_ACCESS_KEY_LIMIT_EXCEEDED")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("S3_ACCESS_KEY_LIMIT_EXCEEDED")),
+        "{body}"
+    );
 
     // Deleted: 204, then 404; an id that is not a UUID is a 404 too, never a 500.
     let uuid = created["id"].as_str().unwrap();
@@ -79,8 +92,17 @@ async fn access_keys_are_shown_once_sealed_and_limited() {
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
-    let (status, body) = send(http().delete(server.at(&format!("{KEYS}/{uuid}"))).bearer_auth(server.api_key())).await;
-    assert_eq!((status.as_u16(), body["error"].as_str()), (404, Some("S3_ACCESS_KEY_NOT_FOUND")), "{body}");
+    let (status, body) = send(
+        http()
+            .delete(server.at(&format!("{KEYS}/{uuid}")))
+            .bearer_auth(server.api_key()),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (404, Some("S3_ACCESS_KEY_NOT_FOUND")),
+        "{body}"
+    );
     let (status, _) = send(
         http()
             .delete(server.at(&format!("{KEYS}/'%20OR%201=1--")))
@@ -101,7 +123,12 @@ async fn the_gateway_answers_in_xml_and_reports_itself() {
     assert_eq!(response.headers()["content-type"], "application/xml");
     let text = response.text().await.unwrap();
     assert!(text.contains("<Code>AccessDenied</Code>"), "{text}");
-    let (status, config) = send(http().get(server.at("/api/storage/s3/config")).bearer_auth(server.api_key())).await;
+    let (status, config) = send(
+        http()
+            .get(server.at("/api/storage/s3/config"))
+            .bearer_auth(server.api_key()),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(config["available"], true);
     server.stop().await;
@@ -110,7 +137,12 @@ async fn the_gateway_answers_in_xml_and_reports_itself() {
     let server = TestServer::start_with(|c| c.capabilities.storage.s3_gateway = false).await;
     let response = http().get(server.at("/storage/v1/s3/")).send().await.unwrap();
     assert_eq!(response.status(), 404);
-    let (_, config) = send(http().get(server.at("/api/storage/s3/config")).bearer_auth(server.api_key())).await;
+    let (_, config) = send(
+        http()
+            .get(server.at("/api/storage/s3/config"))
+            .bearer_auth(server.api_key()),
+    )
+    .await;
     assert_eq!(config["available"], false);
     server.stop().await;
 }
