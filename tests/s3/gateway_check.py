@@ -301,6 +301,14 @@ def multipart_by_hand():
     expect_error("NoSuchUpload", s3.upload_part, Bucket="gw-mp", Key="aborted", UploadId=up2, PartNumber=2, Body=b"y")
     expect_error("NoSuchUpload", s3.upload_part, Bucket="gw-mp", Key="aborted", UploadId="../../etc", PartNumber=1, Body=b"y")
     expect_error("NoSuchKey", s3.get_object, Bucket="gw-mp", Key="aborted")
+    # A bucket deleted (over REST, or through the gateway) takes its unfinished uploads' parts.
+    for name, drop in (("gw-mp-rest", lambda b: rest("DELETE", f"/api/storage/buckets/{b}")),
+                       ("gw-mp-s3", lambda b: s3.delete_bucket(Bucket=b))):
+        s3.create_bucket(Bucket=name)
+        pending = s3.create_multipart_upload(Bucket=name, Key="never-finished")["UploadId"]
+        s3.upload_part(Bucket=name, Key="never-finished", UploadId=pending, PartNumber=1, Body=b"p" * 1000)
+        drop(name)
+        expect_error("NoSuchBucket", s3.list_objects_v2, Bucket=name)
     expect_error("InvalidArgument", s3.upload_part, Bucket="gw-mp", Key="big/object.bin",
                  UploadId=s3.create_multipart_upload(Bucket="gw-mp", Key="big/object.bin")["UploadId"],
                  PartNumber=10001, Body=b"z")

@@ -53,8 +53,9 @@ impl Secrets {
 
     fn put(&self, id: &str, secret: Option<String>) {
         if let Ok(mut cached) = self.cached.lock() {
-            if cached.len() > 1000 {
-                cached.retain(|_, (_, at)| at.elapsed() < CACHE_FOR);
+            // At most 50 keys exist; anything past that is stale.
+            if cached.len() > 100 {
+                cached.clear();
             }
             cached.insert(id.to_owned(), (secret, Instant::now()));
         }
@@ -97,7 +98,10 @@ pub async fn secret(db: &Db, cipher: &SecretCipher, secrets: &Secrets, id: &str)
         }
         None => None,
     };
-    secrets.put(id, secret.clone());
+    // Only keys that exist are kept: a flood of made-up ids cannot fill the cache.
+    if let Some(secret) = &secret {
+        secrets.put(id, Some(secret.clone()));
+    }
     Ok(secret)
 }
 

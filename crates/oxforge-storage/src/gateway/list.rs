@@ -17,14 +17,15 @@ use crate::gateway::{Gateway, Query, s3_time, xml_response};
 const MAX_KEYS: i64 = 1000;
 
 /// Entries after `$3` under prefix `$2`, keys folded at delimiter `$4` (none when empty):
-/// (entry, is a common prefix, size, etag, last modified).
+/// (entry, is a common prefix, size, etag, last modified). An entry is a prefix of its key, so
+/// only keys after `$3` can make entries after it.
 const LIST: &str = "WITH under AS ( \
        SELECT key, size, etag, uploaded_at, \
               CASE WHEN $4 <> '' AND strpos(substr(key, length($2) + 1), $4) > 0 \
                    THEN left(key, length($2) + strpos(substr(key, length($2) + 1), $4) + length($4) - 1) \
                    ELSE key END AS entry \
        FROM storage.objects \
-       WHERE bucket = $1 AND starts_with(key, $2)) \
+       WHERE bucket = $1 AND starts_with(key, $2) AND key COLLATE \"C\" > $3) \
      SELECT entry, bool_or(entry <> key), max(size), max(etag), {time} \
      FROM under WHERE entry COLLATE \"C\" > $3 \
      GROUP BY entry ORDER BY entry COLLATE \"C\" LIMIT $5";

@@ -15,7 +15,7 @@ mod buckets;
 pub mod chunked;
 pub mod error;
 mod list;
-mod multipart;
+pub(crate) mod multipart;
 mod objects;
 pub mod sigv4;
 pub mod xml;

@@ -15,6 +15,7 @@ use crate::gateway::error::{S3Error, S3Result};
 use crate::gateway::objects::{check_declared, receive, store};
 use crate::gateway::xml::{Doc, complete_request};
 use crate::gateway::{BodyStream, Gateway, S3Request, s3_time, xml_response};
+use crate::state::StorageState;
 
 /// The hidden "bucket" parts live in.
 const AREA: &str = ".multipart";
@@ -49,6 +50,31 @@ fn upload_id(request: &S3Request) -> S3Result<String> {
         Ok(id.to_ascii_lowercase())
     } else {
         Err(S3Error::no_such_upload())
+    }
+}
+
+/// The stored parts of every unfinished upload into `bucket`, read before the bucket's row goes
+/// (its uploads' rows go with it); [`remove_parts`] then removes them.
+pub(crate) async fn parts_in_bucket(state: &StorageState, bucket: &str) -> crate::error::Result<Vec<String>> {
+    let client = state.db.owner().await?;
+    let rows = client
+        .query(
+            "SELECT p.upload_id, p.part_number FROM storage.s3_multipart_parts p \
+             JOIN storage.s3_multipart_uploads u USING (upload_id) WHERE u.bucket = $1",
+            &[&bucket],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| Ok(part_key(&row.try_get::<_, String>(0)?, row.try_get(1)?)))
+        .collect()
+}
+
+/// Removes parts found by [`parts_in_bucket`] (best effort).
+pub(crate) async fn remove_parts(state: &StorageState, parts: Vec<String>) {
+    if let Ok(backend) = state.backend() {
+        for part in parts {
+            backend.remove(AREA, &part).await;
+        }
     }
 }
 

@@ -219,6 +219,8 @@ pub async fn delete_bucket(
 ) -> Result<Json<Value>> {
     let bucket = bucket_of(&uri)?;
     let backend = state.backend()?;
+    // Unfinished S3 multipart uploads into the bucket go with it, their parts too.
+    let parts = crate::gateway::multipart::parts_in_bucket(&state, &bucket).await?;
     let client = state.db.owner().await?;
     let deleted = client
         .execute("DELETE FROM storage.buckets WHERE name = $1", &[&bucket])
@@ -229,6 +231,7 @@ pub async fn delete_bucket(
     if check_bucket(&bucket).is_ok() {
         backend.remove_bucket(&bucket).await?;
     }
+    crate::gateway::multipart::remove_parts(&state, parts).await;
     audit.record(&admin, "DELETE_BUCKET", "STORAGE", json!({ "bucketName": bucket }));
     Ok(Json(json!({
         "message": "Bucket deleted successfully",
