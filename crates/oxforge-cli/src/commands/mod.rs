@@ -7,6 +7,7 @@ mod env;
 mod link;
 mod logs;
 mod migrations;
+mod s3_keys;
 mod secrets;
 mod sql_guard;
 mod storage;

@@ -1,4 +1,5 @@
-//! `storage buckets|create-bucket|delete-bucket|list-objects (ls)|upload|download|rm`, InsForge's
+//! `storage buckets|create-bucket|delete-bucket|list-objects (ls)|upload|download|rm` (and
+//! `s3-keys`, in [`super::s3_keys`]), InsForge's
 //! CLI names, through the Rust client (`oxforge-client`): transfers streamed from and to disk,
 //! with a progress bar on a terminal for files above 1 MiB.
 
@@ -78,6 +79,9 @@ pub enum StorageCommand {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Access keys of the S3 gateway (for the AWS CLI, boto3, rclone…).
+    #[command(subcommand, name = "s3-keys")]
+    S3Keys(super::s3_keys::S3KeysCommand),
     /// Remove objects.
     Rm {
         /// The keys to remove (up to 1000)
@@ -184,6 +188,7 @@ pub async fn run(cmd: StorageCommand, out: Output, dir: &Path) -> Result<(), Cli
     let storage = client.storage();
     let fail = |e: Error| cli_error(e, &base);
     match cmd {
+        StorageCommand::S3Keys(keys) => return super::s3_keys::run(keys, out, dir).await,
         StorageCommand::Buckets => {
             let buckets = storage.buckets().await.map_err(fail)?;
             let rows: Vec<Vec<String>> = buckets

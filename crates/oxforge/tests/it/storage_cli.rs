@@ -255,3 +255,62 @@ async fn cli_storage_commands() {
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert!(r.stderr.contains("bucket docs does not exist"), "{}", r.stderr);
 }
+
+/// `storage s3-keys`: a key created, its printed settings used by the AWS CLI as they are, then
+/// deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_storage_s3_keys() {
+    let server = TestServer::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let r = oxforge(dir, &["link", "--url", &server.url, "--api-key", server.api_key()]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = oxforge(dir, &["storage", "s3-keys", "list"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("No S3 access keys yet"), "{}", r.stdout);
+
+    let r = oxforge(dir, &["storage", "s3-keys", "create", "--description", "backups"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let printed = |name: &str| {
+        r.stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name}=")).map(str::to_owned))
+            .unwrap_or_else(|| panic!("{name} not printed: {}", r.stdout))
+    };
+    let (id, secret, region) = (
+        printed("AWS_ACCESS_KEY_ID"),
+        printed("AWS_SECRET_ACCESS_KEY"),
+        printed("AWS_REGION"),
+    );
+    assert!(id.starts_with("INSF") && secret.len() == 40, "{}", r.stdout);
+    let endpoint = format!("{}/storage/v1/s3", server.url);
+    assert!(r.stdout.contains(&format!("aws --endpoint-url {endpoint} s3 ls")), "{}", r.stdout);
+
+    // What was printed works as it is.
+    let aws = tokio::process::Command::new("aws")
+        .args(["--endpoint-url", &endpoint, "s3", "mb", "s3://made-by-aws"])
+        .env("AWS_ACCESS_KEY_ID", &id)
+        .env("AWS_SECRET_ACCESS_KEY", &secret)
+        .env("AWS_REGION", &region)
+        .env("AWS_DEFAULT_REGION", &region)
+        .env("AWS_CONFIG_FILE", dir.join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("none"))
+        .output()
+        .await
+        .expect("the AWS CLI (aws) runs");
+    assert!(aws.status.success(), "{}", String::from_utf8_lossy(&aws.stderr));
+    let r = oxforge(dir, &["storage", "buckets"]).await;
+    assert!(r.stdout.contains("made-by-aws  private"), "{}", r.stdout);
+
+    let r = oxforge(dir, &["storage", "s3-keys", "list", "--json"]).await;
+    let listed = r.json();
+    assert_eq!(listed[0]["accessKeyId"], id.as_str());
+    assert_eq!(listed[0]["description"], "backups");
+    assert!(listed[0].get("secretAccessKey").is_none());
+    let r = oxforge(dir, &["storage", "s3-keys", "delete", &id, "-y"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = oxforge(dir, &["storage", "s3-keys", "delete", &id, "-y"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("not found"), "{}", r.stderr);
+    server.stop().await;
+}
