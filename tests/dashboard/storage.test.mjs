@@ -1,10 +1,12 @@
 // Storage: buckets, folders, uploads by drop and by picker with progress, downloads, public URLs,
-// visibility, multi-select delete, the upload size limit and bucket deletion — each checked
-// through the API.
+// visibility, multi-select delete, the upload size limit, bucket deletion and S3 access keys (used
+// with the AWS CLI as the page shows them) — each checked through the API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { useOxforge, newPage, login, shot, openSection, copied } from './harness.mjs';
 
 let server, browser, page;
@@ -197,6 +199,60 @@ test('a bucket is deleted only after its name is typed', async () => {
   await dialog.waitFor({ state: 'detached' });
   await bucketButton('files').waitFor({ state: 'detached' });
   assert.deepEqual(await bucketsNow(), { pics: true });
+});
+
+/** `aws s3 ls` with the settings the page printed: its exit status and output. */
+async function awsList(settings) {
+  const env = { ...process.env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+  for (const line of settings.split('\n')) {
+    const m = /^export (\w+)=(.*)$/.exec(line);
+    if (m) env[m[1]] = m[2];
+  }
+  const command = settings.split('\n').find((l) => l.startsWith('aws '));
+  assert.ok(command, `no aws command in ${settings}`);
+  const [, ...args] = command.split(' ');
+  try {
+    const { stdout } = await promisify(execFile)('aws', args, { env, timeout: 60_000 });
+    return { ok: true, out: stdout };
+  } catch (e) {
+    return { ok: false, out: `${e.stdout}${e.stderr}` };
+  }
+}
+
+test('S3 access keys: the secret is shown once, the printed settings work with the AWS CLI, a deleted key stops working', async () => {
+  const card = page.getByRole('region', { name: 'S3 access keys' });
+  await card.getByText('No access keys yet.').waitFor();
+  assert.equal(await card.getByTestId('s3-endpoint').textContent(), `${server.url}/storage/v1/s3`);
+  await card.getByLabel('Description').fill('nightly backups');
+  await card.getByRole('button', { name: 'Create access key' }).click();
+  const box = card.getByRole('status', { name: 'New access key' });
+  await box.waitFor();
+  const id = await box.getByTestId('new-key-id').textContent();
+  const secret = await box.getByTestId('new-key-secret').textContent();
+  assert.match(id, /^INSF[A-Z0-9]{16}$/);
+  assert.equal(secret.length, 40);
+  const settings = await copied(page, 'Copy settings');
+  assert.ok(settings.includes(`AWS_SECRET_ACCESS_KEY=${secret}`), settings);
+  await card.locator(`tr[data-key="${id}"]`).getByText('nightly backups').waitFor();
+  await shot(page, 'storage-s3-keys');
+
+  const listed = await awsList(settings);
+  assert.ok(listed.ok && /\bpics\b/.test(listed.out), `aws s3 ls with the printed settings: ${listed.out}`);
+
+  // Done hides the secret for good; the list never had it.
+  await box.getByRole('button', { name: 'Done' }).click();
+  await box.waitFor({ state: 'detached' });
+  assert.equal(await page.getByText(secret).count(), 0, 'the secret is gone from the page');
+  const keys = await server.api('/api/storage/s3/access-keys');
+  assert.deepEqual(keys.map((k) => [k.accessKeyId, k.description, 'secretAccessKey' in k]), [[id, 'nightly backups', false]]);
+
+  await card.getByRole('button', { name: `Delete ${id}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Delete access key ${id}?` });
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await card.getByText('No access keys yet.').waitFor();
+  const refused = await awsList(settings);
+  assert.ok(!refused.ok && refused.out.includes('InvalidAccessKeyId'), refused.out);
 });
 
 test('narrow and dark: storage fits 390 px', async () => {

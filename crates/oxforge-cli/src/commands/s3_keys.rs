@@ -64,7 +64,7 @@ pub async fn run(cmd: S3KeysCommand, out: Output, dir: &Path) -> Result<(), CliE
             out.success(&format!("Access key {id} created. Its secret is shown this once:"));
             out.info(&format!(
                 "\n  AWS_ACCESS_KEY_ID={id}\n  AWS_SECRET_ACCESS_KEY={secret}\n  AWS_REGION={region}\n\n\
-                 Try it: aws --endpoint-url {endpoint} s3 ls\n\
+                 Try it: aws --endpoint-url {endpoint} --region {region} s3 ls\n\
                  (path-style addressing; rclone: provider = Other, force_path_style = true)"
             ));
             let mut shown = created.clone();

@@ -284,15 +284,19 @@ async fn cli_storage_s3_keys() {
     );
     assert!(id.starts_with("INSF") && secret.len() == 40, "{}", r.stdout);
     let endpoint = format!("{}/storage/v1/s3", server.url);
-    assert!(r.stdout.contains(&format!("aws --endpoint-url {endpoint} s3 ls")), "{}", r.stdout);
+    let command = format!("aws --endpoint-url {endpoint} --region {region} s3 ls");
+    assert!(r.stdout.contains(&command), "{}", r.stdout);
 
-    // What was printed works as it is.
+    // What was printed works as it is (the AWS CLI v1 reads no AWS_REGION: the command names it).
+    let mut args: Vec<&str> = command.split(' ').skip(1).collect();
+    args.pop();
+    args.extend(["mb", "s3://made-by-aws"]);
     let aws = tokio::process::Command::new("aws")
-        .args(["--endpoint-url", &endpoint, "s3", "mb", "s3://made-by-aws"])
+        .args(&args)
         .env("AWS_ACCESS_KEY_ID", &id)
         .env("AWS_SECRET_ACCESS_KEY", &secret)
-        .env("AWS_REGION", &region)
-        .env("AWS_DEFAULT_REGION", &region)
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
         .env("AWS_CONFIG_FILE", dir.join("none"))
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("none"))
         .output()
