@@ -1,1 +1,0 @@
-import{r as e}from"./index-DQck8061.js";async function t(t,n=`Copied`){try{await navigator.clipboard.writeText(t),e(`${n} copied to the clipboard`)}catch{e(`The browser refused the clipboard: select the text and copy it by hand`,`error`)}}export{t};

@@ -1,0 +1,1 @@
+import{r as e}from"./index-B69IbUZi.js";async function t(t,n=`Copied`){try{await navigator.clipboard.writeText(t),e(`${n} copied to the clipboard`)}catch{e(`The browser refused the clipboard: select the text and copy it by hand`,`error`)}}export{t};
