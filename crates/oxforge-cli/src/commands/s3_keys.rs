@@ -41,10 +41,17 @@ pub async fn run(cmd: S3KeysCommand, out: Output, dir: &Path) -> Result<(), CliE
                 .unwrap_or_default()
                 .iter()
                 .map(|k| {
-                    ["accessKeyId", "description", "createdAt", "lastUsedAt", "id"]
-                        .iter()
-                        .map(|f| cell(&k[*f]))
-                        .collect()
+                    let used = match &k["lastUsedAt"] {
+                        Value::Null => "never".to_owned(),
+                        at => cell(at),
+                    };
+                    vec![
+                        cell(&k["accessKeyId"]),
+                        cell(&k["description"]),
+                        cell(&k["createdAt"]),
+                        used,
+                        cell(&k["id"]),
+                    ]
                 })
                 .collect();
             out.table(
