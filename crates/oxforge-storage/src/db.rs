@@ -162,9 +162,54 @@ pub async fn lookup(db: &Db, actor: &Actor, bucket: &str, key: &str) -> Result<O
 
 /// Creates or replaces a row (no `RETURNING`: that would need a SELECT policy too);
 /// `uploaded_by` is kept on replace.
-pub const UPSERT: &str = "INSERT INTO storage.objects \
+const UPSERT: &str = "INSERT INTO storage.objects \
        (bucket, key, size, mime_type, uploaded_by, uploaded_via, uploaded_at, etag, s3_access_key_id) \
      VALUES ($1, $2, $3, $4, $5, $8, $6::text::timestamptz, $7, $9) \
      ON CONFLICT (bucket, key) DO UPDATE SET size = EXCLUDED.size, mime_type = EXCLUDED.mime_type, \
        uploaded_via = EXCLUDED.uploaded_via, uploaded_at = EXCLUDED.uploaded_at, etag = EXCLUDED.etag, \
        s3_access_key_id = EXCLUDED.s3_access_key_id";
+
+/// How an object was written: `uploaded_via` and the gateway's access key.
+#[derive(Debug, Clone, Copy)]
+pub struct Via<'a> {
+    pub name: &'static str,
+    pub access_key: Option<&'a str>,
+}
+
+impl Via<'_> {
+    pub const REST: Via<'static> = Via {
+        name: "rest",
+        access_key: None,
+    };
+}
+
+/// A row [`upsert`] creates or replaces.
+pub struct ObjectRow<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub size: i64,
+    pub mime: Option<&'a str>,
+    /// ISO 8601.
+    pub uploaded_at: &'a str,
+    pub etag: Option<&'a str>,
+    pub via: Via<'a>,
+}
+
+/// Creates or replaces `row` in `tx` (begun as `actor`: `uploaded_by` is theirs).
+pub async fn upsert(tx: &Transaction<'_>, actor: &Actor, row: &ObjectRow<'_>) -> Result<u64, tokio_postgres::Error> {
+    tx.execute(
+        UPSERT,
+        &[
+            &row.bucket,
+            &row.key,
+            &row.size,
+            &row.mime,
+            &actor.uploaded_by(),
+            &row.uploaded_at,
+            &row.etag,
+            &row.via.name,
+            &row.via.access_key,
+        ],
+    )
+    .await
+}

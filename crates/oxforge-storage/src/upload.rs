@@ -11,7 +11,7 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use crate::backend::{Backend, Staged};
-use crate::db::{Actor, UPSERT, begin, bucket_info};
+use crate::db::{Actor, ObjectRow, Via, begin, bucket_info, upsert};
 use crate::error::{Result, StorageError, missing_bucket};
 use crate::keys::{check_key, object_url};
 use crate::mime::detect;
@@ -144,20 +144,6 @@ pub fn generated_key(filename: &str) -> String {
     format!("{sanitized}-{}-{random}{ext}", Utc::now().timestamp_millis())
 }
 
-/// How an object was written: `uploaded_via` and the gateway's access key.
-#[derive(Debug, Clone, Copy)]
-pub struct Via<'a> {
-    pub name: &'static str,
-    pub access_key: Option<&'a str>,
-}
-
-impl Via<'_> {
-    pub const REST: Via<'static> = Via {
-        name: "rest",
-        access_key: None,
-    };
-}
-
 /// A row written and its bytes in place.
 pub struct Stored {
     pub size: i64,
@@ -185,22 +171,16 @@ pub async fn commit(
     let etag = staged.etag().to_owned();
     let mut client = state.db.connect(actor).await?;
     let tx = begin(&mut client, actor).await?;
-    let written = tx
-        .execute(
-            UPSERT,
-            &[
-                &bucket,
-                &key,
-                &size,
-                &mime,
-                &actor.uploaded_by(),
-                &uploaded_at,
-                &etag,
-                &via.name,
-                &via.access_key,
-            ],
-        )
-        .await;
+    let row = ObjectRow {
+        bucket,
+        key,
+        size,
+        mime: Some(&mime),
+        uploaded_at: &uploaded_at,
+        etag: Some(&etag),
+        via,
+    };
+    let written = upsert(&tx, actor, &row).await;
     if let Err(e) = written {
         backend.discard(staged).await;
         return Err(StorageError::on_write(e, bucket, key));

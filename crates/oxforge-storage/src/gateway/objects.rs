@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
 use crate::backend::{Backend, Staged};
+use crate::db::Via;
 use crate::db::{Actor, lookup};
 use crate::download::{Wanted, serve, wanted};
 use crate::gateway::buckets::require;
@@ -15,7 +16,7 @@ use crate::gateway::error::{S3Error, S3Result};
 use crate::gateway::xml::{Doc, delete_request};
 use crate::gateway::{BodyStream, Gateway, S3Request, xml_response};
 use crate::keys::{check_bucket, check_key, decode};
-use crate::upload::{Stored, Via, commit};
+use crate::upload::{Stored, commit};
 
 /// Keys one DeleteObjects names at most.
 const MAX_DELETE: usize = 1000;

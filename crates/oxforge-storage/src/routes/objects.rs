@@ -11,7 +11,7 @@ use oxforge_edge::{Caller, JsonBody};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::db::{Actor, ISO, Meta, UPSERT, begin, bucket_info, lookup};
+use crate::db::{Actor, ISO, Meta, ObjectRow, Via, begin, bucket_info, lookup, upsert};
 use crate::error::{Result, StorageError};
 use crate::keys::{bucket_and_rest, check_key, encode, key_of, object_path, object_url};
 use crate::mime::sanitize;
@@ -423,24 +423,18 @@ pub async fn upload_strategy(
         let mut client = state.db.connect(&actor).await?;
         let tx = begin(&mut client, &actor).await?;
         let now = chrono::Utc::now().to_rfc3339();
-        let probe: i64 = 0;
-        let etag: Option<String> = None;
-        tx.execute(
-            UPSERT,
-            &[
-                &bucket,
-                &key,
-                &probe,
-                &content_type,
-                &actor.uploaded_by(),
-                &now,
-                &etag,
-                &"rest",
-                &None::<&str>,
-            ],
-        )
-        .await
-        .map_err(|e| StorageError::on_write(e, &bucket, &key))?;
+        let probe = ObjectRow {
+            bucket: &bucket,
+            key: &key,
+            size: 0,
+            mime: Some(&content_type),
+            uploaded_at: &now,
+            etag: None,
+            via: Via::REST,
+        };
+        upsert(&tx, &actor, &probe)
+            .await
+            .map_err(|e| StorageError::on_write(e, &bucket, &key))?;
         tx.rollback().await?;
     }
     if let Some(s3) = state.backend()?.presigned() {
@@ -544,22 +538,18 @@ async fn confirm(
     let uploaded_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut client = state.db.connect(actor).await?;
     let tx = begin(&mut client, actor).await?;
-    tx.execute(
-        UPSERT,
-        &[
-            &bucket,
-            &key,
-            &size,
-            &mime,
-            &actor.uploaded_by(),
-            &uploaded_at,
-            &etag,
-            &"rest",
-            &None::<&str>,
-        ],
-    )
-    .await
-    .map_err(|e| StorageError::on_write(e, bucket, key))?;
+    let row = ObjectRow {
+        bucket,
+        key,
+        size,
+        mime: mime.as_deref(),
+        uploaded_at: &uploaded_at,
+        etag: Some(&etag),
+        via: Via::REST,
+    };
+    upsert(&tx, actor, &row)
+        .await
+        .map_err(|e| StorageError::on_write(e, bucket, key))?;
     tx.commit().await.map_err(|e| StorageError::on_write(e, bucket, key))?;
     let mut out = json!({
         "bucket": bucket,
