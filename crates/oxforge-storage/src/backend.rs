@@ -174,6 +174,17 @@ impl Backend {
         })
     }
 
+    /// A new upload that [`Backend::place`] will put at `bucket`/`key` and nowhere else, for
+    /// objects nobody reads before they are placed (the gateway's multipart parts): on S3 it is
+    /// written there directly (no copy when placed); locally it is staged as any upload (a
+    /// rename places it).
+    pub async fn incoming_in_place(&self, bucket: &str, key: &str) -> Result<Incoming> {
+        Ok(match self {
+            Backend::Local(l) => Incoming::Local(l.incoming().await?),
+            Backend::S3(s) => Incoming::S3(s.incoming_in_place(bucket, key)),
+        })
+    }
+
     /// Drops a staged upload now (its temporary file or object is gone when this returns).
     pub async fn discard(&self, staged: Staged) {
         match staged {

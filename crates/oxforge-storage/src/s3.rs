@@ -245,9 +245,19 @@ impl S3 {
     /// A new upload (`declared`: the part's type, for the object's `Content-Type`).
     pub fn incoming(&self, declared: Option<&str>) -> Incoming {
         let random: [u8; 16] = rand::random();
+        self.incoming_at(self.under(&[".tmp", &hex::encode(random)]), declared)
+    }
+
+    /// A new upload written straight to `bucket`/`key`, for objects nobody reads before they
+    /// are placed (the gateway's multipart parts): placing it there costs no copy.
+    pub fn incoming_in_place(&self, bucket: &str, key: &str) -> Incoming {
+        self.incoming_at(self.path(bucket, key), None)
+    }
+
+    fn incoming_at(&self, temp: Path, declared: Option<&str>) -> Incoming {
         Incoming {
             store: Arc::clone(&self.store),
-            temp: self.under(&[".tmp", &hex::encode(random)]),
+            temp,
             buffer: Vec::new(),
             upload: None,
             declared: declared.map(str::to_owned),
@@ -263,6 +273,10 @@ impl S3 {
         let Some(temp) = staged.temp.take() else {
             return Err(StorageError::Io(std::io::Error::other("an upload was placed twice")));
         };
+        if temp == target {
+            // Written in place already.
+            return Ok(());
+        }
         let copied = self.store.copy(&temp, &target).await.map_err(backend_error);
         match self.store.delete(&temp).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => {}

@@ -12,7 +12,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use crate::gateway::buckets::require;
 use crate::gateway::error::{S3Error, S3Result};
-use crate::gateway::objects::{check_declared, receive, store};
+use crate::gateway::objects::{check_declared, receive, receive_into, store};
 use crate::gateway::xml::{Doc, complete_request};
 use crate::gateway::{BodyStream, Gateway, S3Request, s3_time, xml_response};
 use crate::state::StorageState;
@@ -110,11 +110,12 @@ pub async fn upload_part(gw: &Gateway, bucket: &str, key: &str, request: &mut S3
     }
     check_declared(gw, request)?;
     upload_of(gw, bucket, key, &id).await?;
-    let staged = receive(gw, &mut request.body, None).await?;
-    let etag = staged.etag().to_owned();
-    let size = i64::try_from(staged.size()).map_err(|_| S3Error::too_large(gw.max_object))?;
     let backend = gw.backend()?;
     let place = part_key(&id, number);
+    let incoming = backend.incoming_in_place(AREA, &place).await?;
+    let staged = receive_into(gw, &mut request.body, incoming).await?;
+    let etag = staged.etag().to_owned();
+    let size = i64::try_from(staged.size()).map_err(|_| S3Error::too_large(gw.max_object))?;
     backend.place(staged, AREA, &place).await?;
     let client = gw.storage.db.owner().await?;
     let written = client
