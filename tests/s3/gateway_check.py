@@ -341,6 +341,20 @@ def presigned_urls():
         raise AssertionError("a tampered presigned URL worked")
     except urllib.error.HTTPError as e:
         assert e.code == 403 and xml_code(e.read()) == "SignatureDoesNotMatch"
+    # response-* overrides (a download link with a file name); HTML never renders inline.
+    url = s3.generate_presigned_url("get_object", Params={
+        "Bucket": "gw-obj", "Key": "signed.txt", "ResponseContentDisposition": 'attachment; filename="notes.txt"',
+        "ResponseCacheControl": "max-age=60"}, ExpiresIn=300)
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        assert resp.headers["Content-Disposition"] == 'attachment; filename="notes.txt"', dict(resp.headers)
+        assert resp.headers["Cache-Control"] == "max-age=60", dict(resp.headers)
+    s3.put_object(Bucket="gw-obj", Key="page.html", Body=b"<html><script>alert(1)</script></html>", ContentType="text/html")
+    url = s3.generate_presigned_url("get_object", Params={
+        "Bucket": "gw-obj", "Key": "page.html", "ResponseContentType": "text/html",
+        "ResponseContentDisposition": "inline"}, ExpiresIn=300)
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        assert resp.headers["Content-Disposition"] == "attachment", dict(resp.headers)
+        assert resp.headers["X-Content-Type-Options"] == "nosniff", dict(resp.headers)
     put_url = s3.generate_presigned_url("put_object", Params={"Bucket": "gw-obj", "Key": "via-presigned-put"}, ExpiresIn=300)
     req = urllib.request.Request(put_url, data=b"put by url", method="PUT")
     with urllib.request.urlopen(req, timeout=30) as resp:

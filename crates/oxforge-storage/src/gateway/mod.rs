@@ -124,7 +124,7 @@ impl Target {
 pub struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn parse(raw: Option<&str>) -> S3Result<Query> {
+    pub(crate) fn parse(raw: Option<&str>) -> S3Result<Query> {
         let mut pairs = Vec::new();
         for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));

@@ -3,19 +3,20 @@
 //! Writes go through the same path as REST uploads (staged, row upserted, placed, committed), as
 //! the owner, recorded with `uploaded_via = 's3'` and the signing key's id.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
-use crate::backend::{Backend, Staged};
+use crate::backend::{Backend, Incoming, Staged};
 use crate::db::Via;
 use crate::db::{Actor, lookup};
 use crate::download::{Wanted, serve, wanted};
 use crate::gateway::buckets::require;
 use crate::gateway::error::{S3Error, S3Result};
 use crate::gateway::xml::{Doc, delete_request};
-use crate::gateway::{BodyStream, Gateway, S3Request, xml_response};
+use crate::gateway::{BodyStream, Gateway, Query, S3Request, xml_response};
 use crate::keys::{check_bucket, check_key, decode};
+use crate::mime::download_only;
 use crate::upload::{Stored, commit};
 
 /// Keys one DeleteObjects names at most.
@@ -33,8 +34,12 @@ pub fn check_declared(gw: &Gateway, request: &S3Request) -> S3Result<()> {
 
 /// Streams `body` into a staged upload, at most `gw.max_object` bytes.
 pub async fn receive(gw: &Gateway, body: &mut BodyStream, declared: Option<&str>) -> S3Result<Staged> {
-    let backend = gw.backend()?;
-    let mut incoming = backend.incoming(declared).await?;
+    let incoming = gw.backend()?.incoming(declared).await?;
+    receive_into(gw, body, incoming).await
+}
+
+/// Streams `body` into `incoming`, at most `gw.max_object` bytes.
+pub async fn receive_into(gw: &Gateway, body: &mut BodyStream, mut incoming: Incoming) -> S3Result<Staged> {
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
         if incoming.size() + chunk.len() as u64 > gw.max_object {
@@ -125,7 +130,37 @@ pub async fn get(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request,
     }
     let mut response = serve(&meta, source, &request.parts.headers, false, head).await?;
     response.headers_mut().remove(header::CACHE_CONTROL);
+    overrides(&request.query, response.headers_mut());
     Ok(response)
+}
+
+/// GetObject's `response-*` parameters (signed, so the key holder chose them): the headers they
+/// name, replaced. A type that must not render is still sent as an attachment.
+fn overrides(query: &Query, headers: &mut HeaderMap) {
+    const PARAMETERS: [(&str, header::HeaderName); 6] = [
+        ("response-content-type", header::CONTENT_TYPE),
+        ("response-content-disposition", header::CONTENT_DISPOSITION),
+        ("response-cache-control", header::CACHE_CONTROL),
+        ("response-content-language", header::CONTENT_LANGUAGE),
+        ("response-content-encoding", header::CONTENT_ENCODING),
+        ("response-expires", header::EXPIRES),
+    ];
+    for (parameter, name) in PARAMETERS {
+        if let Some(value) = query.get(parameter).and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(name, value);
+        }
+    }
+    let must_not_render = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(download_only);
+    let attachment = headers
+        .get(header::CONTENT_DISPOSITION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|d| d.trim_start().to_ascii_lowercase().starts_with("attachment"));
+    if must_not_render && !attachment {
+        headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
+    }
 }
 
 /// Removes the rows of `keys` in `bucket` and their bytes; the keys that were there.
@@ -255,6 +290,26 @@ pub async fn copy(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overrides_never_make_unsafe_types_render() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+        let query = Query::parse(Some(
+            "response-content-disposition=inline%3B%20filename%3D%22a.png%22&response-cache-control=max-age%3D60",
+        ))
+        .unwrap();
+        overrides(&query, &mut headers);
+        assert_eq!(headers[header::CONTENT_DISPOSITION], "inline; filename=\"a.png\"");
+        assert_eq!(headers[header::CACHE_CONTROL], "max-age=60");
+        let query = Query::parse(Some(
+            "response-content-type=text%2Fhtml&response-content-disposition=inline",
+        ))
+        .unwrap();
+        overrides(&query, &mut headers);
+        assert_eq!(headers[header::CONTENT_TYPE], "text/html");
+        assert_eq!(headers[header::CONTENT_DISPOSITION], "attachment");
+    }
 
     #[test]
     fn copy_sources() {
