@@ -1,7 +1,8 @@
 // The real @insforge/sdk@1.5.2 storage module against oxforge, once on local disk and once on
 // SeaweedFS (S3, proxy mode): uploads (direct and uploadAuto), downloads (and the legacy POST
 // fallback), public and signed URLs, listing, removal, odd keys, replace, owner isolation with
-// Auth0-shaped tokens, the size limit, Range and HTML served safely. No `weed` fails the S3 run.
+// Auth0-shaped tokens, the size limit, Range and HTML served safely, and the Auth0 guide's todos
+// with an attachment each (kept on the row, private to its owner). No `weed` fails the S3 run.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
@@ -46,6 +47,11 @@ for (const backend of ['local', 's3', 's3-presigned']) describe(`storage on ${ba
     await ox?.stop();
   });
 
+  /** The data of an SDK answer that must have succeeded. */
+  const must = (r) => {
+    assert.equal(r.error, null, JSON.stringify(r.error));
+    return r.data;
+  };
   const text = (s, type = 'text/plain') => new Blob([s], { type });
   const presigned = backend === 's3-presigned';
 
@@ -314,5 +320,38 @@ for (const backend of ['local', 's3', 's3-presigned']) describe(`storage on ${ba
     // URL (response-content-type/-disposition); S3 cannot add nosniff.
     if (!presigned) assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(res.headers.get('content-disposition'), 'attachment');
+  });
+
+  test("the Auth0 guide's todos get attachments: uploaded, kept on the row, read back; another user sees neither", async () => {
+    // The guide's table (RLS: each user their own rows), plus a column for the attachment's key.
+    const sql = `CREATE TABLE IF NOT EXISTS todos (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, title text NOT NULL,
+        user_id text NOT NULL DEFAULT (auth.jwt() ->> 'sub'), attachment_key text);
+      ALTER TABLE todos ENABLE ROW LEVEL SECURITY;
+      DROP POLICY IF EXISTS "Users can manage own todos" ON todos;
+      CREATE POLICY "Users can manage own todos" ON todos FOR ALL TO authenticated
+        USING (user_id = (auth.jwt() ->> 'sub')) WITH CHECK (user_id = (auth.jwt() ->> 'sub'));`;
+    const made = await api('POST', '/api/database/advance/rawsql/unrestricted', { query: sql });
+    assert.equal(made.status, 200, JSON.stringify(made.json));
+
+    const todo = must(await alice.database.from('todos').insert([{ title: 'file the receipt' }]).select())[0];
+    assert.equal(todo.user_id, 'auth0|alice');
+    const receipt = new Blob(['%PDF-1.4 receipt of todo ' + todo.id], { type: 'application/pdf' });
+    const stored = must(await alice.storage.from('attachments').upload(`todos/${todo.id}/receipt.pdf`, receipt));
+    const updated = must(await alice.database.from('todos').update({ attachment_key: stored.key }).eq('id', todo.id).select());
+    assert.equal(updated[0].attachment_key, `todos/${todo.id}/receipt.pdf`);
+
+    // Later: the todo, then its attachment.
+    const [again] = must(await alice.database.from('todos').select('id, title, attachment_key').eq('id', todo.id));
+    const blob = must(await alice.storage.from('attachments').download(again.attachment_key));
+    assert.equal(await blob.text(), '%PDF-1.4 receipt of todo ' + todo.id);
+
+    // Bob: not the row, not the file, cannot replace it.
+    assert.deepEqual(must(await bob.database.from('todos').select().eq('id', todo.id)), []);
+    const denied = await bob.storage.from('attachments').download(stored.key);
+    assert.equal(denied.error.statusCode, 404);
+    const overwrite = await bob.storage.from('attachments').upload(stored.key, new Blob(['mine now']));
+    assert.equal(overwrite.error.statusCode, 403);
+    assert.equal(await must(await alice.storage.from('attachments').download(stored.key)).text(), '%PDF-1.4 receipt of todo ' + todo.id);
   });
 });
