@@ -104,11 +104,12 @@ fn precondition_failed() -> S3Error {
 
 /// `GET`/`HEAD /b/k`: the row must exist.
 pub async fn get(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request, head: bool) -> S3Result<Response> {
-    require(gw, bucket).await?;
     let backend = gw.backend()?;
-    let meta = lookup(&gw.storage.db, &Actor::Root, bucket, key)
-        .await?
-        .ok_or_else(S3Error::no_such_key)?;
+    // One round trip when the object is there; a second only to say which is missing.
+    let Some(meta) = lookup(&gw.storage.db, &Actor::Root, bucket, key).await? else {
+        require(gw, bucket).await?;
+        return Err(S3Error::no_such_key());
+    };
     if let (Some(wanted_tag), Some(etag)) = (request.header("if-match"), &meta.etag)
         && !wanted_tag
             .split(',')
