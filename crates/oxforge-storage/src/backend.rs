@@ -167,10 +167,12 @@ impl Backend {
         }
     }
 
-    pub async fn incoming(&self, declared: Option<&str>) -> Result<Incoming> {
+    /// A new upload; `target`, the `bucket`/`key` it will be placed at when known, lets S3 send
+    /// a large one there directly (placing it then costs no copy).
+    pub async fn incoming(&self, declared: Option<&str>, target: Option<(&str, &str)>) -> Result<Incoming> {
         Ok(match self {
             Backend::Local(l) => Incoming::Local(l.incoming().await?),
-            Backend::S3(s) => Incoming::S3(s.incoming(declared)),
+            Backend::S3(s) => Incoming::S3(s.incoming(declared, target)),
         })
     }
 

@@ -1,11 +1,16 @@
 //! The S3 backend: objects are `<APP_KEY>/<bucket>/<key>` in one backing bucket, reached
-//! through `object_store`. Uploads stream: the first part is buffered (up to [`PART`]); a
-//! smaller body is one `PutObject`, a larger one a multipart upload whose parts go out as they
-//! fill (never the whole object in memory). Either way the bytes land under a temporary key
-//! (`<APP_KEY>/.tmp/<random>`, no bucket can be named `.tmp`) and are copied into place once
-//! the row is written, so a refused or failed upload never replaces an object. An upload
-//! dropped before it finishes aborts its multipart upload; a staged one dropped before it is
-//! placed deletes its temporary object.
+//! through `object_store`. Uploads stream, never whole in memory, and never replace an object
+//! before its row is written:
+//! - up to one part ([`PART`]): buffered, sent as one `PutObject` under a temporary key
+//!   (`<APP_KEY>/.tmp/<random>`, no bucket can be named `.tmp`) and copied into place once the row
+//!   is written (a small copy);
+//! - larger, when the final key is known: a multipart upload *to the final key*, parts sent as
+//!   they fill; completing it (which makes the object appear, atomically) is the placing, done
+//!   inside the row's transaction — so S3 writes the bytes once. Without a final key, the same
+//!   to the temporary key, then a copy.
+//!
+//! An upload dropped before it finishes aborts its multipart upload; a staged one dropped before
+//! it is placed aborts it too (or deletes its temporary object).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -17,8 +22,8 @@ use md5::{Digest, Md5};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
 use object_store::{
-    Attribute, Attributes, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions,
-    PutPayload, WriteMultipart,
+    Attribute, Attributes, GetOptions, GetRange, MultipartUpload, ObjectStore, ObjectStoreExt, PutMultipartOptions,
+    PutOptions, PutPayload,
 };
 
 use crate::error::{Result, StorageError};
@@ -242,10 +247,15 @@ impl S3 {
         }
     }
 
-    /// A new upload (`declared`: the part's type, for the object's `Content-Type`).
-    pub fn incoming(&self, declared: Option<&str>) -> Incoming {
+    /// A new upload (`declared`: the part's type, for the object's `Content-Type`); `target`:
+    /// the `bucket`/`key` it will be placed at, when known (a large upload then goes there
+    /// directly, as a multipart upload completed when placed).
+    pub fn incoming(&self, declared: Option<&str>, target: Option<(&str, &str)>) -> Incoming {
         let random: [u8; 16] = rand::random();
-        self.incoming_at(self.under(&[".tmp", &hex::encode(random)]), declared)
+        let temp = self.under(&[".tmp", &hex::encode(random)]);
+        let mut incoming = self.incoming_at(temp, declared);
+        incoming.target = target.map(|(bucket, key)| self.path(bucket, key));
+        incoming
     }
 
     /// A new upload written straight to `bucket`/`key`, for objects nobody reads before they
@@ -258,6 +268,7 @@ impl S3 {
         Incoming {
             store: Arc::clone(&self.store),
             temp,
+            target: None,
             buffer: Vec::new(),
             upload: None,
             declared: declared.map(str::to_owned),
@@ -267,20 +278,33 @@ impl S3 {
         }
     }
 
-    /// Copies a staged upload into place as `bucket`/`key` (its temporary object then goes).
+    /// Puts a staged upload in place as `bucket`/`key`: completes its multipart upload (at that
+    /// key when it was sent there), or copies its temporary object there (which then goes).
     pub async fn place(&self, mut staged: Staged, bucket: &str, key: &str) -> Result<()> {
         let target = self.path(bucket, key);
-        let Some(temp) = staged.temp.take() else {
+        let Some(path) = staged.temp.take() else {
             return Err(StorageError::Io(std::io::Error::other("an upload was placed twice")));
         };
-        if temp == target {
-            // Written in place already.
+        if let Some(mut upload) = staged.upload.take() {
+            if staged.targeted && path != target {
+                let _ = upload.abort().await;
+                return Err(StorageError::Io(std::io::Error::other(
+                    "an upload was placed at another key than the one it was sent to",
+                )));
+            }
+            // Until this completes nothing is replaced; on failure the upload is aborted.
+            if let Err(e) = upload.complete().await {
+                let _ = upload.abort().await;
+                return Err(backend_error(e));
+            }
+        }
+        if path == target {
             return Ok(());
         }
-        let copied = self.store.copy(&temp, &target).await.map_err(backend_error);
-        match self.store.delete(&temp).await {
+        let copied = self.store.copy(&path, &target).await.map_err(backend_error);
+        match self.store.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => tracing::warn!(error = %e, path = %temp, "a temporary upload was not removed"),
+            Err(e) => tracing::warn!(error = %e, path = %path, "a temporary upload was not removed"),
         }
         copied
     }
@@ -305,13 +329,61 @@ impl Object {
     }
 }
 
+/// A multipart upload being sent: its parts in flight.
+struct Parts {
+    upload: Box<dyn MultipartUpload>,
+    in_flight: tokio::task::JoinSet<object_store::Result<()>>,
+}
+
+impl Parts {
+    /// Sends one part; waits while [`PARTS_IN_FLIGHT`] are on their way.
+    async fn send(&mut self, bytes: Vec<u8>) -> Result<()> {
+        self.in_flight
+            .spawn(self.upload.put_part(PutPayload::from(Bytes::from(bytes))));
+        while self.in_flight.len() > PARTS_IN_FLIGHT {
+            Self::joined(self.in_flight.join_next().await)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for every part sent.
+    async fn flush(&mut self) -> Result<()> {
+        while let Some(done) = self.in_flight.join_next().await {
+            Self::joined(Some(done))?;
+        }
+        Ok(())
+    }
+
+    fn joined(done: Option<std::result::Result<object_store::Result<()>, tokio::task::JoinError>>) -> Result<()> {
+        match done {
+            Some(Ok(Ok(()))) | None => Ok(()),
+            Some(Ok(Err(e))) => Err(backend_error(e)),
+            Some(Err(e)) => Err(StorageError::Io(std::io::Error::other(e))),
+        }
+    }
+}
+
+/// Aborts a multipart upload in the background (an upload dropped unfinished or unplaced).
+fn abort_later(mut upload: Box<dyn MultipartUpload>, path: Path) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            if let Err(e) = upload.abort().await {
+                tracing::warn!(error = %e, path = %path, "an abandoned multipart upload was not aborted");
+            }
+        });
+    }
+}
+
 /// An upload being sent: size, MD5 and the first bytes, computed as it streams.
 pub struct Incoming {
     store: Arc<AmazonS3>,
+    /// Where a small upload (or a large one without a `target`) goes first.
     temp: Path,
-    /// The bytes not sent yet, before the multipart upload starts.
+    /// The final key, when known: a large upload goes there directly.
+    target: Option<Path>,
+    /// The bytes not sent yet.
     buffer: Vec<u8>,
-    upload: Option<WriteMultipart>,
+    upload: Option<Parts>,
     declared: Option<String>,
     md5: Md5,
     head: Vec<u8>,
@@ -334,86 +406,105 @@ impl Incoming {
         attributes
     }
 
+    /// Where the multipart upload goes: the final key when known.
+    fn multipart_path(&self) -> &Path {
+        self.target.as_ref().unwrap_or(&self.temp)
+    }
+
     pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
         self.md5.update(chunk);
         let room = SNIFF_BYTES.saturating_sub(self.head.len());
         self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
         self.size += chunk.len() as u64;
-        if let Some(upload) = &mut self.upload {
-            upload.write(chunk);
-        } else {
-            self.buffer.extend_from_slice(chunk);
-            if self.buffer.len() >= PART {
+        self.buffer.extend_from_slice(chunk);
+        while self.buffer.len() >= PART {
+            if self.upload.is_none() {
                 let options = PutMultipartOptions {
                     attributes: self.attributes(),
                     ..PutMultipartOptions::default()
                 };
-                let multipart = self
+                let upload = self
                     .store
-                    .put_multipart_opts(&self.temp, options)
+                    .put_multipart_opts(self.multipart_path(), options)
                     .await
                     .map_err(backend_error)?;
-                let mut upload = WriteMultipart::new_with_chunk_size(multipart, PART);
-                upload.write(&std::mem::take(&mut self.buffer));
-                self.upload = Some(upload);
+                self.upload = Some(Parts {
+                    upload,
+                    in_flight: tokio::task::JoinSet::new(),
+                });
             }
-        }
-        if let Some(upload) = &mut self.upload {
-            upload.wait_for_capacity(PARTS_IN_FLIGHT).await.map_err(backend_error)?;
+            let rest = self.buffer.split_off(PART);
+            let part = std::mem::replace(&mut self.buffer, rest);
+            if let Some(parts) = &mut self.upload {
+                parts.send(part).await?;
+            }
         }
         Ok(())
     }
 
-    /// Completes the upload (one `PutObject`, or the multipart upload's last part and completion).
+    /// Sends what is left: one `PutObject`, or the multipart upload's last part (completed
+    /// when placed).
     pub async fn finish(mut self) -> Result<Staged> {
-        let staged = |this: &mut Incoming| Staged {
-            store: Arc::clone(&this.store),
-            temp: Some(this.temp.clone()),
-            size: this.size,
-            etag: hex::encode(std::mem::take(&mut this.md5).finalize()),
-            head: std::mem::take(&mut this.head),
+        let mut staged = Staged {
+            store: Arc::clone(&self.store),
+            temp: Some(self.temp.clone()),
+            upload: None,
+            targeted: false,
+            size: self.size,
+            etag: hex::encode(std::mem::take(&mut self.md5).finalize()),
+            head: std::mem::take(&mut self.head),
         };
+        let buffer = std::mem::take(&mut self.buffer);
         match self.upload.take() {
-            Some(upload) => {
-                // On failure the upload is aborted by `finish` itself.
-                upload.finish().await.map_err(backend_error)?;
+            Some(mut parts) => {
+                let path = self.multipart_path().clone();
+                let sent = async {
+                    if !buffer.is_empty() {
+                        parts.send(buffer).await?;
+                    }
+                    parts.flush().await
+                };
+                if let Err(e) = sent.await {
+                    abort_later(parts.upload, path);
+                    staged.temp = None;
+                    return Err(e);
+                }
+                staged.targeted = self.target.is_some();
+                staged.temp = Some(path);
+                staged.upload = Some(parts.upload);
             }
             None => {
-                let payload = PutPayload::from(Bytes::from(std::mem::take(&mut self.buffer)));
                 let options = PutOptions {
                     attributes: self.attributes(),
                     ..PutOptions::default()
                 };
                 self.store
-                    .put_opts(&self.temp, payload, options)
+                    .put_opts(&self.temp, PutPayload::from(Bytes::from(buffer)), options)
                     .await
                     .map_err(backend_error)?;
             }
         }
-        Ok(staged(&mut self))
+        Ok(staged)
     }
 }
 
 impl Drop for Incoming {
     fn drop(&mut self) {
-        if let Some(upload) = self.upload.take()
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            let temp = self.temp.clone();
-            runtime.spawn(async move {
-                if let Err(e) = upload.abort().await {
-                    tracing::warn!(error = %e, path = %temp, "an abandoned multipart upload was not aborted");
-                }
-            });
+        if let Some(parts) = self.upload.take() {
+            abort_later(parts.upload, self.multipart_path().clone());
         }
     }
 }
 
-/// A complete upload under its temporary key.
+/// A complete upload, not yet in place: a temporary object, or a multipart upload whose parts
+/// are all sent (to its final key).
 pub struct Staged {
     store: Arc<AmazonS3>,
-    /// None once placed.
+    /// None once placed. With `upload`: the key the multipart upload completes at.
     temp: Option<Path>,
+    upload: Option<Box<dyn MultipartUpload>>,
+    /// The multipart upload was sent to its final key (`temp` is that key).
+    targeted: bool,
     pub size: u64,
     /// MD5 of the bytes, hex.
     pub etag: String,
@@ -422,8 +513,15 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// Deletes the temporary object now.
+    /// Drops the upload now: its multipart upload aborted, or its temporary object deleted.
     pub async fn discard(mut self) {
+        if let Some(mut upload) = self.upload.take() {
+            self.temp = None;
+            if let Err(e) = upload.abort().await {
+                tracing::warn!(error = %e, "a refused multipart upload was not aborted");
+            }
+            return;
+        }
         if let Some(temp) = self.temp.take() {
             match self.store.delete(&temp).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
@@ -434,8 +532,13 @@ impl Staged {
 }
 
 impl Drop for Staged {
-    /// An upload never placed: its temporary object goes.
+    /// An upload never placed: its multipart upload is aborted, or its temporary object goes.
     fn drop(&mut self) {
+        if let Some(upload) = self.upload.take() {
+            let path = self.temp.take().unwrap_or_default();
+            abort_later(upload, path);
+            return;
+        }
         if let Some(temp) = self.temp.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {

@@ -25,10 +25,10 @@ pub enum KeyFrom {
     Generated,
 }
 
-/// What was received: the staged file, the part's file name and declared type.
+/// What was received: the staged file, its key, the part's declared type.
 struct Received {
     staged: Staged,
-    filename: Option<String>,
+    key: String,
     declared: Option<String>,
 }
 
@@ -61,15 +61,12 @@ pub async fn upload(state: &StorageState, request: Request, bucket: &str, key: K
         .await
         .map_err(|_| StorageError::invalid("File is required"))?;
     let cap = u64::try_from(info.max_mb).unwrap_or(0) * 1024 * 1024;
-    let received = receive(backend, multipart, cap, info.max_mb).await?;
-    let (key, status) = match key {
-        KeyFrom::Path(key) => (key, StatusCode::OK),
-        KeyFrom::Generated => (
-            generated_key(received.filename.as_deref().unwrap_or("file")),
-            StatusCode::CREATED,
-        ),
+    let status = match key {
+        KeyFrom::Path(_) => StatusCode::OK,
+        KeyFrom::Generated => StatusCode::CREATED,
     };
-    check_key(&key)?;
+    let received = receive(backend, multipart, cap, info.max_mb, bucket, &key).await?;
+    let key = received.key.clone();
     // From here on the upload is complete: the row, the rename and the commit run to their end
     // even if the client goes away, so the file and the row cannot disagree.
     let (state, bucket) = (state.clone(), bucket.to_owned());
@@ -79,8 +76,16 @@ pub async fn upload(state: &StorageState, request: Request, bucket: &str, key: K
     Ok((status, body))
 }
 
-/// Streams the field `file` to a temporary file; any other file field is refused.
-async fn receive(backend: &Backend, mut multipart: Multipart, cap: u64, max_mb: i32) -> Result<Received> {
+/// Streams the field `file` to a temporary file (on S3, a large one straight to its key); any
+/// other file field is refused.
+async fn receive(
+    backend: &Backend,
+    mut multipart: Multipart,
+    cap: u64,
+    max_mb: i32,
+    bucket: &str,
+    key: &KeyFrom,
+) -> Result<Received> {
     let mut received: Option<Received> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(|e| multipart_error(e, max_mb))? {
         let is_file = field.name() == Some("file");
@@ -93,9 +98,13 @@ async fn receive(backend: &Backend, mut multipart: Multipart, cap: u64, max_mb: 
         if received.is_some() {
             return Err(StorageError::invalid("Unexpected field"));
         }
-        let filename = field.file_name().map(str::to_owned);
+        let key = match key {
+            KeyFrom::Path(key) => key.clone(),
+            KeyFrom::Generated => generated_key(field.file_name().unwrap_or("file")),
+        };
+        check_key(&key)?;
         let declared = field.content_type().map(str::to_owned);
-        let mut incoming = backend.incoming(declared.as_deref()).await?;
+        let mut incoming = backend.incoming(declared.as_deref(), Some((bucket, &key))).await?;
         while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, max_mb))? {
             if incoming.size() + chunk.len() as u64 > cap {
                 // The temporary file goes now; the rest of the body is read and dropped, so
@@ -112,7 +121,7 @@ async fn receive(backend: &Backend, mut multipart: Multipart, cap: u64, max_mb: 
         }
         received = Some(Received {
             staged: incoming.finish().await?,
-            filename,
+            key,
             declared,
         });
     }

@@ -225,7 +225,7 @@ pub async fn complete(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Req
             .try_flatten()
             .map(|r| r.map_err(|e| S3Error::from(crate::error::StorageError::Io(e)))),
     );
-    let staged = receive(gw, &mut joined, declared.as_deref()).await?;
+    let staged = receive(gw, &mut joined, declared.as_deref(), bucket, key).await?;
     let stored = store(gw, bucket, key, staged, declared, &request.access_key).await?;
     finish_upload(gw, &id, parts.keys().copied()).await?;
     let location = format!(

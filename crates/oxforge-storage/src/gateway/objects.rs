@@ -32,9 +32,15 @@ pub fn check_declared(gw: &Gateway, request: &S3Request) -> S3Result<()> {
     }
 }
 
-/// Streams `body` into a staged upload, at most `gw.max_object` bytes.
-pub async fn receive(gw: &Gateway, body: &mut BodyStream, declared: Option<&str>) -> S3Result<Staged> {
-    let incoming = gw.backend()?.incoming(declared).await?;
+/// Streams `body` into an upload to be placed at `bucket`/`key`, at most `gw.max_object` bytes.
+pub async fn receive(
+    gw: &Gateway,
+    body: &mut BodyStream,
+    declared: Option<&str>,
+    bucket: &str,
+    key: &str,
+) -> S3Result<Staged> {
+    let incoming = gw.backend()?.incoming(declared, Some((bucket, key))).await?;
     receive_into(gw, body, incoming).await
 }
 
@@ -89,7 +95,7 @@ pub async fn put(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request)
     check_declared(gw, request)?;
     require(gw, bucket).await?;
     let declared = request.header("content-type").map(str::to_owned);
-    let staged = receive(gw, &mut request.body, declared.as_deref()).await?;
+    let staged = receive(gw, &mut request.body, declared.as_deref(), bucket, key).await?;
     let stored = store(gw, bucket, key, staged, declared, &request.access_key).await?;
     Ok(with_etag(StatusCode::OK.into_response(), &stored.etag))
 }
@@ -280,7 +286,7 @@ pub async fn copy(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request
                 .map(|r| r.map_err(|e| S3Error::from(crate::error::StorageError::Io(e)))),
         )
     };
-    let staged = receive(gw, &mut bytes, declared.as_deref()).await?;
+    let staged = receive(gw, &mut bytes, declared.as_deref(), bucket, key).await?;
     let stored = store(gw, bucket, key, staged, declared, &request.access_key).await?;
     let mut doc = Doc::new("CopyObjectResult");
     doc.text("LastModified", &stored.uploaded_at)

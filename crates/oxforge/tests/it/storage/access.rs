@@ -97,6 +97,18 @@ async fn storage_access_public_private_anon_and_other_users(backend: StorageBack
         "STORAGE_PERMISSION_DENIED",
         "You do not have permission to write \"mine.txt\" in bucket \"priv\"",
     );
+    // The same past one S3 part (sent as a multipart upload to the key itself, completed only
+    // once the row is written): refused, and Alice's bytes stay (checked below).
+    let big = vec![b'b'; 9 * 1024 * 1024];
+    let (status, body) = send(put_file(
+        &server,
+        Some(&bob),
+        &format!("{B}/priv/objects/mine.txt"),
+        "application/octet-stream",
+        &big,
+    ))
+    .await;
+    assert_eq!(status, 403, "{body}");
     let (status, body) = send(
         http()
             .post(server.at(&format!("{B}/priv/upload-strategy")))
