@@ -162,7 +162,7 @@ async fn bootstrap_upgrades_the_old_tracking_table_without_rerunning_steps() {
 
     // Two starts at once: one upgrades the table, the other finds it done. Accounts' steps 1
     // and 2 were core's 3 and 7 (re-labelled, not run); only its new, idempotent steps 3 and 4
-    // run, storage's schema and the logs' audit table.
+    // run, storage's schema and its S3 gateway tables, and the logs' audit table.
     let pool = pool(&database);
     let components = oxforge_server::sql_components();
     let (first, second) = tokio::join!(migrate(&pool, &components), migrate(&pool, &components));
@@ -170,7 +170,7 @@ async fn bootstrap_upgrades_the_old_tracking_table_without_rerunning_steps() {
     ran.extend(second.unwrap());
     assert_eq!(
         ran,
-        [("accounts", 3), ("accounts", 4), ("storage", 1), ("logs", 1)],
+        [("accounts", 3), ("accounts", 4), ("storage", 1), ("storage", 2), ("logs", 1)],
         "no step ran again, the new ones once"
     );
     assert_eq!(migrate(&pool, &components).await.unwrap(), []);
