@@ -53,6 +53,10 @@ pub enum StorageCommand {
         /// How many to skip
         #[arg(long)]
         offset: Option<u64>,
+        /// Order of the page shown: key (the server's), size, type or uploaded; `-size` for
+        /// largest first
+        #[arg(long, allow_hyphen_values = true, value_parser = ["key", "-key", "size", "-size", "type", "-type", "uploaded", "-uploaded"])]
+        sort: Option<String>,
     },
     /// Upload a file (streamed; replaces an object with the same key).
     Upload {
@@ -165,6 +169,24 @@ fn cli_error(e: Error, base: &str) -> CliError {
     error
 }
 
+/// Orders a listed page by `sort` (`size`, `-size`, …); keys break ties.
+fn sort_page(objects: &mut [oxforge_client::ObjectInfo], sort: &str) {
+    let (field, descending) = match sort.strip_prefix('-') {
+        Some(field) => (field, true),
+        None => (sort, false),
+    };
+    objects.sort_by(|a, b| {
+        let order = match field {
+            "size" => a.size.cmp(&b.size),
+            "type" => a.mime_type.cmp(&b.mime_type),
+            "uploaded" => a.uploaded_at.cmp(&b.uploaded_at),
+            _ => std::cmp::Ordering::Equal,
+        }
+        .then_with(|| a.key.cmp(&b.key));
+        if descending { order.reverse() } else { order }
+    });
+}
+
 /// A missing object may be a missing bucket: the server says "Object not found" for both.
 async fn explain_not_found(storage: &oxforge_client::Storage, bucket: &str, e: Error) -> Error {
     if e.storage_kind() != Some(StorageErrorKind::ObjectNotFound) {
@@ -227,6 +249,7 @@ pub async fn run(cmd: StorageCommand, out: Output, dir: &Path) -> Result<(), Cli
             search,
             limit,
             offset,
+            sort,
         } => {
             let options = ListOptions {
                 prefix,
@@ -234,7 +257,10 @@ pub async fn run(cmd: StorageCommand, out: Output, dir: &Path) -> Result<(), Cli
                 limit,
                 offset,
             };
-            let page = storage.from(&bucket).list(&options).await.map_err(fail)?;
+            let mut page = storage.from(&bucket).list(&options).await.map_err(fail)?;
+            if let Some(sort) = &sort {
+                sort_page(&mut page.data, sort);
+            }
             if page.pagination.total == 0 {
                 // The server lists an unknown bucket as empty: say which it is.
                 let buckets = storage.buckets().await.map_err(fail)?;

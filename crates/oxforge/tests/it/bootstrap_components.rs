@@ -170,7 +170,13 @@ async fn bootstrap_upgrades_the_old_tracking_table_without_rerunning_steps() {
     ran.extend(second.unwrap());
     assert_eq!(
         ran,
-        [("accounts", 3), ("accounts", 4), ("storage", 1), ("storage", 2), ("logs", 1)],
+        [
+            ("accounts", 3),
+            ("accounts", 4),
+            ("storage", 1),
+            ("storage", 2),
+            ("logs", 1)
+        ],
         "no step ran again, the new ones once"
     );
     assert_eq!(migrate(&pool, &components).await.unwrap(), []);

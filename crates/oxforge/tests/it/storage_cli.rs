@@ -164,6 +164,25 @@ async fn cli_storage_commands() {
     assert_eq!(page["data"][0]["key"], "big/five mb.bin");
     let r = oxforge(dir, &["storage", "ls", "docs", "--search", "c d", "--json"]).await;
     assert_eq!(r.json()["data"][0]["key"], "ünï/c d.txt");
+    // --sort orders the page: largest first, then smallest first.
+    let keys = |r: &crate::cli::Run| -> Vec<String> {
+        r.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let r = oxforge(dir, &["storage", "ls", "docs", "--sort", "-size", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let largest_first = keys(&r);
+    assert_eq!(largest_first[0], "big/five mb.bin", "{largest_first:?}");
+    let r = oxforge(dir, &["storage", "ls", "docs", "--sort", "size", "--json"]).await;
+    let mut smallest_first = keys(&r);
+    smallest_first.reverse();
+    assert_eq!(smallest_first, largest_first);
+    let r = oxforge(dir, &["storage", "ls", "docs", "--sort", "colour"]).await;
+    assert_eq!(r.code, 64, "an unknown order is a usage error");
     let r = oxforge(dir, &["storage", "ls", "pics"]).await;
     assert_eq!((r.code, r.stdout.trim()), (0, "No objects."));
 
