@@ -360,6 +360,16 @@ def presigned_urls():
     with urllib.request.urlopen(req, timeout=30) as resp:
         assert resp.status == 200
     assert s3.get_object(Bucket="gw-obj", Key="via-presigned-put")["Body"].read() == b"put by url"
+    # An unsigned x-amz-* header cannot change what a presigned request does (here: a PUT URL
+    # turned into a copy of another object).
+    req = urllib.request.Request(put_url, data=b"", method="PUT")
+    req.add_header("x-amz-copy-source", "/gw-obj/signed.txt")
+    try:
+        urllib.request.urlopen(req, timeout=30)
+        raise AssertionError("an unsigned x-amz-copy-source was obeyed")
+    except urllib.error.HTTPError as e:
+        assert e.code == 403 and xml_code(e.read()) == "AccessDenied", e.code
+    assert s3.get_object(Bucket="gw-obj", Key="via-presigned-put")["Body"].read() == b"put by url"
     # Expired: signed 2 hours ago for 60 seconds.
     signer = S3SigV4QueryAuth(Credentials(KEY_ID, SECRET), "s3", REGION, expires=60)
     req = AWSRequest(method="GET", url=ENDPOINT + "/gw-obj/signed.txt")
@@ -523,6 +533,9 @@ def hostile_names_and_bodies():
     assert status == 400, (status, body[:300])
     # DeleteObjects: malformed, and 1,001 keys.
     status, _, body = raw("POST", "/gw-obj?delete", body=b"<Delete><Object><Key>x</Key>")
+    assert status == 400 and xml_code(body) == "MalformedXML", (status, body[:300])
+    # Deeply nested XML (small, but a parser keeping every path would need gigabytes).
+    status, _, body = raw("POST", "/gw-obj?delete", body=b"<a>" * 150_000 + b"</a>" * 150_000)
     assert status == 400 and xml_code(body) == "MalformedXML", (status, body[:300])
     many = "".join(f"<Object><Key>k{i}</Key></Object>" for i in range(1001))
     status, _, body = raw("POST", "/gw-obj?delete", body=f"<Delete>{many}</Delete>".encode())

@@ -180,6 +180,10 @@ impl From<StorageError> for S3Error {
             StorageError::Invalid(m) => S3Error::invalid_argument(m),
             StorageError::TooLarge(m) => S3Error::new(StatusCode::BAD_REQUEST, "EntityTooLarge", m),
             StorageError::NotFound(_) => S3Error::no_such_key(),
+            // Client errors, never 5xx (S3 clients retry those, re-sending the body).
+            StorageError::AlreadyExists(m) => S3Error::new(StatusCode::CONFLICT, "KeyConflict", m),
+            StorageError::Constraint(m) => S3Error::new(StatusCode::NOT_FOUND, "NoSuchBucket", m),
+            StorageError::WriteDenied { .. } | StorageError::Forbidden(_) => S3Error::access_denied(e.to_string()),
             StorageError::NotConfigured => S3Error::unavailable(StorageError::NotConfigured.to_string()),
             StorageError::Db(ref db) if db.is_unavailable() => S3Error::unavailable("The database is unreachable."),
             other => {

@@ -71,6 +71,9 @@ impl Doc {
     }
 }
 
+/// How deep a request document may nest (`Delete/Object/Key` is 3).
+const MAX_DEPTH: usize = 4;
+
 /// The elements of a small request document as (path, text) pairs, path like
 /// `Delete/Object/Key`; a malformed document is S3's `MalformedXML`.
 fn leaves(body: &[u8]) -> S3Result<Vec<(String, String)>> {
@@ -82,6 +85,10 @@ fn leaves(body: &[u8]) -> S3Result<Vec<(String, String)>> {
     loop {
         match reader.read_event_into(&mut buf).map_err(|_| S3Error::malformed_xml())? {
             Event::Start(e) => {
+                // The documents read here are three levels deep; deeper is not one of them.
+                if path.len() >= MAX_DEPTH {
+                    return Err(S3Error::malformed_xml());
+                }
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 path.push(name);
                 text.clear();
@@ -206,6 +213,12 @@ mod tests {
             complete_request(body).unwrap(),
             vec![(1, "e1".to_owned()), (2, "e2".to_owned())]
         );
+    }
+
+    #[test]
+    fn deep_documents_are_refused_early() {
+        let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+        assert_eq!(delete_request(deep.as_bytes()).unwrap_err().code, "MalformedXML");
     }
 
     #[test]

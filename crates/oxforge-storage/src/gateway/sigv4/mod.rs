@@ -167,6 +167,7 @@ pub fn parse(method: &Method, uri: &Uri, headers: &HeaderMap, region: &str, now:
             });
         }
     };
+    unsigned_amz_headers(headers, &form.signed_headers)?;
     let canonical_query = canonical_query(&query, form.presigned);
     let (string_to_sign, raw_string_to_sign) = strings_to_sign(method, uri, headers, &canonical_query, &form)?;
     Ok(Pending {
@@ -416,6 +417,26 @@ fn require_host(signed_headers: &[String]) -> S3Result<()> {
             "The host header must be among the signed headers (SignedHeaders).",
         ))
     }
+}
+
+/// Every `x-amz-*` header sent must be signed (as S3 requires): an unsigned one could change
+/// what a signed request does (`x-amz-copy-source` turns a presigned PUT into a copy of any
+/// object). `x-amz-content-sha256` is covered either way: its value is the canonical request's
+/// payload hash in the header form, and ignored in the presigned form.
+fn unsigned_amz_headers(headers: &HeaderMap, signed_headers: &[String]) -> S3Result<()> {
+    let unsigned: Vec<&str> = headers
+        .keys()
+        .map(HeaderName::as_str)
+        .filter(|name| name.starts_with("x-amz-") && *name != "x-amz-content-sha256")
+        .filter(|name| !signed_headers.iter().any(|s| s == name))
+        .collect();
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    Err(S3Error::access_denied(format!(
+        "There were headers present in the request which were not signed: {}",
+        unsigned.join(", ")
+    )))
 }
 
 fn presigned_form(query: &[(Vec<u8>, Vec<u8>)], region: &str, now: DateTime<Utc>) -> S3Result<Form> {

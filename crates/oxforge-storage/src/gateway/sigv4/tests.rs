@@ -490,3 +490,16 @@ fn date_header_fallback() {
     );
     assert_eq!(code(sign(&signature, "yesterday")), "AccessDenied");
 }
+
+#[test]
+fn unsigned_amz_headers_are_refused() {
+    let signed = vec!["host".to_owned(), "x-amz-date".to_owned()];
+    let mut headers = HeaderMap::new();
+    headers.insert("x-amz-date", HeaderValue::from_static("20130524T000000Z"));
+    headers.insert("x-amz-content-sha256", HeaderValue::from_static("UNSIGNED-PAYLOAD"));
+    assert!(unsigned_amz_headers(&headers, &signed).is_ok());
+    headers.insert("x-amz-copy-source", HeaderValue::from_static("/private/payroll.pdf"));
+    let refused = unsigned_amz_headers(&headers, &signed).unwrap_err();
+    assert_eq!(refused.code, "AccessDenied");
+    assert!(refused.message.contains("x-amz-copy-source"), "{}", refused.message);
+}
