@@ -1,6 +1,6 @@
 -- oxforge bootstrap, storage 2: the S3 gateway's multipart uploads, kept in the database so any
 -- oxforge process can take any part (InsForge keeps them in the backing store's own upload).
--- Parts' bytes live under the hidden area `.multipart/<upload id>/<part number>`.
+-- Parts' bytes live under the hidden area `.multipart/<upload id>/`.
 
 CREATE TABLE IF NOT EXISTS storage.s3_multipart_uploads (
   upload_id text PRIMARY KEY,
@@ -15,6 +15,9 @@ CREATE INDEX IF NOT EXISTS s3_multipart_uploads_bucket_key ON storage.s3_multipa
 CREATE TABLE IF NOT EXISTS storage.s3_multipart_parts (
   upload_id text NOT NULL REFERENCES storage.s3_multipart_uploads (upload_id) ON DELETE CASCADE,
   part_number integer NOT NULL CHECK (part_number BETWEEN 1 AND 10000),
+  -- Where its bytes are, below `.multipart/`: `<upload id>/<n>-<random>`, one per attempt, so a
+  -- part sent again never overwrites the bytes its row still describes.
+  path text NOT NULL,
   size bigint NOT NULL,
   etag text NOT NULL,
   uploaded_at timestamptz NOT NULL DEFAULT now(),

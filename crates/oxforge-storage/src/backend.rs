@@ -141,6 +141,14 @@ impl Backend {
         }
     }
 
+    /// Removes the folder `folder` of `bucket` and every object in it.
+    pub async fn remove_folder(&self, bucket: &str, folder: &str) -> Result<()> {
+        match self {
+            Backend::Local(l) => l.remove_folder(bucket, folder).await,
+            Backend::S3(s) => s.remove_folder(bucket, folder).await,
+        }
+    }
+
     /// Removes an object (best effort: the row is gone).
     pub async fn remove(&self, bucket: &str, key: &str) {
         match self {
@@ -167,12 +175,12 @@ impl Backend {
         }
     }
 
-    /// A new upload; `target`, the `bucket`/`key` it will be placed at when known, lets S3 send
-    /// a large one there directly (placing it then costs no copy).
-    pub async fn incoming(&self, declared: Option<&str>, target: Option<(&str, &str)>) -> Result<Incoming> {
+    /// A new upload, to be placed at `bucket`/`key` (on S3 a large one is sent there directly,
+    /// as a multipart upload completed when placed).
+    pub async fn incoming(&self, declared: Option<&str>, bucket: &str, key: &str) -> Result<Incoming> {
         Ok(match self {
             Backend::Local(l) => Incoming::Local(l.incoming().await?),
-            Backend::S3(s) => Incoming::S3(s.incoming(declared, target)),
+            Backend::S3(s) => Incoming::S3(s.incoming(declared, bucket, key)),
         })
     }
 

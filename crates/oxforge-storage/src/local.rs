@@ -44,6 +44,14 @@ impl Local {
         }
     }
 
+    /// Removes the folder `folder` of `bucket` and everything in it.
+    pub async fn remove_folder(&self, bucket: &str, folder: &str) -> Result<()> {
+        match tokio::fs::remove_dir_all(self.path(bucket, folder)).await {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
     /// Removes an object's file and the folders it leaves empty (best effort: the row is gone).
     pub async fn remove(&self, bucket: &str, key: &str) {
         let path = self.path(bucket, key);

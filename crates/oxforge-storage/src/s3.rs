@@ -4,13 +4,12 @@
 //! - up to one part ([`PART`]): buffered, sent as one `PutObject` under a temporary key
 //!   (`<APP_KEY>/.tmp/<random>`, no bucket can be named `.tmp`) and copied into place once the row
 //!   is written (a small copy);
-//! - larger, when the final key is known: a multipart upload *to the final key*, parts sent as
-//!   they fill; completing it (which makes the object appear, atomically) is the placing, done
-//!   inside the row's transaction — so S3 writes the bytes once. Without a final key, the same
-//!   to the temporary key, then a copy.
+//! - larger: a multipart upload *to the final key*, parts sent as they fill; completing it (which
+//!   makes the object appear, atomically) is the placing, done inside the row's transaction — so
+//!   S3 writes the bytes once.
 //!
-//! An upload dropped before it finishes aborts its multipart upload; a staged one dropped before
-//! it is placed aborts it too (or deletes its temporary object).
+//! An upload dropped before it finishes, or staged and never placed, aborts its multipart upload
+//! (or deletes its temporary object).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -199,7 +198,16 @@ impl S3 {
 
     /// Removes every object of `bucket`.
     pub async fn remove_bucket(&self, bucket: &str) -> Result<()> {
-        let prefix = self.under(&[bucket]);
+        self.remove_under(&[bucket]).await
+    }
+
+    /// Removes every object of `bucket` under the folder `folder/`.
+    pub async fn remove_folder(&self, bucket: &str, folder: &str) -> Result<()> {
+        self.remove_under(&[bucket, folder]).await
+    }
+
+    async fn remove_under(&self, segments: &[&str]) -> Result<()> {
+        let prefix = self.under(segments);
         let locations = self.store.list(Some(&prefix)).map_ok(|meta| meta.location).boxed();
         let mut deleted = self.store.delete_stream(locations);
         while let Some(result) = deleted.next().await {
@@ -247,28 +255,26 @@ impl S3 {
         }
     }
 
-    /// A new upload (`declared`: the part's type, for the object's `Content-Type`); `target`:
-    /// the `bucket`/`key` it will be placed at, when known (a large upload then goes there
-    /// directly, as a multipart upload completed when placed).
-    pub fn incoming(&self, declared: Option<&str>, target: Option<(&str, &str)>) -> Incoming {
+    /// A new upload to be placed at `bucket`/`key` (`declared`: the part's type, for the object's
+    /// `Content-Type`).
+    pub fn incoming(&self, declared: Option<&str>, bucket: &str, key: &str) -> Incoming {
         let random: [u8; 16] = rand::random();
         let temp = self.under(&[".tmp", &hex::encode(random)]);
-        let mut incoming = self.incoming_at(temp, declared);
-        incoming.target = target.map(|(bucket, key)| self.path(bucket, key));
-        incoming
+        self.incoming_at(temp, self.path(bucket, key), declared)
     }
 
     /// A new upload written straight to `bucket`/`key`, for objects nobody reads before they
-    /// are placed (the gateway's multipart parts): placing it there costs no copy.
+    /// are placed and no other upload writes (the gateway's multipart parts): no copy.
     pub fn incoming_in_place(&self, bucket: &str, key: &str) -> Incoming {
-        self.incoming_at(self.path(bucket, key), None)
+        let target = self.path(bucket, key);
+        self.incoming_at(target.clone(), target, None)
     }
 
-    fn incoming_at(&self, temp: Path, declared: Option<&str>) -> Incoming {
+    fn incoming_at(&self, temp: Path, target: Path, declared: Option<&str>) -> Incoming {
         Incoming {
             store: Arc::clone(&self.store),
             temp,
-            target: None,
+            target,
             buffer: Vec::new(),
             upload: None,
             declared: declared.map(str::to_owned),
@@ -278,30 +284,32 @@ impl S3 {
         }
     }
 
-    /// Puts a staged upload in place as `bucket`/`key`: completes its multipart upload (at that
-    /// key when it was sent there), or copies its temporary object there (which then goes).
+    /// Puts a staged upload in place as `bucket`/`key` (the key it was made for): completes its
+    /// multipart upload there, or copies its temporary object there (which then goes).
     pub async fn place(&self, mut staged: Staged, bucket: &str, key: &str) -> Result<()> {
-        let target = self.path(bucket, key);
-        let Some(path) = staged.temp.take() else {
+        if self.path(bucket, key) != staged.target {
+            staged.discard().await;
+            return Err(StorageError::Io(std::io::Error::other(
+                "an upload was placed at another key than the one it was made for",
+            )));
+        }
+        let Some(path) = staged.path.take() else {
             return Err(StorageError::Io(std::io::Error::other("an upload was placed twice")));
         };
         if let Some(mut upload) = staged.upload.take() {
-            if staged.targeted && path != target {
-                let _ = upload.abort().await;
-                return Err(StorageError::Io(std::io::Error::other(
-                    "an upload was placed at another key than the one it was sent to",
-                )));
-            }
             // Until this completes nothing is replaced; on failure the upload is aborted.
-            if let Err(e) = upload.complete().await {
-                let _ = upload.abort().await;
-                return Err(backend_error(e));
-            }
+            return match upload.complete().await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let _ = upload.abort().await;
+                    Err(backend_error(e))
+                }
+            };
         }
-        if path == target {
+        if path == staged.target {
             return Ok(());
         }
-        let copied = self.store.copy(&path, &target).await.map_err(backend_error);
+        let copied = self.store.copy(&path, &staged.target).await.map_err(backend_error);
         match self.store.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
             Err(e) => tracing::warn!(error = %e, path = %path, "a temporary upload was not removed"),
@@ -377,10 +385,10 @@ fn abort_later(mut upload: Box<dyn MultipartUpload>, path: Path) {
 /// An upload being sent: size, MD5 and the first bytes, computed as it streams.
 pub struct Incoming {
     store: Arc<AmazonS3>,
-    /// Where a small upload (or a large one without a `target`) goes first.
+    /// Where a small upload goes first (the target itself for uploads in place).
     temp: Path,
-    /// The final key, when known: a large upload goes there directly.
-    target: Option<Path>,
+    /// The final key: a large upload goes there directly.
+    target: Path,
     /// The bytes not sent yet.
     buffer: Vec<u8>,
     upload: Option<Parts>,
@@ -406,11 +414,6 @@ impl Incoming {
         attributes
     }
 
-    /// Where the multipart upload goes: the final key when known.
-    fn multipart_path(&self) -> &Path {
-        self.target.as_ref().unwrap_or(&self.temp)
-    }
-
     pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
         self.md5.update(chunk);
         let room = SNIFF_BYTES.saturating_sub(self.head.len());
@@ -425,7 +428,7 @@ impl Incoming {
                 };
                 let upload = self
                     .store
-                    .put_multipart_opts(self.multipart_path(), options)
+                    .put_multipart_opts(&self.target, options)
                     .await
                     .map_err(backend_error)?;
                 self.upload = Some(Parts {
@@ -443,35 +446,17 @@ impl Incoming {
     }
 
     /// Sends what is left: one `PutObject`, or the multipart upload's last part (completed
-    /// when placed).
+    /// when placed). Until it returns, a drop (an error, a cancelled request) aborts the upload.
     pub async fn finish(mut self) -> Result<Staged> {
-        let mut staged = Staged {
-            store: Arc::clone(&self.store),
-            temp: Some(self.temp.clone()),
-            upload: None,
-            targeted: false,
-            size: self.size,
-            etag: hex::encode(std::mem::take(&mut self.md5).finalize()),
-            head: std::mem::take(&mut self.head),
-        };
         let buffer = std::mem::take(&mut self.buffer);
-        match self.upload.take() {
-            Some(mut parts) => {
-                let path = self.multipart_path().clone();
-                let sent = async {
-                    if !buffer.is_empty() {
-                        parts.send(buffer).await?;
-                    }
-                    parts.flush().await
-                };
-                if let Err(e) = sent.await {
-                    abort_later(parts.upload, path);
-                    staged.temp = None;
-                    return Err(e);
+        let (path, upload) = match &mut self.upload {
+            Some(parts) => {
+                if !buffer.is_empty() {
+                    parts.send(buffer).await?;
                 }
-                staged.targeted = self.target.is_some();
-                staged.temp = Some(path);
-                staged.upload = Some(parts.upload);
+                parts.flush().await?;
+                let upload = self.upload.take().map(|parts| parts.upload);
+                (self.target.clone(), upload)
             }
             None => {
                 let options = PutOptions {
@@ -482,29 +467,38 @@ impl Incoming {
                     .put_opts(&self.temp, PutPayload::from(Bytes::from(buffer)), options)
                     .await
                     .map_err(backend_error)?;
+                (self.temp.clone(), None)
             }
-        }
-        Ok(staged)
+        };
+        Ok(Staged {
+            store: Arc::clone(&self.store),
+            path: Some(path),
+            target: self.target.clone(),
+            upload,
+            size: self.size,
+            etag: hex::encode(std::mem::take(&mut self.md5).finalize()),
+            head: std::mem::take(&mut self.head),
+        })
     }
 }
 
 impl Drop for Incoming {
     fn drop(&mut self) {
         if let Some(parts) = self.upload.take() {
-            abort_later(parts.upload, self.multipart_path().clone());
+            abort_later(parts.upload, self.target.clone());
         }
     }
 }
 
-/// A complete upload, not yet in place: a temporary object, or a multipart upload whose parts
-/// are all sent (to its final key).
+/// A complete upload, not yet in place: a temporary object, an object in place not yet
+/// recorded, or a multipart upload to its target with every part sent.
 pub struct Staged {
     store: Arc<AmazonS3>,
-    /// None once placed. With `upload`: the key the multipart upload completes at.
-    temp: Option<Path>,
+    /// Where the bytes are (none once placed or discarded).
+    path: Option<Path>,
+    /// The key it is made for.
+    target: Path,
     upload: Option<Box<dyn MultipartUpload>>,
-    /// The multipart upload was sent to its final key (`temp` is that key).
-    targeted: bool,
     pub size: u64,
     /// MD5 of the bytes, hex.
     pub etag: String,
@@ -513,40 +507,40 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// Drops the upload now: its multipart upload aborted, or its temporary object deleted.
+    /// Drops the upload now: its multipart upload aborted, or its bytes deleted.
     pub async fn discard(mut self) {
+        let path = self.path.take();
         if let Some(mut upload) = self.upload.take() {
-            self.temp = None;
             if let Err(e) = upload.abort().await {
                 tracing::warn!(error = %e, "a refused multipart upload was not aborted");
             }
             return;
         }
-        if let Some(temp) = self.temp.take() {
-            match self.store.delete(&temp).await {
+        if let Some(path) = path {
+            match self.store.delete(&path).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => tracing::warn!(error = %e, path = %temp, "a temporary upload was not removed"),
+                Err(e) => tracing::warn!(error = %e, path = %path, "a temporary upload was not removed"),
             }
         }
     }
 }
 
 impl Drop for Staged {
-    /// An upload never placed: its multipart upload is aborted, or its temporary object goes.
+    /// An upload never placed: its multipart upload is aborted, or its bytes go.
     fn drop(&mut self) {
+        let path = self.path.take();
         if let Some(upload) = self.upload.take() {
-            let path = self.temp.take().unwrap_or_default();
-            abort_later(upload, path);
+            abort_later(upload, self.target.clone());
             return;
         }
-        if let Some(temp) = self.temp.take()
+        if let Some(path) = path
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
             let store = Arc::clone(&self.store);
             runtime.spawn(async move {
-                match store.delete(&temp).await {
+                match store.delete(&path).await {
                     Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                    Err(e) => tracing::warn!(error = %e, path = %temp, "a temporary upload was not removed"),
+                    Err(e) => tracing::warn!(error = %e, path = %path, "a temporary upload was not removed"),
                 }
             });
         }

@@ -104,7 +104,7 @@ async fn receive(
         };
         check_key(&key)?;
         let declared = field.content_type().map(str::to_owned);
-        let mut incoming = backend.incoming(declared.as_deref(), Some((bucket, &key))).await?;
+        let mut incoming = backend.incoming(declared.as_deref(), bucket, &key).await?;
         while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, max_mb))? {
             if incoming.size() + chunk.len() as u64 > cap {
                 // The temporary file goes now; the rest of the body is read and dropped, so

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::gateway::error::{S3Error, S3Result};
-use crate::gateway::multipart::{parts_in_bucket, remove_parts};
+use crate::gateway::multipart::{remove_uploads, uploads_in_bucket};
 use crate::gateway::xml::Doc;
 use crate::gateway::{Gateway, s3_time, xml_response};
 
@@ -96,7 +96,7 @@ pub async fn create(gw: &Gateway, bucket: &str) -> S3Result<Response> {
 /// `DELETE /b`: 204 when it was empty; 409 `BucketNotEmpty` when objects remain.
 pub async fn delete(gw: &Gateway, bucket: &str) -> S3Result<Response> {
     let backend = gw.backend()?;
-    let parts = parts_in_bucket(&gw.storage, bucket).await?;
+    let uploads = uploads_in_bucket(&gw.storage, bucket).await?;
     let client = gw.storage.db.owner().await?;
     let deleted = client
         .execute(
@@ -114,7 +114,7 @@ pub async fn delete(gw: &Gateway, bucket: &str) -> S3Result<Response> {
         ));
     }
     backend.remove_bucket(bucket).await?;
-    remove_parts(&gw.storage, parts).await;
+    remove_uploads(&gw.storage, uploads).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -4,7 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::StorageError;
-use crate::gateway::xml::escape;
+use crate::gateway::xml::{DECLARATION, escape};
 
 /// An S3 error: status, S3's code, a message for people, the resource it is about.
 #[derive(Debug, thiserror::Error)]
@@ -206,15 +206,30 @@ impl From<tokio_postgres::Error> for S3Error {
     }
 }
 
-impl IntoResponse for S3Error {
-    fn into_response(self) -> Response {
-        let request_id = hex::encode(rand::random::<[u8; 8]>()).to_uppercase();
-        let body = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource><RequestId>{request_id}</RequestId></Error>",
+impl S3Error {
+    /// The `<Error>` document (with a new request id).
+    pub fn document(&self) -> String {
+        self.document_with(&new_request_id())
+    }
+
+    fn document_with(&self, request_id: &str) -> String {
+        format!(
+            "{DECLARATION}<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource><RequestId>{request_id}</RequestId></Error>",
             self.code,
             escape(&self.message),
             escape(&self.resource),
-        );
+        )
+    }
+}
+
+fn new_request_id() -> String {
+    hex::encode(rand::random::<[u8; 8]>()).to_uppercase()
+}
+
+impl IntoResponse for S3Error {
+    fn into_response(self) -> Response {
+        let request_id = new_request_id();
+        let body = self.document_with(&request_id);
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));

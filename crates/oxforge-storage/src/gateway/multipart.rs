@@ -1,8 +1,11 @@
-//! Multipart uploads on either backend: each part is staged and placed under the hidden area
-//! `.multipart/<upload id>/<part number>` (no bucket can be named so), the upload and its parts
-//! are rows (`storage.s3_multipart_uploads`, `storage.s3_multipart_parts`) so any oxforge process
-//! takes any part, and completion streams the parts, in order, into one object written like any
-//! other upload (the ETag is the MD5 of the whole object, as for every other object here).
+//! Multipart uploads on either backend: each part's bytes are written under the hidden area
+//! `.multipart/<upload id>/<n>-<random>` (no bucket can be named so; a part sent again gets new
+//! bytes beside the old, never over them), the upload and its parts are rows
+//! (`storage.s3_multipart_uploads`, `storage.s3_multipart_parts`) so any oxforge process takes any
+//! part, and completion streams the parts, in order, into one object written like any other
+//! upload (the ETag is the MD5 of the whole object, as for every other object here) while the
+//! response keeps the connection alive, as S3 does. An upload ended (completed, aborted, its
+//! bucket deleted) takes its whole folder.
 
 use std::collections::HashMap;
 
@@ -26,9 +29,13 @@ const COMPLETE_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// Entries a listing holds at most.
 const MAX_LISTED: i64 = 1000;
 
-fn part_key(upload_id: &str, number: i32) -> String {
-    format!("{upload_id}/{number}")
+/// Where an attempt at part `number` of `upload_id` is written, below the area.
+fn part_path(upload_id: &str, number: i32) -> String {
+    format!("{upload_id}/{number}-{}", hex::encode(rand::random::<[u8; 6]>()))
 }
+
+/// How often the response of a completion in progress sends a space.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The upload's declared type, when `upload_id` is an upload of `bucket`/`key`.
 async fn upload_of(gw: &Gateway, bucket: &str, key: &str, upload_id: &str) -> S3Result<Option<String>> {
@@ -53,27 +60,26 @@ fn upload_id(request: &S3Request) -> S3Result<String> {
     }
 }
 
-/// The stored parts of every unfinished upload into `bucket`, read before the bucket's row goes
-/// (its uploads' rows go with it); [`remove_parts`] then removes them.
-pub(crate) async fn parts_in_bucket(state: &StorageState, bucket: &str) -> crate::error::Result<Vec<String>> {
+/// The unfinished uploads into `bucket`, read before the bucket's row goes (their rows go with
+/// it); [`remove_uploads`] then removes their parts' bytes.
+pub(crate) async fn uploads_in_bucket(state: &StorageState, bucket: &str) -> crate::error::Result<Vec<String>> {
     let client = state.db.owner().await?;
     let rows = client
         .query(
-            "SELECT p.upload_id, p.part_number FROM storage.s3_multipart_parts p \
-             JOIN storage.s3_multipart_uploads u USING (upload_id) WHERE u.bucket = $1",
+            "SELECT upload_id FROM storage.s3_multipart_uploads WHERE bucket = $1",
             &[&bucket],
         )
         .await?;
-    rows.iter()
-        .map(|row| Ok(part_key(&row.try_get::<_, String>(0)?, row.try_get(1)?)))
-        .collect()
+    rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
 }
 
-/// Removes parts found by [`parts_in_bucket`] (best effort).
-pub(crate) async fn remove_parts(state: &StorageState, parts: Vec<String>) {
+/// Removes the parts' bytes of `uploads` (best effort: their rows are gone).
+pub(crate) async fn remove_uploads(state: &StorageState, uploads: Vec<String>) {
     if let Ok(backend) = state.backend() {
-        for part in parts {
-            backend.remove(AREA, &part).await;
+        for id in uploads {
+            if let Err(e) = backend.remove_folder(AREA, &id).await {
+                tracing::warn!(error = %e, upload = id, "a multipart upload's parts were not removed");
+            }
         }
     }
 }
@@ -111,31 +117,42 @@ pub async fn upload_part(gw: &Gateway, bucket: &str, key: &str, request: &mut S3
     check_declared(gw, request)?;
     upload_of(gw, bucket, key, &id).await?;
     let backend = gw.backend()?;
-    let place = part_key(&id, number);
-    let incoming = backend.incoming_in_place(AREA, &place).await?;
+    let path = part_path(&id, number);
+    let incoming = backend.incoming_in_place(AREA, &path).await?;
     let staged = receive_into(gw, &mut request.body, incoming).await?;
     let etag = staged.etag().to_owned();
     let size = i64::try_from(staged.size()).map_err(|_| S3Error::too_large(gw.max_object))?;
-    backend.place(staged, AREA, &place).await?;
+    backend.place(staged, AREA, &path).await?;
     let client = gw.storage.db.owner().await?;
+    // The bytes of an earlier attempt at this part, read in the statement's snapshot.
     let written = client
-        .execute(
-            "INSERT INTO storage.s3_multipart_parts (upload_id, part_number, size, etag) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (upload_id, part_number) DO UPDATE SET size = EXCLUDED.size, etag = EXCLUDED.etag, \
-               uploaded_at = now()",
-            &[&id, &number, &size, &etag],
+        .query_one(
+            "WITH earlier AS (SELECT path FROM storage.s3_multipart_parts WHERE upload_id = $1 AND part_number = $2) \
+             INSERT INTO storage.s3_multipart_parts (upload_id, part_number, path, size, etag) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (upload_id, part_number) DO UPDATE SET path = EXCLUDED.path, size = EXCLUDED.size, \
+               etag = EXCLUDED.etag, uploaded_at = now() \
+             RETURNING (SELECT path FROM earlier)",
+            &[&id, &number, &path, &size, &etag],
         )
         .await;
-    if let Err(e) = written {
-        // The upload was aborted or completed meanwhile: the part has nowhere to go.
-        backend.remove(AREA, &place).await;
-        return Err(
-            if e.code() == Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION) {
-                S3Error::no_such_upload()
-            } else {
-                S3Error::from(e)
-            },
-        );
+    match written {
+        Ok(row) => {
+            if let Some(earlier) = row.try_get::<_, Option<String>>(0)? {
+                backend.remove(AREA, &earlier).await;
+            }
+        }
+        Err(e) => {
+            // The upload was aborted or completed meanwhile: the part has nowhere to go.
+            backend.remove(AREA, &path).await;
+            return Err(
+                if e.code() == Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION) {
+                    S3Error::no_such_upload()
+                } else {
+                    S3Error::from(e)
+                },
+            );
+        }
     }
     let mut response = StatusCode::OK.into_response();
     if let Ok(value) = HeaderValue::from_str(&format!("\"{etag}\"")) {
@@ -144,12 +161,12 @@ pub async fn upload_part(gw: &Gateway, bucket: &str, key: &str, request: &mut S3
     Ok(response)
 }
 
-/// The parts of `id`: number → (size, etag).
-async fn parts_of(gw: &Gateway, id: &str) -> S3Result<HashMap<i32, (i64, String)>> {
+/// The parts of `id`: number → (etag, where its bytes are).
+async fn parts_of(gw: &Gateway, id: &str) -> S3Result<HashMap<i32, (String, String)>> {
     let client = gw.storage.db.owner().await?;
     let rows = client
         .query(
-            "SELECT part_number, size, etag FROM storage.s3_multipart_parts WHERE upload_id = $1",
+            "SELECT part_number, etag, path FROM storage.s3_multipart_parts WHERE upload_id = $1",
             &[&id],
         )
         .await?;
@@ -160,21 +177,20 @@ async fn parts_of(gw: &Gateway, id: &str) -> S3Result<HashMap<i32, (i64, String)
     Ok(parts)
 }
 
-/// Ends upload `id`: its rows go, then its parts' bytes.
-async fn finish_upload(gw: &Gateway, id: &str, numbers: impl IntoIterator<Item = i32>) -> S3Result<()> {
+/// Ends upload `id`: its rows go, then its folder of parts.
+async fn finish_upload(gw: &Gateway, id: &str) -> S3Result<()> {
     let client = gw.storage.db.owner().await?;
     client
         .execute("DELETE FROM storage.s3_multipart_uploads WHERE upload_id = $1", &[&id])
         .await?;
-    let backend = gw.backend()?;
-    for number in numbers {
-        backend.remove(AREA, &part_key(id, number)).await;
-    }
+    gw.backend()?.remove_folder(AREA, id).await?;
     Ok(())
 }
 
 /// `POST /b/k?uploadId=u`: the named parts, in ascending order with matching ETags, become
-/// the object.
+/// the object. Once the request is checked the answer is `200` at once: the parts are
+/// assembled on their own (a client that goes away does not stop it) while the body sends a
+/// space every few seconds, then the result — or an `<Error>`, as S3 does.
 pub async fn complete(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request) -> S3Result<Response> {
     let id = upload_id(request)?;
     let declared = upload_of(gw, bucket, key, &id).await?;
@@ -187,10 +203,11 @@ pub async fn complete(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Req
             "The list of parts was not in ascending order. Parts must be ordered by part number.",
         ));
     }
-    let parts = parts_of(gw, &id).await?;
+    let mut parts = parts_of(gw, &id).await?;
+    let mut paths = Vec::with_capacity(wanted.len());
     for (number, etag) in &wanted {
-        match parts.get(number) {
-            Some((_, stored)) if etag.is_empty() || stored.eq_ignore_ascii_case(etag) => {}
+        match parts.remove(number) {
+            Some((stored, path)) if etag.is_empty() || stored.eq_ignore_ascii_case(etag) => paths.push(path),
             _ => {
                 return Err(S3Error::new(
                     StatusCode::BAD_REQUEST,
@@ -200,54 +217,122 @@ pub async fn complete(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Req
             }
         }
     }
-    let backend = gw.backend()?;
-    let mut sources = Vec::with_capacity(wanted.len());
-    for (number, _) in &wanted {
-        let source = backend
-            .open(AREA, &part_key(&id, *number))
-            .await?
-            .ok_or_else(S3Error::no_such_upload)?;
-        sources.push(source);
-    }
-    let stream = futures_util::stream::iter(sources).then(|source| async move {
-        let size = source.size();
-        if size == 0 {
-            let empty: crate::backend::ByteStream = Box::pin(futures_util::stream::empty());
-            return Ok::<_, std::io::Error>(empty);
-        }
-        source
-            .stream(0..size)
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))
-    });
-    let mut joined: BodyStream = Box::pin(
-        stream
-            .try_flatten()
-            .map(|r| r.map_err(|e| S3Error::from(crate::error::StorageError::Io(e)))),
-    );
-    let staged = receive(gw, &mut joined, declared.as_deref(), bucket, key).await?;
-    let stored = store(gw, bucket, key, staged, declared, &request.access_key).await?;
-    finish_upload(gw, &id, parts.keys().copied()).await?;
     let location = format!(
         "{}{}/{bucket}/{}",
         gw.storage.base_url(&request.parts.headers),
         crate::gateway::PREFIX,
         crate::keys::encode(key)
     );
-    let mut doc = Doc::new("CompleteMultipartUploadResult");
-    doc.text("Location", location)
-        .text("Bucket", bucket)
-        .text("Key", key)
-        .text("ETag", format!("\"{}\"", stored.etag));
-    Ok(xml_response(StatusCode::OK, doc.finish()))
+    let job = Assembly {
+        gw: gw.clone(),
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        id,
+        paths,
+        declared,
+        access_key: request.access_key.clone(),
+        location,
+    };
+    let task = tokio::spawn(job.run());
+    let mut response = Response::new(axum::body::Body::from_stream(keep_alive(task, KEEP_ALIVE)));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    Ok(response)
+}
+
+/// A completion: the parts at `paths`, in order, into `bucket`/`key`.
+struct Assembly {
+    gw: Gateway,
+    bucket: String,
+    key: String,
+    id: String,
+    paths: Vec<String>,
+    declared: Option<String>,
+    access_key: String,
+    location: String,
+}
+
+impl Assembly {
+    /// The `CompleteMultipartUploadResult` document (without its declaration).
+    async fn run(self) -> S3Result<String> {
+        let backend = self.gw.storage.backend.clone().ok_or_else(S3Error::internal)?;
+        // Each part is opened when its turn comes.
+        let stream = futures_util::stream::iter(self.paths.clone()).then(move |path| {
+            let backend = std::sync::Arc::clone(&backend);
+            async move {
+                let source = backend
+                    .open(AREA, &path)
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))?
+                    .ok_or_else(|| std::io::Error::other(format!("the part at {path} is missing")))?;
+                let size = source.size();
+                if size == 0 {
+                    let empty: crate::backend::ByteStream = Box::pin(futures_util::stream::empty());
+                    return Ok::<_, std::io::Error>(empty);
+                }
+                source
+                    .stream(0..size)
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            }
+        });
+        let mut joined: BodyStream = Box::pin(
+            stream
+                .try_flatten()
+                .map(|r| r.map_err(|e| S3Error::from(crate::error::StorageError::Io(e)))),
+        );
+        let (bucket, key) = (self.bucket.as_str(), self.key.as_str());
+        let staged = receive(&self.gw, &mut joined, self.declared.as_deref(), bucket, key).await?;
+        let stored = store(&self.gw, bucket, key, staged, self.declared.clone(), &self.access_key).await?;
+        finish_upload(&self.gw, &self.id).await?;
+        let mut doc = Doc::new("CompleteMultipartUploadResult");
+        doc.text("Location", &self.location)
+            .text("Bucket", bucket)
+            .text("Key", key)
+            .text("ETag", format!("\"{}\"", stored.etag));
+        Ok(without_declaration(doc.finish()))
+    }
+}
+
+fn without_declaration(document: String) -> String {
+    match document.strip_prefix(crate::gateway::xml::DECLARATION) {
+        Some(rest) => rest.to_owned(),
+        None => document,
+    }
+}
+
+/// The body of a completion's `200`: the XML declaration, a space every `every` (see
+/// [`KEEP_ALIVE`]) while `task` runs, then its document or error.
+fn keep_alive(
+    task: tokio::task::JoinHandle<S3Result<String>>,
+    every: std::time::Duration,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::convert::Infallible>> + Send {
+    let declaration = futures_util::stream::once(async {
+        Ok(bytes::Bytes::from_static(crate::gateway::xml::DECLARATION.as_bytes()))
+    });
+    let rest = futures_util::stream::unfold(Some(task), move |task| async move {
+        let mut task = task?;
+        tokio::select! {
+            done = &mut task => {
+                let document = match done {
+                    Ok(Ok(document)) => document,
+                    Ok(Err(e)) => without_declaration(e.document()),
+                    Err(_) => without_declaration(S3Error::internal().document()),
+                };
+                Some((Ok(bytes::Bytes::from(document)), None))
+            }
+            _ = tokio::time::sleep(every) => Some((Ok(bytes::Bytes::from_static(b" ")), Some(task))),
+        }
+    });
+    declaration.chain(rest)
 }
 
 /// `DELETE /b/k?uploadId=u`: 204; the parts' bytes go.
 pub async fn abort(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request) -> S3Result<Response> {
     let id = upload_id(request)?;
     upload_of(gw, bucket, key, &id).await?;
-    let parts = parts_of(gw, &id).await?;
-    finish_upload(gw, &id, parts.keys().copied()).await?;
+    finish_upload(gw, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -333,4 +418,41 @@ pub async fn list_uploads(gw: &Gateway, bucket: &str, request: &mut S3Request) -
             .close();
     }
     Ok(xml_response(StatusCode::OK, doc.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    async fn body_of(result: S3Result<String>, takes: Duration) -> String {
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(takes).await;
+            result
+        });
+        let chunks: Vec<_> = keep_alive(task, Duration::from_millis(5)).collect().await;
+        chunks
+            .into_iter()
+            .map(|c| String::from_utf8(c.unwrap().to_vec()).unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_slow_completion_sends_spaces_then_one_well_formed_document() {
+        let body = body_of(
+            Ok("<CompleteMultipartUploadResult/>".to_owned()),
+            Duration::from_millis(60),
+        )
+        .await;
+        let rest = body.strip_prefix(crate::gateway::xml::DECLARATION).unwrap();
+        assert!(rest.starts_with("  "), "{body:?}");
+        assert_eq!(rest.trim_start(), "<CompleteMultipartUploadResult/>");
+        let body = body_of(Err(S3Error::no_such_upload()), Duration::from_millis(20)).await;
+        assert_eq!(body.matches("<?xml").count(), 1, "{body}");
+        assert!(
+            body.trim_end().ends_with("</Error>") && body.contains("<Code>NoSuchUpload</Code>"),
+            "{body}"
+        );
+    }
 }

@@ -40,7 +40,7 @@ pub async fn receive(
     bucket: &str,
     key: &str,
 ) -> S3Result<Staged> {
-    let incoming = gw.backend()?.incoming(declared, Some((bucket, key))).await?;
+    let incoming = gw.backend()?.incoming(declared, bucket, key).await?;
     receive_into(gw, body, incoming).await
 }
 

@@ -6,6 +6,9 @@ use quick_xml::events::Event;
 
 use crate::gateway::error::{S3Error, S3Result};
 
+/// What every document starts with.
+pub const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
 /// The namespace of S3's response documents.
 pub const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
@@ -37,7 +40,7 @@ pub struct Doc {
 
 impl Doc {
     pub fn new(root: &'static str) -> Doc {
-        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let mut out = String::from(DECLARATION);
         out.push_str(&format!("<{root} xmlns=\"{NS}\">"));
         Doc { out, stack: vec![root] }
     }

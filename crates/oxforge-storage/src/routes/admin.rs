@@ -220,7 +220,7 @@ pub async fn delete_bucket(
     let bucket = bucket_of(&uri)?;
     let backend = state.backend()?;
     // Unfinished S3 multipart uploads into the bucket go with it, their parts too.
-    let parts = crate::gateway::multipart::parts_in_bucket(&state, &bucket).await?;
+    let uploads = crate::gateway::multipart::uploads_in_bucket(&state, &bucket).await?;
     let client = state.db.owner().await?;
     let deleted = client
         .execute("DELETE FROM storage.buckets WHERE name = $1", &[&bucket])
@@ -231,7 +231,7 @@ pub async fn delete_bucket(
     if check_bucket(&bucket).is_ok() {
         backend.remove_bucket(&bucket).await?;
     }
-    crate::gateway::multipart::remove_parts(&state, parts).await;
+    crate::gateway::multipart::remove_uploads(&state, uploads).await;
     audit.record(&admin, "DELETE_BUCKET", "STORAGE", json!({ "bucketName": bucket }));
     Ok(Json(json!({
         "message": "Bucket deleted successfully",
