@@ -25,3 +25,7 @@ CREATE TABLE IF NOT EXISTS storage.s3_multipart_parts (
 );
 
 REVOKE ALL ON storage.s3_multipart_uploads, storage.s3_multipart_parts FROM PUBLIC, anon, authenticated;
+
+-- S3 listings are in byte order: an index in that order lets a listing without a delimiter read
+-- only the page it returns.
+CREATE INDEX IF NOT EXISTS storage_objects_bucket_key_bytes ON storage.objects (bucket, key COLLATE "C");

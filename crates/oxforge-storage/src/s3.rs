@@ -547,19 +547,11 @@ impl Drop for Staged {
     }
 }
 
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
-    aws_lc_rs::hmac::sign(&key, data).as_ref().to_vec()
-}
-
 /// SigV4 over a string: the signing key (`AWS4<secret>` → date → region → `s3` →
 /// `aws4_request`), then the hex HMAC of `text` (for a POST policy, the base64 policy).
 fn sigv4_sign(secret: &str, date: &str, region: &str, text: &str) -> String {
-    let key = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
-    let key = hmac(&key, region.as_bytes());
-    let key = hmac(&key, b"s3");
-    let key = hmac(&key, b"aws4_request");
-    hex::encode(hmac(&key, text.as_bytes()))
+    use crate::gateway::sigv4::{hmac_sha256, signing_key};
+    hex::encode(hmac_sha256(&signing_key(secret, date, region), text.as_bytes()))
 }
 
 #[cfg(test)]

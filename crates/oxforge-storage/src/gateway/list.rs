@@ -1,5 +1,6 @@
 //! ListObjects (v2 with `list-type=2`, else v1), read from `storage.objects` in byte order
-//! (`COLLATE "C"`): `prefix`, `delimiter` (keys folded into common prefixes in SQL),
+//! (`COLLATE "C"`, indexed): `prefix`, `delimiter` (keys folded into common prefixes in SQL: that
+//! reads every key under the prefix after the marker, where a listing without one reads a page),
 //! `max-keys` (0–1000), `continuation-token`/`start-after` (v2) or `marker` (v1), and
 //! `encoding-type=url` (the AWS CLI asks for it and decodes what it gets).
 
@@ -29,6 +30,12 @@ const LIST: &str = "WITH under AS ( \
      SELECT entry, bool_or(entry <> key), max(size), max(etag), {time} \
      FROM under WHERE entry COLLATE \"C\" > $3 \
      GROUP BY entry ORDER BY entry COLLATE \"C\" LIMIT $5";
+
+/// The same without a delimiter: keys after `$3` under prefix `$2`, read in the byte-ordered
+/// index from the later of the two, a page at a time.
+const LIST_FLAT: &str = "SELECT key, false, size, etag, {time} FROM storage.objects \
+     WHERE bucket = $1 AND key COLLATE \"C\" > $3 AND key COLLATE \"C\" >= $2 AND starts_with(key, $2) \
+     ORDER BY key COLLATE \"C\" LIMIT $4";
 
 /// S3's `encoding-type=url`: everything but unreserved characters and `/` escaped.
 fn url_encode(text: &str) -> String {
@@ -77,13 +84,19 @@ pub async fn objects(gw: &Gateway, bucket: &str, q: &Query) -> S3Result<Response
     let mut entries = Vec::new();
     if max_keys > 0 {
         let client = gw.storage.db.owner().await?;
-        let sql = LIST.replace("{time}", &s3_time("max(uploaded_at)"));
-        let statement = client.prepare_cached(&sql).await?;
         let limit = max_keys + 1;
-        for row in client
-            .query(&statement, &[&bucket, &prefix, &after, &delimiter, &limit])
-            .await?
-        {
+        let rows = if delimiter.is_empty() {
+            let sql = LIST_FLAT.replace("{time}", &s3_time("uploaded_at"));
+            let statement = client.prepare_cached(&sql).await?;
+            client.query(&statement, &[&bucket, &prefix, &after, &limit]).await?
+        } else {
+            let sql = LIST.replace("{time}", &s3_time("max(uploaded_at)"));
+            let statement = client.prepare_cached(&sql).await?;
+            client
+                .query(&statement, &[&bucket, &prefix, &after, &delimiter, &limit])
+                .await?
+        };
+        for row in rows {
             let entry: String = row.try_get(0)?;
             let folded: bool = row.try_get::<_, Option<bool>>(1)?.unwrap_or(false);
             let size: i64 = row.try_get::<_, Option<i64>>(2)?.unwrap_or(0);

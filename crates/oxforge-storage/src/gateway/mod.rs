@@ -281,7 +281,7 @@ async fn dispatch(gw: &Gateway, request: &mut S3Request) -> S3Result<Response> {
             _ => Err(S3Error::method_not_allowed()),
         };
     };
-    if q.has("tagging") || q.has("acl") || q.has("retention") || q.has("legal-hold") || q.has("torrent") {
+    if OBJECT_SUBRESOURCES.iter().any(|name| q.has(name)) {
         return Err(unsupported(q));
     }
     match method {
@@ -323,17 +323,16 @@ const BUCKET_SUBRESOURCES: &[&str] = &[
     "versioning",
 ];
 
+/// Object sub-resources the gateway does not keep.
+const OBJECT_SUBRESOURCES: &[&str] = &["tagging", "acl", "retention", "legal-hold", "torrent"];
+
 fn bucket_subresource(q: &Query) -> Option<&'static str> {
     BUCKET_SUBRESOURCES.iter().copied().find(|name| q.has(name))
 }
 
 fn unsupported(q: &Query) -> S3Error {
     let what = bucket_subresource(q)
-        .or_else(|| {
-            ["tagging", "acl", "retention", "legal-hold", "torrent"]
-                .into_iter()
-                .find(|n| q.has(n))
-        })
+        .or_else(|| OBJECT_SUBRESOURCES.iter().copied().find(|n| q.has(n)))
         .unwrap_or("This operation");
     S3Error::not_implemented(&format!("?{what}"))
 }

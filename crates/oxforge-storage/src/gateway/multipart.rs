@@ -15,7 +15,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use crate::gateway::buckets::require;
 use crate::gateway::error::{S3Error, S3Result};
-use crate::gateway::objects::{check_declared, receive, receive_into, store};
+use crate::gateway::objects::{check_declared, receive, receive_into, store, with_etag};
 use crate::gateway::xml::{Doc, complete_request};
 use crate::gateway::{BodyStream, Gateway, S3Request, s3_time, xml_response};
 use crate::state::StorageState;
@@ -154,11 +154,7 @@ pub async fn upload_part(gw: &Gateway, bucket: &str, key: &str, request: &mut S3
             );
         }
     }
-    let mut response = StatusCode::OK.into_response();
-    if let Ok(value) = HeaderValue::from_str(&format!("\"{etag}\"")) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    Ok(response)
+    Ok(with_etag(StatusCode::OK.into_response(), &etag))
 }
 
 /// The parts of `id`: number → (etag, where its bytes are).

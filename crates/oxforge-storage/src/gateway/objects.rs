@@ -83,7 +83,7 @@ pub async fn store(
     .map_err(S3Error::from)
 }
 
-fn with_etag(mut response: Response, etag: &str) -> Response {
+pub fn with_etag(mut response: Response, etag: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(&format!("\"{etag}\"")) {
         response.headers_mut().insert(header::ETAG, value);
     }
