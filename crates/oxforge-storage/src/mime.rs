@@ -59,16 +59,28 @@ pub fn detect(head: &[u8], declared: Option<&str>) -> String {
     sanitize(declared)
 }
 
-/// `Content-Disposition: attachment` for what must not render inline: unsafe stored types and
-/// octet-stream (what unsafe uploads are stored as).
+/// Whether a type may be shown inline: media, plain text, CSV, JSON, PDF and fonts. Anything
+/// else a browser might render as a document — HTML, any XML (`*+xml` types render XHTML and run
+/// its scripts), XSL, and types nobody listed — is not.
+fn inline_safe(essence: &str) -> bool {
+    if essence.contains("xml") || essence.contains("html") || essence.contains("script") {
+        return false;
+    }
+    ["image/", "video/", "audio/", "font/"]
+        .iter()
+        .any(|family| essence.starts_with(family))
+        || matches!(
+            essence,
+            "text/plain" | "text/csv" | "application/json" | "application/pdf"
+        )
+}
+
+/// `Content-Disposition: attachment` for what must not render inline: every type not known to
+/// be inert (an allowlist: a type missing from a denylist would be served inline), so also
+/// octet-stream, what unsafe uploads are stored as.
 pub fn download_only(mime: &str) -> bool {
-    is_unsafe(mime)
-        || mime
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .eq_ignore_ascii_case(OCTET_STREAM)
+    let essence = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    !inline_safe(&essence)
 }
 
 #[cfg(test)]
@@ -99,5 +111,30 @@ mod tests {
         assert!(!is_unsafe("image/png"));
         assert!(download_only(OCTET_STREAM));
         assert!(!download_only("text/plain"));
+        for inert in [
+            "image/png",
+            "video/mp4",
+            "audio/mpeg",
+            "text/plain; charset=utf-8",
+            "application/json",
+            "application/pdf",
+            "font/woff2",
+        ] {
+            assert!(!download_only(inert), "{inert}");
+        }
+        for renders in [
+            "application/x-foo+xml",
+            "application/rss+xml",
+            "text/xsl",
+            "image/svg+xml",
+            "text/html",
+            "application/xhtml+xml",
+            "text/vnd.wap.wml",
+            "multipart/x-mixed-replace",
+            "application/zip",
+            "",
+        ] {
+            assert!(download_only(renders), "{renders}");
+        }
     }
 }

@@ -256,6 +256,25 @@ async fn storage_unsafe_types_are_never_served_inline_and_values_are_just_values
         .await;
     let got = send_raw(http().get(server.at(&format!("{B}/site/objects/index.html")))).await;
     assert_eq!(got.header("content-disposition"), Some("attachment"));
+    // Any XML type renders XHTML (and runs its scripts) in a browser: a made-up `+xml` type with
+    // the markup past the first 4 KiB is kept as declared, and still only downloaded.
+    let mut feed = vec![b' '; 5000];
+    feed.extend_from_slice(b"<html xmlns=\"http://www.w3.org/1999/xhtml\"><script>alert(1)</script></html>");
+    let (_, body) = send(put_file(
+        &server,
+        Some(&alice),
+        &format!("{B}/site/objects/feed"),
+        "application/x-feed+xml",
+        &feed,
+    ))
+    .await;
+    assert_eq!(body["mimeType"], "application/x-feed+xml");
+    let got = send_raw(http().get(server.at(&format!("{B}/site/objects/feed")))).await;
+    assert_eq!(got.header("content-disposition"), Some("attachment"));
+    assert_eq!(got.header("x-content-type-options"), Some("nosniff"));
+    // Media stays inline (an <img> or <video> can use the URL).
+    let got = send_raw(http().get(server.at(&format!("{B}/site/objects/img")))).await;
+    assert_eq!(got.header("content-disposition"), None);
 
     // Injection attempts in keys, search and prefix are values.
     let key = "'; DROP TABLE storage.objects; --";
