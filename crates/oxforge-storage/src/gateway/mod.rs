@@ -69,14 +69,17 @@ impl Gateway {
 
 /// The gateway's routes and its access keys' admin routes.
 pub fn router<S: Clone + Send + Sync + 'static>(gateway: Gateway) -> Router<S> {
-    Router::new()
-        .route("/api/storage/s3/access-keys", get(access::list).post(access::create))
-        .route("/api/storage/s3/access-keys/{id}", delete(access::delete))
+    // The gateway's bodies are streamed (objects up to `max_object`) or read with their own
+    // limits; the admin routes keep the edge's small limit.
+    let s3 = Router::new()
         .route(PREFIX, any(serve))
         .route(&format!("{PREFIX}/"), any(serve))
         .route(&format!("{PREFIX}/{{*path}}"), any(serve))
-        // Bodies are streamed (objects up to `max_object`) or read with their own limits.
-        .layer(DefaultBodyLimit::disable())
+        .layer(DefaultBodyLimit::disable());
+    Router::new()
+        .route("/api/storage/s3/access-keys", get(access::list).post(access::create))
+        .route("/api/storage/s3/access-keys/{id}", delete(access::delete))
+        .merge(s3)
         .with_state(gateway)
 }
 

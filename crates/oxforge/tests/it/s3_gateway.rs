@@ -59,6 +59,11 @@ async fn access_keys_are_shown_once_sealed_and_limited() {
     assert_eq!((status, body["error"].as_str()), (400, Some("INVALID_INPUT")), "{body}");
     let (status, body) = create_key(&server, json!(42)).await;
     assert_eq!(status, 400, "{body}");
+    let (status, body) = create_key(&server, json!("x".repeat(200_000))).await;
+    assert_eq!(
+        status, 413,
+        "an oversized body is refused before it is read whole: {body}"
+    );
     let (status, _) = send(http().get(server.at(KEYS))).await;
     assert_eq!(status, 401);
     let (status, _) = send(http().get(server.at(KEYS)).bearer_auth(server.anon_key())).await;
