@@ -477,6 +477,12 @@ def payload_forms():
     status, _, body = raw("PUT", "/gw-obj/bad-sha", body=b"actual", payload_hash=hashlib.sha256(b"other").hexdigest())
     assert status == 400 and xml_code(body) == "XAmzContentSHA256Mismatch", (status, body[:300])
     expect_error("NoSuchKey", s3.get_object, Bucket="gw-obj", Key="bad-sha")
+    # Content-MD5 is checked: a wrong one stores nothing.
+    wrong_md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    expect_error("BadDigest", s3.put_object, Bucket="gw-obj", Key="bad-md5", Body=b"actual", ContentMD5=wrong_md5)
+    expect_error("NoSuchKey", s3.get_object, Bucket="gw-obj", Key="bad-md5")
+    right_md5 = base64.b64encode(hashlib.md5(b"actual").digest()).decode()
+    s3.put_object(Bucket="gw-obj", Key="good-md5", Body=b"actual", ContentMD5=right_md5)
     status, _, _ = raw("PUT", "/gw-obj/unsigned-payload", body=b"unsigned", payload_hash="UNSIGNED-PAYLOAD")
     assert status == 200
     assert s3.get_object(Bucket="gw-obj", Key="unsigned-payload")["Body"].read() == b"unsigned"

@@ -15,7 +15,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use crate::gateway::buckets::require;
 use crate::gateway::error::{S3Error, S3Result};
-use crate::gateway::objects::{check_declared, receive, receive_into, store, with_etag};
+use crate::gateway::objects::{check_declared, check_received, receive, receive_into, store, with_etag};
 use crate::gateway::xml::{Doc, complete_request};
 use crate::gateway::{BodyStream, Gateway, S3Request, s3_time, xml_response};
 use crate::state::StorageState;
@@ -120,6 +120,7 @@ pub async fn upload_part(gw: &Gateway, bucket: &str, key: &str, request: &mut S3
     let path = part_path(&id, number);
     let incoming = backend.incoming_in_place(AREA, &path).await?;
     let staged = receive_into(gw, &mut request.body, incoming).await?;
+    check_received(request, &staged)?;
     let etag = staged.etag().to_owned();
     let size = i64::try_from(staged.size()).map_err(|_| S3Error::too_large(gw.max_object))?;
     backend.place(staged, AREA, &path).await?;

@@ -56,6 +56,34 @@ pub async fn receive_into(gw: &Gateway, body: &mut BodyStream, mut incoming: Inc
     Ok(incoming.finish().await?)
 }
 
+/// What the client said of the body it sent, checked against what arrived: the length of an
+/// aws-chunked body (`x-amz-decoded-content-length`) and `Content-MD5`.
+pub fn check_received(request: &S3Request, staged: &Staged) -> S3Result<()> {
+    if let Some(declared) = request.header("x-amz-decoded-content-length")
+        && declared.trim().parse::<u64>().ok() != Some(staged.size())
+    {
+        return Err(S3Error::incomplete_body());
+    }
+    if let Some(md5) = request.header("content-md5") {
+        use base64::Engine as _;
+        let given = base64::engine::general_purpose::STANDARD
+            .decode(md5.trim())
+            .map_err(|_| {
+                S3Error::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidDigest",
+                    "The Content-MD5 you specified was invalid.",
+                )
+            })?;
+        if hex::encode(given) != staged.etag() {
+            return Err(S3Error::bad_digest(
+                "The Content-MD5 you specified did not match what we received.",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Writes the row and places the bytes, to the end even if the client goes away.
 pub async fn store(
     gw: &Gateway,
@@ -96,6 +124,7 @@ pub async fn put(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Request)
     require(gw, bucket).await?;
     let declared = request.header("content-type").map(str::to_owned);
     let staged = receive(gw, &mut request.body, declared.as_deref(), bucket, key).await?;
+    check_received(request, &staged)?;
     let stored = store(gw, bucket, key, staged, declared, &request.access_key).await?;
     Ok(with_etag(StatusCode::OK.into_response(), &stored.etag))
 }
