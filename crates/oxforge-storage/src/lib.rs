@@ -12,11 +12,13 @@
 //!   field `file` into a temporary file (size cap enforced while streaming, MD5 and the first
 //!   bytes for the type computed on the way), the row upserted in the caller's transaction, the
 //!   file renamed into place, then commit; downloads streamed with `ETag`/304, `Range`/206/416,
-//!   `nosniff` and `attachment` for types that must not render.
+//!   `nosniff`, and `attachment` for every type not known to be inert.
 //! - **S3** ([`s3`], selected by `S3_BUCKET`): the same through `object_store`, keys
-//!   `<APP_KEY>/<bucket>/<key>`, uploads streamed (multipart past 8 MiB) to a temporary key and
-//!   copied into place in the row's transaction; proxy mode, or presigned mode (presigned `GET`s
-//!   and a 302 on reads, SigV4 POST-policy uploads then confirm). [`backend`] hides which.
+//!   `<APP_KEY>/<bucket>/<key>`, uploads streamed (up to 8 MiB to a temporary key and copied into
+//!   place; larger, a multipart upload to the final key, completed) in the row's transaction;
+//!   proxy mode, or presigned mode (presigned `GET`s and a 302 on reads, SigV4 POST-policy uploads
+//!   then confirm). [`backend`] hides which.
+//! - **S3 gateway** ([`gateway`]): InsForge's `/storage/v1/s3` for S3 clients, on either backend.
 //! - **Keys** ([`keys`]) are read from the raw path and decoded once (`a%2Fb` ≡ `a/b`).
 
 mod backend;
