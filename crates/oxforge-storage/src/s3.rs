@@ -344,13 +344,13 @@ struct Parts {
 }
 
 impl Parts {
-    /// Sends one part; waits while [`PARTS_IN_FLIGHT`] are on their way.
+    /// Sends one part, once fewer than [`PARTS_IN_FLIGHT`] are on their way.
     async fn send(&mut self, bytes: Vec<u8>) -> Result<()> {
-        self.in_flight
-            .spawn(self.upload.put_part(PutPayload::from(Bytes::from(bytes))));
-        while self.in_flight.len() > PARTS_IN_FLIGHT {
+        while self.in_flight.len() >= PARTS_IN_FLIGHT {
             Self::joined(self.in_flight.join_next().await)?;
         }
+        self.in_flight
+            .spawn(self.upload.put_part(PutPayload::from(Bytes::from(bytes))));
         Ok(())
     }
 
@@ -419,8 +419,22 @@ impl Incoming {
         let room = SNIFF_BYTES.saturating_sub(self.head.len());
         self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
         self.size += chunk.len() as u64;
-        self.buffer.extend_from_slice(chunk);
-        while self.buffer.len() >= PART {
+        // Parts are filled to exactly PART in buffers of that capacity (a growing buffer would
+        // double past it, and every part in flight would hold the excess).
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            let want = (self.buffer.len() + rest.len()).min(PART);
+            if self.buffer.capacity() < want {
+                // Doubling, as a Vec grows, but never past PART.
+                let capacity = want.max(self.buffer.capacity() * 2).min(PART);
+                self.buffer.reserve_exact(capacity - self.buffer.len());
+            }
+            let take = (PART - self.buffer.len()).min(rest.len());
+            self.buffer.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.buffer.len() < PART {
+                break;
+            }
             if self.upload.is_none() {
                 let options = PutMultipartOptions {
                     attributes: self.attributes(),
@@ -436,8 +450,7 @@ impl Incoming {
                     in_flight: tokio::task::JoinSet::new(),
                 });
             }
-            let rest = self.buffer.split_off(PART);
-            let part = std::mem::replace(&mut self.buffer, rest);
+            let part = std::mem::take(&mut self.buffer);
             if let Some(parts) = &mut self.upload {
                 parts.send(part).await?;
             }
