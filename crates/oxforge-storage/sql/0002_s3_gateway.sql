@@ -11,6 +11,8 @@ CREATE TABLE IF NOT EXISTS storage.s3_multipart_uploads (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS s3_multipart_uploads_bucket_key ON storage.s3_multipart_uploads (bucket, key);
+-- Abandoned uploads (a week old) are looked for at each new upload.
+CREATE INDEX IF NOT EXISTS s3_multipart_uploads_created_at ON storage.s3_multipart_uploads (created_at);
 
 CREATE TABLE IF NOT EXISTS storage.s3_multipart_parts (
   upload_id text NOT NULL REFERENCES storage.s3_multipart_uploads (upload_id) ON DELETE CASCADE,

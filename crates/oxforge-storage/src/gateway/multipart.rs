@@ -5,7 +5,7 @@
 //! part, and completion streams the parts, in order, into one object written like any other
 //! upload (the ETag is the MD5 of the whole object, as for every other object here) while the
 //! response keeps the connection alive, as S3 does. An upload ended (completed, aborted, its
-//! bucket deleted) takes its whole folder.
+//! bucket deleted, or abandoned for a week) takes its whole folder.
 
 use std::collections::HashMap;
 
@@ -97,9 +97,46 @@ pub async fn create(gw: &Gateway, bucket: &str, key: &str, request: &mut S3Reque
             &[&id, &bucket, &key, &content_type, &request.access_key],
         )
         .await?;
+    sweep(gw).await;
     let mut doc = Doc::new("InitiateMultipartUploadResult");
     doc.text("Bucket", bucket).text("Key", key).text("UploadId", &id);
     Ok(xml_response(StatusCode::OK, doc.finish()))
+}
+
+/// Uploads started this long ago and still unfinished are abandoned: their rows and parts go
+/// (S3's lifecycle rules do the same for stores that have them).
+const ABANDONED_AFTER_DAYS: i32 = 7;
+
+/// Removes abandoned uploads (1,000 at a time), looked for at each CreateMultipartUpload (an
+/// indexed query that finds nothing almost always). Each is removed by the process whose `DELETE`
+/// returns it, so processes sweeping at once share the work. Best effort: a failure is logged and
+/// tried again next time.
+async fn sweep(gw: &Gateway) {
+    let swept = async {
+        let client = gw.storage.db.owner().await?;
+        let rows = client
+            .query(
+                "DELETE FROM storage.s3_multipart_uploads WHERE upload_id IN ( \
+                   SELECT upload_id FROM storage.s3_multipart_uploads \
+                   WHERE created_at < now() - make_interval(days => $1) LIMIT 1000) \
+                 RETURNING upload_id",
+                &[&ABANDONED_AFTER_DAYS],
+            )
+            .await?;
+        let ids = rows
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok::<_, S3Error>(ids)
+    };
+    match swept.await {
+        Ok(ids) if !ids.is_empty() => {
+            tracing::info!(count = ids.len(), "removed abandoned S3 multipart uploads");
+            remove_uploads(&gw.storage, ids).await;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "abandoned S3 multipart uploads were not looked for"),
+    }
 }
 
 /// `PUT /b/k?partNumber=n&uploadId=u`: the part staged and placed, its row upserted.

@@ -209,3 +209,128 @@ mod real_clients {
         super::real_clients(oxforge_testkit::StorageBackend::S3).await;
     }
 }
+
+/// The AWS CLI's `s3api` against `server`'s gateway with `key`: its JSON answer, or its stderr.
+async fn s3api(server: &TestServer, key: &Value, args: &[&str]) -> Result<Value, String> {
+    let config = tempfile::NamedTempFile::new().unwrap();
+    let output = tokio::process::Command::new("aws")
+        .args([
+            "--endpoint-url",
+            &server.at("/storage/v1/s3"),
+            "--region",
+            "us-east-2",
+            "s3api",
+        ])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", key["accessKeyId"].as_str().unwrap())
+        .env("AWS_SECRET_ACCESS_KEY", key["secretAccessKey"].as_str().unwrap())
+        .env("AWS_CONFIG_FILE", config.path())
+        .env("AWS_SHARED_CREDENTIALS_FILE", config.path())
+        .output()
+        .await
+        .expect("the AWS CLI (aws) runs");
+    if output.status.success() {
+        let text = String::from_utf8_lossy(&output.stdout);
+        Ok(if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        })
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+#[tokio::test]
+async fn abandoned_multipart_uploads_are_swept() {
+    let server = TestServer::start().await;
+    let (_, key) = create_key(&server, json!("sweeper")).await;
+    s3api(&server, &key, &["create-bucket", "--bucket", "mp"])
+        .await
+        .unwrap();
+    let old = s3api(
+        &server,
+        &key,
+        &["create-multipart-upload", "--bucket", "mp", "--key", "old"],
+    )
+    .await
+    .unwrap();
+    let old_id = old["UploadId"].as_str().unwrap().to_owned();
+    let part = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(part.path(), b"a part nobody completes").unwrap();
+    let body = part.path().to_str().unwrap();
+    s3api(
+        &server,
+        &key,
+        &[
+            "upload-part",
+            "--bucket",
+            "mp",
+            "--key",
+            "old",
+            "--upload-id",
+            &old_id,
+            "--part-number",
+            "1",
+            "--body",
+            body,
+        ],
+    )
+    .await
+    .unwrap();
+    let stored = server.stored_objects().await;
+    assert!(
+        stored.iter().any(|p| p.starts_with(&format!(".multipart/{old_id}/"))),
+        "{stored:?}"
+    );
+
+    // A week later: the next upload started sweeps it.
+    server
+        .sql(&format!(
+            "UPDATE storage.s3_multipart_uploads SET created_at = now() - interval '8 days' WHERE upload_id = '{old_id}'"
+        ))
+        .await;
+    let fresh = s3api(
+        &server,
+        &key,
+        &["create-multipart-upload", "--bucket", "mp", "--key", "new"],
+    )
+    .await
+    .unwrap();
+    let refused = s3api(
+        &server,
+        &key,
+        &["list-parts", "--bucket", "mp", "--key", "old", "--upload-id", &old_id],
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("NoSuchUpload"), "{refused}");
+    let stored = server.stored_objects().await;
+    assert!(
+        !stored.iter().any(|p| p.starts_with(&format!(".multipart/{old_id}"))),
+        "{stored:?}"
+    );
+    // The fresh one is untouched: it still takes parts.
+    let fresh_id = fresh["UploadId"].as_str().unwrap();
+    let sent = s3api(
+        &server,
+        &key,
+        &[
+            "upload-part",
+            "--bucket",
+            "mp",
+            "--key",
+            "new",
+            "--upload-id",
+            fresh_id,
+            "--part-number",
+            "1",
+            "--body",
+            body,
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(sent["ETag"].is_string(), "{sent}");
+    server.stop().await;
+}
