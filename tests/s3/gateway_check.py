@@ -284,6 +284,15 @@ def multipart_by_hand():
     assert [p["PartNumber"] for p in listed["Parts"]] == [1, 2, 3], listed
     uploads = s3.list_multipart_uploads(Bucket="gw-mp")
     assert any(u["UploadId"] == uid for u in uploads.get("Uploads", [])), uploads
+    # Paged, one at a time, under a prefix.
+    extra = [s3.create_multipart_upload(Bucket="gw-mp", Key=k)["UploadId"] for k in ("pg/a", "pg/b", "pg/b")]
+    pages = list(s3.get_paginator("list_multipart_uploads").paginate(
+        Bucket="gw-mp", Prefix="pg/", PaginationConfig={"PageSize": 1}))
+    listed = [(u["Key"], u["UploadId"]) for p in pages for u in p.get("Uploads", [])]
+    assert len(pages) >= 3 and sorted(i for _, i in listed) == sorted(extra), (len(pages), listed)
+    assert [k for k, _ in listed] == ["pg/a", "pg/b", "pg/b"], listed
+    for (k, i) in listed:
+        s3.abort_multipart_upload(Bucket="gw-mp", Key=k, UploadId=i)
     expect_error("InvalidPart", s3.complete_multipart_upload, Bucket="gw-mp", Key="big/object.bin", UploadId=uid,
                  MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": '"deadbeef"'}]})
     expect_error("InvalidPartOrder", s3.complete_multipart_upload, Bucket="gw-mp", Key="big/object.bin", UploadId=uid,

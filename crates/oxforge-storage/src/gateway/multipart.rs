@@ -422,34 +422,60 @@ pub async fn list_parts(gw: &Gateway, bucket: &str, key: &str, request: &mut S3R
     Ok(xml_response(StatusCode::OK, doc.finish()))
 }
 
-/// `GET /b?uploads`: uploads in progress (`prefix`), oldest first, at most 1,000.
+/// `GET /b?uploads`: uploads in progress (`prefix`), by key then upload id, a page of
+/// `max-uploads` (at most 1,000) after `key-marker`/`upload-id-marker`.
 pub async fn list_uploads(gw: &Gateway, bucket: &str, request: &mut S3Request) -> S3Result<Response> {
     require(gw, bucket).await?;
-    let prefix = request.query.get("prefix").unwrap_or("");
+    let q = &request.query;
+    let prefix = q.get("prefix").unwrap_or("");
+    let key_marker = q.get("key-marker").unwrap_or("");
+    let id_marker = q.get("upload-id-marker").unwrap_or("");
+    let max: i64 = match q.get("max-uploads") {
+        None => MAX_LISTED,
+        Some(m) => match m.trim().parse::<i64>() {
+            Ok(m) if m >= 0 => m.min(MAX_LISTED),
+            _ => {
+                return Err(S3Error::invalid_argument(
+                    "max-uploads must be an integer from 0 to 1000.",
+                ));
+            }
+        },
+    };
     let client = gw.storage.db.owner().await?;
     let sql = format!(
         "SELECT key, upload_id, {} FROM storage.s3_multipart_uploads \
-         WHERE bucket = $1 AND starts_with(key, $2) ORDER BY key COLLATE \"C\", created_at LIMIT $3",
+         WHERE bucket = $1 AND starts_with(key, $2) \
+           AND (key COLLATE \"C\" > $3 OR (key = $3 AND upload_id > $4)) \
+         ORDER BY key COLLATE \"C\", upload_id LIMIT $5",
         s3_time("created_at")
     );
-    let rows = client.query(&sql, &[&bucket, &prefix, &MAX_LISTED]).await?;
+    let limit = max + 1;
+    let rows = client
+        .query(&sql, &[&bucket, &prefix, &key_marker, &id_marker, &limit])
+        .await?;
+    let truncated = rows.len() as i64 > max;
     let mut doc = Doc::new("ListMultipartUploadsResult");
     doc.text("Bucket", bucket)
-        .text("KeyMarker", "")
-        .text("UploadIdMarker", "")
+        .text("KeyMarker", key_marker)
+        .text("UploadIdMarker", id_marker)
         .text("Prefix", prefix)
-        .text("MaxUploads", MAX_LISTED.to_string())
-        .text("IsTruncated", "false");
-    for row in rows {
+        .text("MaxUploads", max.to_string())
+        .text("IsTruncated", if truncated { "true" } else { "false" });
+    let mut last: Option<(String, String)> = None;
+    for row in rows.iter().take(usize::try_from(max).unwrap_or(0)) {
         let key: String = row.try_get(0)?;
         let id: String = row.try_get(1)?;
         let initiated: String = row.try_get(2)?;
         doc.open("Upload")
-            .text("Key", key)
-            .text("UploadId", id)
+            .text("Key", &key)
+            .text("UploadId", &id)
             .text("Initiated", initiated)
             .text("StorageClass", "STANDARD")
             .close();
+        last = Some((key, id));
+    }
+    if let (true, Some((key, id))) = (truncated, last) {
+        doc.text("NextKeyMarker", key).text("NextUploadIdMarker", id);
     }
     Ok(xml_response(StatusCode::OK, doc.finish()))
 }
