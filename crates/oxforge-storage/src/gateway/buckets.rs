@@ -3,11 +3,12 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::json;
 
 use crate::gateway::error::{S3Error, S3Result};
 use crate::gateway::multipart::{remove_uploads, uploads_in_bucket};
 use crate::gateway::xml::Doc;
-use crate::gateway::{Gateway, s3_time, xml_response};
+use crate::gateway::{Gateway, S3Request, s3_time, xml_response};
 
 /// The owner every bucket lists.
 const OWNER: &str = "insforge";
@@ -69,7 +70,7 @@ pub async fn head(gw: &Gateway, bucket: &str) -> S3Result<Response> {
 }
 
 /// `PUT /b`: a private bucket; 409 `BucketAlreadyOwnedByYou` when it exists.
-pub async fn create(gw: &Gateway, bucket: &str) -> S3Result<Response> {
+pub async fn create(gw: &Gateway, bucket: &str, request: &mut S3Request) -> S3Result<Response> {
     let backend = gw.backend()?;
     let client = gw.storage.db.owner().await?;
     let inserted = client
@@ -86,6 +87,7 @@ pub async fn create(gw: &Gateway, bucket: &str) -> S3Result<Response> {
         ));
     }
     backend.create_bucket(bucket).await?;
+    request.record("CREATE_BUCKET", json!({ "bucketName": bucket, "isPublic": false }));
     let mut response = StatusCode::OK.into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/{bucket}")) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -94,7 +96,7 @@ pub async fn create(gw: &Gateway, bucket: &str) -> S3Result<Response> {
 }
 
 /// `DELETE /b`: 204 when it was empty; 409 `BucketNotEmpty` when objects remain.
-pub async fn delete(gw: &Gateway, bucket: &str) -> S3Result<Response> {
+pub async fn delete(gw: &Gateway, bucket: &str, request: &mut S3Request) -> S3Result<Response> {
     let backend = gw.backend()?;
     let uploads = uploads_in_bucket(&gw.storage, bucket).await?;
     let client = gw.storage.db.owner().await?;
@@ -115,6 +117,7 @@ pub async fn delete(gw: &Gateway, bucket: &str) -> S3Result<Response> {
     }
     backend.remove_bucket(bucket).await?;
     remove_uploads(&gw.storage, uploads).await;
+    request.record("DELETE_BUCKET", json!({ "bucketName": bucket }));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

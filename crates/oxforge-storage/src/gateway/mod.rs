@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -154,9 +154,19 @@ pub struct S3Request {
     pub body: BodyStream,
     /// The access key that signed it.
     pub access_key: String,
+    /// Where admin actions are recorded (bucket creations and deletions, as over REST).
+    pub audit: oxforge_edge::Audit,
 }
 
 impl S3Request {
+    /// Records `action` in the audit log, by `s3:<access key>`.
+    pub fn record(&self, action: &'static str, details: serde_json::Value) {
+        let who = oxforge_auth::Principal::Admin {
+            sub: Some(format!("s3:{}", self.access_key)),
+        };
+        self.audit.record(&who, action, "STORAGE", details);
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.parts.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -207,7 +217,8 @@ async fn serve(State(gw): State<Gateway>, request: Request) -> Response {
 
 async fn handle(gw: &Gateway, request: Request) -> S3Result<Response> {
     gw.backend()?;
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    let Ok(audit) = oxforge_edge::Audit::from_request_parts(&mut parts, gw).await;
     let pending = sigv4::parse(
         &parts.method,
         &parts.uri,
@@ -235,6 +246,7 @@ async fn handle(gw: &Gateway, request: Request) -> S3Result<Response> {
         query,
         body,
         access_key: verified.access_key_id.clone(),
+        audit,
     };
     let result = dispatch(gw, &mut request).await;
     if result.is_err() {
@@ -277,9 +289,9 @@ async fn dispatch(gw: &Gateway, request: &mut S3Request) -> S3Result<Response> {
             Method::GET => list::objects(gw, &bucket, q).await,
             Method::HEAD => buckets::head(gw, &bucket).await,
             Method::PUT if bucket_subresource(q).is_some() => Err(unsupported(q)),
-            Method::PUT => buckets::create(gw, &bucket).await,
+            Method::PUT => buckets::create(gw, &bucket, request).await,
             Method::DELETE if bucket_subresource(q).is_some() => Err(unsupported(q)),
-            Method::DELETE => buckets::delete(gw, &bucket).await,
+            Method::DELETE => buckets::delete(gw, &bucket, request).await,
             Method::POST if q.has("delete") => objects::delete_many(gw, &bucket, request).await,
             _ => Err(S3Error::method_not_allowed()),
         };

@@ -332,5 +332,24 @@ async fn abandoned_multipart_uploads_are_swept() {
     .await
     .unwrap();
     assert!(sent["ETag"].is_string(), "{sent}");
+
+    // The bucket made through the gateway is in the audit trail, by the key that made it.
+    let actor = format!("s3:{}", key["accessKeyId"].as_str().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, trail) = send(http().get(server.at("/api/logs/audits")).bearer_auth(server.api_key())).await;
+        assert_eq!(status, 200, "{trail}");
+        let found = trail.as_array().unwrap().iter().any(|row| {
+            row["actor"] == actor.as_str() && row["action"] == "CREATE_BUCKET" && row["details"]["bucketName"] == "mp"
+        });
+        if found {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no CREATE_BUCKET by {actor}: {trail}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     server.stop().await;
 }
