@@ -65,24 +65,16 @@ async fn storage_bad_input_is_refused_and_nothing_is_half_written(backend: Stora
         );
     }
     // Multipart without `file`, with another file field, or not multipart at all.
-    let (ct, body) = multipart(&[("note", None, "", b"hi")]);
-    let (status, body) = send(
-        http()
-            .put(server.at(&format!("{B}/b/objects/k")))
-            .bearer_auth(&alice)
-            .header("content-type", ct)
-            .body(body),
-    )
+    let (status, body) = send(with_form(
+        http().put(server.at(&format!("{B}/b/objects/k"))).bearer_auth(&alice),
+        &[("note", None, "", b"hi")],
+    ))
     .await;
     assert_envelope(status, &body, 400, "STORAGE_INVALID_PARAMETER", "File is required");
-    let (ct, body) = multipart(&[("other", Some("x.txt"), "text/plain", b"hi")]);
-    let (status, body) = send(
-        http()
-            .put(server.at(&format!("{B}/b/objects/k")))
-            .bearer_auth(&alice)
-            .header("content-type", ct)
-            .body(body),
-    )
+    let (status, body) = send(with_form(
+        http().put(server.at(&format!("{B}/b/objects/k"))).bearer_auth(&alice),
+        &[("other", Some("x.txt"), "text/plain", b"hi")],
+    ))
     .await;
     assert_envelope(status, &body, 400, "STORAGE_INVALID_PARAMETER", "Unexpected field");
     let (status, body) = send(

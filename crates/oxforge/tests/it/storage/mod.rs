@@ -67,6 +67,12 @@ pub(crate) fn with_token(request: RequestBuilder, token: Option<&str>) -> Reques
     }
 }
 
+/// `request` with a multipart body of `parts` (see [`multipart`]).
+pub(crate) fn with_form(request: RequestBuilder, parts: &[(&str, Option<&str>, &str, &[u8])]) -> RequestBuilder {
+    let (content_type, body) = multipart(parts);
+    request.header("content-type", content_type).body(body)
+}
+
 pub(crate) fn put_file(
     server: &TestServer,
     token: Option<&str>,
@@ -74,10 +80,10 @@ pub(crate) fn put_file(
     content_type: &str,
     bytes: &[u8],
 ) -> RequestBuilder {
-    let (ct, body) = multipart(&[("file", Some("upload.bin"), content_type, bytes)]);
-    with_token(http().put(server.at(path)), token)
-        .header("content-type", ct)
-        .body(body)
+    with_form(
+        with_token(http().put(server.at(path)), token),
+        &[("file", Some("upload.bin"), content_type, bytes)],
+    )
 }
 
 pub(crate) async fn create_bucket(server: &TestServer, name: &str, public: bool) {

@@ -330,14 +330,10 @@ async fn storage_upload_download_round_trip(backend: StorageBackend) {
         json!({"method": "direct", "uploadUrl": format!("{}/api/storage/buckets/docs/objects/x%2Fy%20z.png", server.url), "key": "x/y z.png", "confirmRequired": false})
     );
     assert_eq!(rows(&server, "docs").await.len(), 1, "the probe wrote nothing");
-    let (ct, multipart_body) = multipart(&[("file", Some("My Photo.jpg"), "image/jpeg", b"jpeg?")]);
-    let (status, body) = send(
-        http()
-            .post(server.at(&format!("{B}/docs/objects")))
-            .bearer_auth(&alice)
-            .header("content-type", ct)
-            .body(multipart_body),
-    )
+    let (status, body) = send(with_form(
+        http().post(server.at(&format!("{B}/docs/objects"))).bearer_auth(&alice),
+        &[("file", Some("My Photo.jpg"), "image/jpeg", b"jpeg?")],
+    ))
     .await;
     assert_eq!(status, 201, "{body}");
     let key = body["key"].as_str().unwrap();
