@@ -504,6 +504,12 @@ def credentials_are_required_and_checked():
     status, _, body = raw("GET", "/", sign=False)
     assert status == 403 and xml_code(body) == "AccessDenied", (status, body[:300])
     expect_error("SignatureDoesNotMatch", client(secret="x" * 40).list_buckets)
+    # A refused upload with a large body still gets its answer (not a connection reset).
+    expect_error("SignatureDoesNotMatch", client(secret="x" * 40).put_object, Bucket="gw-obj", Key="nope",
+                 Body=blob(6 * 1024 * 1024, "refused"))
+    expect_error("InvalidAccessKeyId", client(key_id="INSFNOSUCHKEY0000000").put_object, Bucket="gw-obj",
+                 Key="nope", Body=blob(6 * 1024 * 1024, "refused"))
+    expect_error("NoSuchKey", s3.get_object, Bucket="gw-obj", Key="nope")
     expect_error("InvalidAccessKeyId", client(key_id="INSFNOSUCHKEY0000000").list_buckets)
     expect_error("AuthorizationHeaderMalformed", client(region="eu-west-1").list_buckets)
     status, _, body = raw("GET", "/", when=datetime.datetime.utcnow() - datetime.timedelta(minutes=20))
