@@ -8,8 +8,11 @@ use std::pin::Pin;
 use bytes::Bytes;
 use futures_util::Stream;
 
+use md5::{Digest, Md5};
+
 use crate::error::Result;
 use crate::local::{self, Local};
+use crate::mime::SNIFF_BYTES;
 use crate::s3::{self, S3};
 
 #[derive(Debug)]
@@ -51,6 +54,37 @@ impl Source {
             }
             Source::S3(object) => Ok(Box::pin(object.stream(range).await?)),
         }
+    }
+}
+
+/// What every upload computes as its bytes stream by: their count, their MD5 (the ETag) and the
+/// first [`SNIFF_BYTES`] (for the type).
+#[derive(Default)]
+pub struct Tally {
+    md5: Md5,
+    head: Vec<u8>,
+    size: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, chunk: &[u8]) {
+        self.md5.update(chunk);
+        let room = SNIFF_BYTES.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+        self.size += chunk.len() as u64;
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
+    /// The size, the MD5 in hex and the first bytes.
+    pub fn finish(self) -> (u64, String, Vec<u8>) {
+        (self.size, hex::encode(self.md5.finalize()), self.head)
     }
 }
 

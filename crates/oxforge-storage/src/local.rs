@@ -10,8 +10,8 @@ use md5::{Digest, Md5};
 use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
 
+use crate::backend::Tally;
 use crate::error::{Result, StorageError};
-use crate::mime::SNIFF_BYTES;
 
 #[derive(Debug, Clone)]
 pub struct Local {
@@ -97,9 +97,7 @@ impl Local {
         Ok(Incoming {
             path,
             file: tokio::fs::File::from_std(file),
-            md5: Md5::new(),
-            head: Vec::with_capacity(SNIFF_BYTES),
-            size: 0,
+            tally: Tally::default(),
         })
     }
 
@@ -135,21 +133,16 @@ impl Local {
 pub struct Incoming {
     path: TempPath,
     file: tokio::fs::File,
-    md5: Md5,
-    head: Vec<u8>,
-    size: u64,
+    tally: Tally,
 }
 
 impl Incoming {
     pub fn size(&self) -> u64 {
-        self.size
+        self.tally.size()
     }
 
     pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
-        self.md5.update(chunk);
-        let room = SNIFF_BYTES.saturating_sub(self.head.len());
-        self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
-        self.size += chunk.len() as u64;
+        self.tally.add(chunk);
         self.file.write_all(chunk).await?;
         Ok(())
     }
@@ -158,11 +151,12 @@ impl Incoming {
     pub async fn finish(mut self) -> Result<Staged> {
         self.file.flush().await?;
         self.file.sync_data().await?;
+        let (size, etag, head) = self.tally.finish();
         Ok(Staged {
             path: self.path,
-            size: self.size,
-            etag: hex::encode(self.md5.finalize()),
-            head: self.head,
+            size,
+            etag,
+            head,
         })
     }
 }

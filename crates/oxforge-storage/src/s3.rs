@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
-use md5::{Digest, Md5};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
 use object_store::{
@@ -25,8 +24,8 @@ use object_store::{
     PutOptions, PutPayload,
 };
 
+use crate::backend::Tally;
 use crate::error::{Result, StorageError};
-use crate::mime::SNIFF_BYTES;
 
 /// The size of a multipart upload's parts (S3's minimum is 5 MiB, except the last).
 pub const PART: usize = 8 * 1024 * 1024;
@@ -278,9 +277,7 @@ impl S3 {
             buffer: Vec::new(),
             upload: None,
             declared: declared.map(str::to_owned),
-            md5: Md5::new(),
-            head: Vec::with_capacity(SNIFF_BYTES),
-            size: 0,
+            tally: Tally::default(),
         }
     }
 
@@ -393,14 +390,12 @@ pub struct Incoming {
     buffer: Vec<u8>,
     upload: Option<Parts>,
     declared: Option<String>,
-    md5: Md5,
-    head: Vec<u8>,
-    size: u64,
+    tally: Tally,
 }
 
 impl Incoming {
     pub fn size(&self) -> u64 {
-        self.size
+        self.tally.size()
     }
 
     /// The object's `Content-Type`: the type the row gets (from the first bytes, else the
@@ -409,16 +404,13 @@ impl Incoming {
         let mut attributes = Attributes::new();
         attributes.insert(
             Attribute::ContentType,
-            crate::mime::detect(&self.head, self.declared.as_deref()).into(),
+            crate::mime::detect(self.tally.head(), self.declared.as_deref()).into(),
         );
         attributes
     }
 
     pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
-        self.md5.update(chunk);
-        let room = SNIFF_BYTES.saturating_sub(self.head.len());
-        self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
-        self.size += chunk.len() as u64;
+        self.tally.add(chunk);
         // Parts are filled to exactly PART in buffers of that capacity (a growing buffer would
         // double past it, and every part in flight would hold the excess).
         let mut rest = chunk;
@@ -483,14 +475,15 @@ impl Incoming {
                 (self.temp.clone(), None)
             }
         };
+        let (size, etag, head) = std::mem::take(&mut self.tally).finish();
         Ok(Staged {
             store: Arc::clone(&self.store),
             path: Some(path),
             target: self.target.clone(),
             upload,
-            size: self.size,
-            etag: hex::encode(std::mem::take(&mut self.md5).finalize()),
-            head: std::mem::take(&mut self.head),
+            size,
+            etag,
+            head,
         })
     }
 }
