@@ -8,8 +8,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
 use crate::backend::{Backend, Incoming, Staged};
-use crate::db::Via;
-use crate::db::{Actor, lookup};
+use crate::db::{Actor, Via, lookup};
 use crate::download::{Wanted, serve, wanted};
 use crate::gateway::buckets::require;
 use crate::gateway::error::{S3Error, S3Result};

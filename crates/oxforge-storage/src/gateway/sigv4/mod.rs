@@ -260,7 +260,8 @@ fn parse_credential(value: &str, region: &str) -> S3Result<Credential> {
     }
     if *scope_region != region {
         return Err(S3Error::malformed_authorization(format!(
-            "The authorization header is malformed; the region '{scope_region}' is wrong; expecting '{region}'"
+            "The authorization header is malformed; the region '{scope_region}' is wrong; expecting '{region}'. \
+             Set the client's region to {region} (aws --region {region}, AWS_REGION, boto3 region_name)."
         )));
     }
     Ok(Credential {
